@@ -1,0 +1,236 @@
+import { EventEmitter } from 'node:events';
+import {
+  decodeFrames,
+  Flag,
+  Frame,
+  FrameError,
+  FrameType,
+  GoAwayCode,
+  HEADER_SIZE,
+  MAX_MESSAGE_SIZE,
+  writeHeader,
+} from '../protocol/frame';
+import { MuxStream, StreamOwner } from './stream';
+
+/** Where a session's batched frames go: one WebSocket (or anything that carries whole messages). */
+export interface FrameTransport {
+  send(message: Buffer): void;
+  close(reason: string): void;
+}
+
+export interface SessionOptions {
+  /** The relay is 'server' (opens even stream ids), the agent 'client' (odd). */
+  side: 'client' | 'server';
+  /** Whether the peer may open streams towards us. */
+  acceptStreams: boolean;
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
+  /** Streams open at once; over it, new ones are refused with RST. */
+  maxStreams?: number;
+}
+
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_STREAMS = 4096;
+
+/**
+ * A yamux-style session over a message transport. Frames written in one turn of the
+ * event loop are batched into a single message, so many small streams share syscalls.
+ *
+ * Events: 'stream' (MuxStream opened by the peer), 'close' (reason: string).
+ */
+export class MuxSession extends EventEmitter implements StreamOwner {
+  private readonly streams = new Map<number, MuxStream>();
+  private nextStreamId: number;
+  private highestPeerStreamId = 0;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private closed = false;
+  /** Size of the message being decoded, to decide whether a payload view is worth copying. */
+  private currentMessageSize = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pingDeadline: NodeJS.Timeout | undefined;
+  private pingCounter = 0;
+  private pingSentAt = 0;
+  /** Last measured round-trip time in ms (from keepalive pings). */
+  rttMs: number | undefined;
+
+  constructor(
+    private readonly transport: FrameTransport,
+    private readonly options: SessionOptions,
+  ) {
+    super();
+    this.nextStreamId = options.side === 'client' ? 1 : 2;
+    const interval = options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
+    if (interval > 0) {
+      this.pingTimer = setInterval(() => this.sendPing(), interval);
+      this.pingTimer.unref();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  openStream(): MuxStream {
+    if (this.closed) throw new Error('session is closed');
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const stream = new MuxStream(id, this, true);
+    this.streams.set(id, stream);
+    return stream;
+  }
+
+  /** Feed one binary message received from the transport. */
+  receive(message: Buffer): void {
+    if (this.closed) return;
+    this.currentMessageSize = message.length;
+    try {
+      decodeFrames(message, this.onFrame);
+    } catch (err) {
+      if (err instanceof FrameError) this.protocolError(err.message);
+      else throw err;
+    }
+  }
+
+  private readonly onFrame = (frame: Frame): void => {
+    if (this.closed) return;
+    switch (frame.type) {
+      case FrameType.Data:
+      case FrameType.WindowUpdate:
+        return this.onStreamFrame(frame);
+      case FrameType.Ping:
+        if (frame.flags & Flag.SYN) this.sendFrame(FrameType.Ping, Flag.ACK, 0, frame.length);
+        else if (frame.flags & Flag.ACK) this.onPingAck(frame.length);
+        return;
+      case FrameType.GoAway:
+        return this.shutdown(`peer went away (${GoAwayCode[frame.length] ?? frame.length})`, false);
+    }
+  };
+
+  private isOurs(id: number): boolean {
+    return (id % 2 === 1) === (this.options.side === 'client');
+  }
+
+  private onStreamFrame(frame: Frame): void {
+    const id = frame.streamId;
+    let stream = this.streams.get(id);
+    if (!stream) {
+      if (frame.flags & Flag.SYN && !this.isOurs(id)) {
+        if (!this.options.acceptStreams) return this.protocolError('peer may not open streams');
+        if (id <= this.highestPeerStreamId) return this.protocolError(`stream id ${id} reused`);
+        this.highestPeerStreamId = id;
+        if (this.streams.size >= (this.options.maxStreams ?? DEFAULT_MAX_STREAMS)) {
+          this.sendFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+          return;
+        }
+        stream = new MuxStream(id, this, false);
+        this.streams.set(id, stream);
+        this.emit('stream', stream);
+      } else {
+        // Late frames for a stream that already closed are normal (they crossed our RST/FIN).
+        const known = this.isOurs(id) ? id < this.nextStreamId : id <= this.highestPeerStreamId;
+        if (known) return;
+        return this.protocolError(`frame for stream ${id}, which was never opened`);
+      }
+    }
+    if (frame.type === FrameType.Data) {
+      // Copy small payloads out of a large batch so a slow reader cannot pin the whole message.
+      const view = frame.payload;
+      const payload = this.currentMessageSize > 2 * view.length ? Buffer.from(view) : view;
+      stream.onData(frame.flags, payload);
+    } else {
+      stream.onWindowUpdate(frame.flags, frame.length);
+    }
+  }
+
+  // --- StreamOwner ---
+
+  sendFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void {
+    if (this.closed) return;
+    const header = Buffer.allocUnsafe(HEADER_SIZE);
+    writeHeader(header, 0, type, flags, streamId, length);
+    this.batch.push(header);
+    this.batchBytes += HEADER_SIZE;
+    if (payload && payload.length > 0) {
+      this.batch.push(payload);
+      this.batchBytes += payload.length;
+    }
+    if (this.batchBytes >= MAX_MESSAGE_SIZE / 4) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  protocolError(reason: string): void {
+    if (this.closed) return;
+    this.sendFrame(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError);
+    this.shutdown(`protocol error: ${reason}`, true);
+  }
+
+  forget(streamId: number): void {
+    this.streams.delete(streamId);
+  }
+
+  // --- batching ---
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const message = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.transport.send(message);
+  };
+
+  // --- keepalive ---
+
+  private sendPing(): void {
+    if (this.closed || this.pingDeadline) return;
+    this.pingCounter = (this.pingCounter + 1) >>> 0;
+    this.pingSentAt = performance.now();
+    this.sendFrame(FrameType.Ping, Flag.SYN, 0, this.pingCounter);
+    const timeout = this.options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    this.pingDeadline = setTimeout(() => this.shutdown(`keepalive timeout: no answer to ping within ${timeout} ms`, true), timeout);
+    this.pingDeadline.unref();
+  }
+
+  private onPingAck(value: number): void {
+    if (value !== this.pingCounter || !this.pingDeadline) return;
+    clearTimeout(this.pingDeadline);
+    this.pingDeadline = undefined;
+    this.rttMs = performance.now() - this.pingSentAt;
+  }
+
+  // --- closing ---
+
+  /** Graceful close: tell the peer, then close the transport. */
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    this.sendFrame(FrameType.GoAway, 0, 0, GoAwayCode.Normal);
+    this.shutdown(reason, true);
+  }
+
+  /** The transport went away underneath us. */
+  transportClosed(reason: string): void {
+    this.shutdown(reason, false);
+  }
+
+  private shutdown(reason: string, closeTransport: boolean): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pingDeadline);
+    for (const stream of this.streams.values()) stream.abort(`session closed: ${reason}`);
+    this.streams.clear();
+    if (closeTransport) this.transport.close(reason);
+    this.emit('close', reason);
+  }
+}

@@ -1,0 +1,151 @@
+import { Duplex } from 'node:stream';
+import { Flag, FrameType, INITIAL_WINDOW, MAX_FRAME_PAYLOAD, MAX_WINDOW } from '../protocol/frame';
+
+/** What a stream needs from its session; kept narrow so the stream is testable alone. */
+export interface StreamOwner {
+  sendFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void;
+  protocolError(reason: string): void;
+  forget(streamId: number): void;
+}
+
+export class StreamResetError extends Error {
+  readonly code = 'ERR_STREAM_RESET';
+  constructor(message = 'stream reset by peer') {
+    super(message);
+  }
+}
+
+/**
+ * One multiplexed stream: a Duplex whose writes spend the peer's credit and whose
+ * reads return credit as the consumer drains them. Never holds more than one window
+ * of unread peer data: the peer is cut off if it sends beyond the credit given.
+ */
+export class MuxStream extends Duplex {
+  /** Credit the peer granted us (bytes we may still send). */
+  private sendWindow = INITIAL_WINDOW;
+  /** Credit we granted the peer and it has not used yet. */
+  private recvWindow = INITIAL_WINDOW;
+  /** Flag for the first frame we send: SYN when we opened it, ACK when the peer did. */
+  private openFlag: number;
+  private pending: { chunk: Buffer; offset: number; callback: (err?: Error | null) => void } | null = null;
+  private localFinSent = false;
+  private remoteFinReceived = false;
+  private resetDone = false;
+  /** Bytes sent and received, for connection views and metrics. */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly owner: StreamOwner,
+    openedLocally: boolean,
+  ) {
+    super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
+    this.openFlag = openedLocally ? Flag.SYN : Flag.ACK;
+  }
+
+  private takeOpenFlag(): number {
+    const flag = this.openFlag;
+    this.openFlag = 0;
+    return flag;
+  }
+
+  // --- frames from the peer (called by the session) ---
+
+  onData(flags: number, payload: Buffer): void {
+    if (this.remoteFinReceived) return this.owner.protocolError(`data after FIN on stream ${this.id}`);
+    if (payload.length > this.recvWindow) {
+      return this.owner.protocolError(`stream ${this.id} exceeded its window (${payload.length} > ${this.recvWindow})`);
+    }
+    this.recvWindow -= payload.length;
+    this.bytesIn += payload.length;
+    if (payload.length > 0) this.push(payload);
+    if (flags & Flag.FIN) this.onRemoteFin();
+    if (flags & Flag.RST) this.onRemoteReset();
+  }
+
+  onWindowUpdate(flags: number, delta: number): void {
+    if (delta > 0) {
+      if (this.sendWindow + delta > MAX_WINDOW) {
+        return this.owner.protocolError(`stream ${this.id} window grew past ${MAX_WINDOW}`);
+      }
+      this.sendWindow += delta;
+      this.drainPending();
+    }
+    if (flags & Flag.FIN) this.onRemoteFin();
+    if (flags & Flag.RST) this.onRemoteReset();
+  }
+
+  private onRemoteFin(): void {
+    if (this.remoteFinReceived) return;
+    this.remoteFinReceived = true;
+    this.push(null);
+  }
+
+  private onRemoteReset(): void {
+    this.resetDone = true; // nothing more to tell the peer
+    this.owner.forget(this.id);
+    this.destroy(new StreamResetError());
+  }
+
+  /** The session ended under this stream. */
+  abort(reason: string): void {
+    this.resetDone = true;
+    this.destroy(new StreamResetError(reason));
+  }
+
+  // --- Duplex implementation ---
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.pending = { chunk, offset: 0, callback };
+    this.drainPending();
+  }
+
+  private drainPending(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    const { chunk } = pending;
+    while (pending.offset < chunk.length && this.sendWindow > 0) {
+      const size = Math.min(chunk.length - pending.offset, this.sendWindow, MAX_FRAME_PAYLOAD);
+      const piece = chunk.subarray(pending.offset, pending.offset + size);
+      this.owner.sendFrame(FrameType.Data, this.takeOpenFlag(), this.id, size, piece);
+      this.sendWindow -= size;
+      this.bytesOut += size;
+      pending.offset += size;
+    }
+    if (pending.offset >= chunk.length) {
+      this.pending = null;
+      pending.callback();
+    }
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.localFinSent = true;
+    this.owner.sendFrame(FrameType.WindowUpdate, this.takeOpenFlag() | Flag.FIN, this.id, 0);
+    callback();
+  }
+
+  override _read(): void {
+    // Credit back what the consumer has taken out of the buffer, once it is worth a frame.
+    const consumed = INITIAL_WINDOW - this.recvWindow - this.readableLength;
+    if (consumed >= INITIAL_WINDOW / 2 || (consumed > 0 && this.readableLength === 0 && consumed >= 16 * 1024)) {
+      this.recvWindow += consumed;
+      this.owner.sendFrame(FrameType.WindowUpdate, this.takeOpenFlag(), this.id, consumed);
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
+    const cleanlyClosed = this.localFinSent && this.remoteFinReceived;
+    if (!this.resetDone && !cleanlyClosed) {
+      this.resetDone = true;
+      this.owner.sendFrame(FrameType.WindowUpdate, this.takeOpenFlag() | Flag.RST, this.id, 0);
+    }
+    if (this.pending) {
+      const { callback: writeCallback } = this.pending;
+      this.pending = null;
+      writeCallback(err ?? new StreamResetError('stream closed'));
+    }
+    this.owner.forget(this.id);
+    callback(err);
+  }
+}
