@@ -64,7 +64,7 @@ export class FrameError extends Error {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /** Writes a header into target at offset. */
 export function writeHeader(target: Buffer, offset: number, type: FrameType, flags: number, streamId: number, length: number): void {
@@ -105,7 +105,7 @@ export function decodeFrames(message: Buffer, onFrame: (frame: Frame) => void): 
     const length = message.readUInt32BE(offset + 8);
     if ((flags & ~KNOWN_FLAGS) !== 0) throw new FrameError(`unknown flags 0x${flags.toString(16)}`);
     offset += HEADER_SIZE;
-    let payload = EMPTY;
+    let payload: Buffer = EMPTY;
     switch (type) {
       case FrameType.Data:
         if (length > MAX_FRAME_PAYLOAD) throw new FrameError(`data frame of ${length} bytes exceeds the ${MAX_FRAME_PAYLOAD} limit`);

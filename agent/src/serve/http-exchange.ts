@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 /**
  * One HTTP request as the agent's route handlers see it, whether it arrived as a
@@ -29,6 +29,11 @@ export interface AgentResponse {
   body: Writable;
   /** Abort the exchange (the client sees a reset connection). */
   destroy(err?: Error): void;
+  /**
+   * Present only for Upgrade requests (WebSocket): sends a 101 with these headers and
+   * returns the raw byte stream to the client; the body stream is not used afterwards.
+   */
+  switchProtocols?(rawHeaders: string[], statusMessage?: string): Duplex;
 }
 
 export type HttpHandler = (req: AgentRequest, res: AgentResponse) => void;

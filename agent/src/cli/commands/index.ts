@@ -1,0 +1,15 @@
+import type { Command } from '../command';
+import { configureCommand } from './configure';
+import { infoCommand } from './info';
+import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
+import { startCommand } from './start';
+
+/** Every CLI command, in the order `portway --help` lists them. */
+export const COMMANDS: Command[] = [
+  configureCommand,
+  infoCommand,
+  startCommand,
+  routeHttpAddCommand,
+  routeHttpRemoveCommand,
+  routeHttpListCommand,
+];

@@ -1,0 +1,19 @@
+import type { AgentConfig } from '../config/schema';
+import { UsageError } from './args';
+
+/** Lower-case, no trailing dot; refuses anything that is not a plausible DNS name. */
+export function normalizeDomain(text: string): string {
+  const domain = text.trim().toLowerCase().replace(/\.$/, '');
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) {
+    throw new UsageError(`"${text}" is not a valid domain name`);
+  }
+  return domain;
+}
+
+/** A route's domain must be the assigned hostname or one of its subdomains. */
+export function assertDomainAllowed(config: AgentConfig, domain: string): void {
+  const hostname = config.hostname;
+  if (!hostname) throw new UsageError('this agent has no hostname yet; run `portway configure` first');
+  if (domain === hostname || domain.endsWith(`.${hostname}`)) return;
+  throw new UsageError(`${domain} is not ${hostname} or a subdomain of it; use e.g. --domain app.${hostname}`);
+}

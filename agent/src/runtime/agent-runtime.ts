@@ -1,0 +1,113 @@
+import { EventEmitter } from 'node:events';
+import { loadConfig, saveConfig } from '../config/config-file';
+import type { AgentConfig } from '../config/schema';
+import { AGENT_NAME } from '../cli/version';
+import { RouteTable } from '../serve/route-table';
+import { createStreamDispatcher } from '../serve/stream-dispatcher';
+import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
+import { watchConfigFile } from './config-watcher';
+
+export interface ConnectionInfo {
+  id: number;
+  kind: string;
+  host: string;
+  remoteAddress: string;
+  openedAt: number;
+}
+
+/**
+ * The agent's core, shared by `portway start` and the extension's JSON-RPC server:
+ * the config (reloaded live), the route table and the tunnel to the relay.
+ *
+ * Events: 'state' (TunnelState), 'config' (AgentConfig, after a reload),
+ * 'configError' (Error), 'connectionOpen' (ConnectionInfo),
+ * 'connectionClose' ({id, bytesIn, bytesOut}), 'log' (string).
+ */
+export class AgentRuntime extends EventEmitter {
+  private config: AgentConfig;
+  private readonly routes = new RouteTable();
+  private readonly tunnel: TunnelClient;
+  private stopWatching: (() => void) | undefined;
+  readonly connections = new Map<number, ConnectionInfo>();
+
+  constructor(readonly configPath: string) {
+    super();
+    this.config = loadConfig(configPath);
+    this.routes.update(this.config);
+    const dispatch = createStreamDispatcher(this.routes, {
+      onOpen: (info) => {
+        const connection = { ...info, openedAt: Date.now() };
+        this.connections.set(info.id, connection);
+        this.emit('connectionOpen', connection);
+      },
+      onClose: (info) => {
+        this.connections.delete(info.id);
+        this.emit('connectionClose', info);
+      },
+      log: (line) => this.emit('log', line),
+    });
+    this.tunnel = new TunnelClient(
+      {
+        relayUrl: this.config.relay.url,
+        identity: this.config.identity,
+        auth: this.config.relay.token,
+        requestedHostname: this.config.hostname,
+        agentName: AGENT_NAME,
+      },
+      dispatch,
+    );
+    this.tunnel.on('state', (state: TunnelState) => {
+      if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
+      this.emit('state', state);
+    });
+  }
+
+  get currentConfig(): AgentConfig {
+    return this.config;
+  }
+
+  get state(): TunnelState {
+    return this.tunnel.state;
+  }
+
+  start(): void {
+    this.stopWatching = watchConfigFile(this.configPath, () => this.reload());
+    this.tunnel.start();
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+    this.tunnel.stop();
+    this.routes.close();
+  }
+
+  /** Re-reads the config file; a broken file keeps the running routes and reports why. */
+  reload(): void {
+    let next: AgentConfig;
+    try {
+      next = loadConfig(this.configPath);
+    } catch (err) {
+      this.emit('configError', err);
+      return;
+    }
+    const relayChanged = next.relay.url !== this.config.relay.url || next.relay.token !== this.config.relay.token;
+    this.config = next;
+    this.routes.update(next);
+    this.emit('config', next);
+    if (relayChanged) {
+      this.tunnel.updateOptions({ relayUrl: next.relay.url, auth: next.relay.token, requestedHostname: next.hostname });
+      this.tunnel.stop();
+      this.tunnel.start();
+    }
+  }
+
+  private rememberHostname(hostname: string): void {
+    this.config.hostname = hostname;
+    this.routes.update(this.config);
+    try {
+      saveConfig(this.configPath, this.config);
+    } catch (err) {
+      this.emit('log', `could not save the assigned hostname: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { MuxStream } from '../../../mux/stream';
+import { readHead } from '../../../mux/read-head';
+import { validateStreamOpen } from '../../../protocol/stream-head';
+import type { RouteTable } from './route-table';
+import { exchangeFromStream } from './stream-exchange';
+
+export interface StreamEvents {
+  /** Called when a stream opens and closes, for live connection views. */
+  onOpen?(info: { id: number; kind: string; host: string; remoteAddress: string }): void;
+  onClose?(info: { id: number; bytesIn: number; bytesOut: number }): void;
+  log?(line: string): void;
+}
+
+/** Reads each incoming stream's head and hands it to the right handler. */
+export function createStreamDispatcher(routes: RouteTable, events: StreamEvents = {}): (stream: MuxStream) => void {
+  return (stream) => {
+    stream.on('error', () => stream.destroy());
+    readHead(stream).then(
+      (json) => {
+        const open = validateStreamOpen(json);
+        if (events.onOpen) {
+          events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
+          stream.once('close', () => events.onClose?.({ id: stream.id, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut }));
+        }
+        if (open.kind === 'http') {
+          const { req, res } = exchangeFromStream(open, stream);
+          routes.handlerFor(open.host)(req, res);
+        } else {
+          events.log?.(`no handler for ${open.kind} streams yet`);
+          stream.destroy();
+        }
+      },
+      (err: Error) => {
+        events.log?.(`dropped a stream with a bad head: ${err.message}`);
+        stream.destroy();
+      },
+    );
+  };
+}

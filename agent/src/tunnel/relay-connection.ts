@@ -1,0 +1,94 @@
+import WebSocket from 'ws';
+import { MuxSession } from '../../../mux/session';
+import { HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type Welcome } from '../../../protocol/control';
+import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
+import { connectUrl } from './relay-url';
+
+export interface ConnectOptions {
+  relayUrl: string;
+  identity: string;
+  auth?: string;
+  requestedHostname?: string;
+  agentName?: string;
+}
+
+/** The relay said no; retrying the same request will not help. */
+export class RelayRefusedError extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayRefusedError';
+  }
+}
+
+export interface RelayConnection {
+  welcome: Welcome;
+  mux: MuxSession;
+  ws: WebSocket;
+}
+
+/** Opens one WebSocket to the relay, does the handshake, and returns the multiplexed session. */
+export function connectToRelay(options: ConnectOptions): Promise<RelayConnection> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      reject(err);
+    };
+    const ws = new WebSocket(connectUrl(options.relayUrl), {
+      perMessageDeflate: false,
+      maxPayload: MAX_MESSAGE_SIZE + 1024,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    const timer = setTimeout(() => fail(new Error('relay did not answer the handshake in time')), HANDSHAKE_TIMEOUT_MS);
+    ws.on('error', (err) => fail(new Error(`cannot reach relay ${options.relayUrl}: ${err.message}`)));
+    ws.on('unexpected-response', (_req, res) => fail(new Error(`relay answered HTTP ${res.statusCode} instead of a WebSocket (is ${options.relayUrl} a Portway relay?)`)));
+    ws.on('close', (code, reason) => fail(new Error(`relay closed the connection during the handshake (${code} ${reason})`)));
+    ws.on('open', () => {
+      (ws as unknown as { _socket?: { setNoDelay(b: boolean): void } })._socket?.setNoDelay(true);
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          version: HANDSHAKE_VERSION,
+          identity: options.identity,
+          auth: options.auth,
+          requestedHostname: options.requestedHostname,
+          agent: options.agentName,
+        }),
+      );
+    });
+    ws.once('message', (data: Buffer, isBinary: boolean) => {
+      if (settled) return;
+      let message;
+      try {
+        if (isBinary) throw new Error('relay sent binary data before its welcome');
+        message = parseRelayMessage(data.toString('utf8'));
+      } catch (err) {
+        return fail(err as Error);
+      }
+      if (message.type === 'refused') return fail(new RelayRefusedError(message.code, message.message));
+      settled = true;
+      clearTimeout(timer);
+      ws.removeAllListeners('close');
+      ws.removeAllListeners('error');
+      const mux = new MuxSession(
+        {
+          send: (buf) => ws.send(buf, { binary: true }),
+          close: (reason) => ws.close(1000, reason.slice(0, 120)),
+        },
+        { side: 'client', acceptStreams: true, keepaliveIntervalMs: message.keepaliveMs, keepaliveTimeoutMs: message.keepaliveMs },
+      );
+      ws.on('message', (chunk: Buffer, binary: boolean) => {
+        if (binary) mux.receive(chunk);
+      });
+      ws.on('close', (code, reason) => mux.transportClosed(`relay connection closed (${code}${reason.length ? `: ${reason}` : ''})`));
+      ws.on('error', (err) => mux.transportClosed(`relay connection failed: ${err.message}`));
+      resolve({ welcome: message, mux, ws });
+    });
+  });
+}

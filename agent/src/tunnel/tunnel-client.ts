@@ -1,0 +1,105 @@
+import { EventEmitter } from 'node:events';
+import type { MuxStream } from '../../../mux/stream';
+import { Backoff } from './backoff';
+import { connectToRelay, RelayRefusedError, type ConnectOptions, type RelayConnection } from './relay-connection';
+
+export type TunnelState =
+  | { status: 'connecting'; attempt: number }
+  | { status: 'online'; hostname: string; relayUrl: string }
+  | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean }
+  | { status: 'stopped' };
+
+/**
+ * Keeps one session to the relay alive: connects, hands incoming streams to `onStream`,
+ * and after any loss reconnects with backoff and jitter, asking for the same hostname.
+ * A refusal (wrong key, name taken, version mismatch) is fatal: retrying would not help.
+ *
+ * Events: 'state' (TunnelState), 'online' (RelayConnection).
+ */
+export class TunnelClient extends EventEmitter {
+  private current: RelayConnection | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private attempt = 0;
+  private _state: TunnelState = { status: 'stopped' };
+
+  constructor(
+    private options: ConnectOptions,
+    private readonly onStream: (stream: MuxStream) => void,
+    private readonly backoff = new Backoff(),
+  ) {
+    super();
+  }
+
+  get state(): TunnelState {
+    return this._state;
+  }
+
+  get connection(): RelayConnection | undefined {
+    return this.current;
+  }
+
+  /** New settings apply from the next connection (e.g. a hostname learnt from the relay). */
+  updateOptions(options: Partial<ConnectOptions>): void {
+    this.options = { ...this.options, ...options };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.current?.mux.close('agent stopped');
+    this.current = undefined;
+    this.setState({ status: 'stopped' });
+  }
+
+  private setState(state: TunnelState): void {
+    this._state = state;
+    this.emit('state', state);
+  }
+
+  private async connect(): Promise<void> {
+    this.attempt++;
+    this.setState({ status: 'connecting', attempt: this.attempt });
+    let connection: RelayConnection;
+    try {
+      connection = await connectToRelay(this.options);
+    } catch (err) {
+      if (this.stopped) return;
+      const fatal = err instanceof RelayRefusedError;
+      return this.scheduleRetry((err as Error).message, fatal);
+    }
+    if (this.stopped) {
+      connection.mux.close('agent stopped');
+      return;
+    }
+    this.current = connection;
+    this.attempt = 0;
+    this.backoff.reset();
+    this.options.requestedHostname = connection.welcome.hostname;
+    connection.mux.on('stream', this.onStream);
+    connection.mux.once('close', (reason: string) => {
+      if (this.current !== connection) return;
+      this.current = undefined;
+      if (!this.stopped) this.scheduleRetry(reason, false);
+    });
+    this.setState({ status: 'online', hostname: connection.welcome.hostname, relayUrl: this.options.relayUrl });
+    this.emit('online', connection);
+  }
+
+  private scheduleRetry(reason: string, fatal: boolean): void {
+    if (fatal) {
+      this.stopped = true;
+      this.setState({ status: 'offline', reason, fatal: true });
+      return;
+    }
+    const delay = this.backoff.next();
+    this.setState({ status: 'offline', reason, retryInMs: delay, fatal: false });
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+  }
+}

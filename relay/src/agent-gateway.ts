@@ -1,0 +1,112 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  CloseCode,
+  ControlMessageError,
+  HANDSHAKE_TIMEOUT_MS,
+  HANDSHAKE_VERSION,
+  parseAgentMessage,
+  type RefusalCode,
+  type RelayToAgent,
+} from '../../protocol/control';
+import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
+import { AgentSession } from './agent-session';
+import { HostnameError, type IdentityStore } from './identity-store';
+import type { TunnelRegistry } from './tunnel-registry';
+
+export interface GatewayOptions {
+  domain: string;
+  authKey?: string;
+  keepaliveMs: number;
+  log: (line: string) => void;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** Accepts agent WebSockets: handshake, authentication, hostname assignment. */
+export class AgentGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_SIZE + 1024, perMessageDeflate: false });
+  private readonly authKeyHash: Buffer | undefined;
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly identities: IdentityStore,
+    private readonly registry: TunnelRegistry,
+  ) {
+    this.authKeyHash = options.authKey ? sha256(options.authKey) : undefined;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const remote = req.socket.remoteAddress ?? '';
+    const timer = setTimeout(() => ws.close(CloseCode.ProtocolError, 'handshake timeout'), HANDSHAKE_TIMEOUT_MS);
+    ws.on('error', () => ws.terminate());
+    ws.once('message', (data: Buffer, isBinary: boolean) => {
+      clearTimeout(timer);
+      if (isBinary) return this.refuse(ws, 'bad-request', 'the first message must be a hello');
+      try {
+        this.onHello(ws, data.toString('utf8'), remote);
+      } catch (err) {
+        if (err instanceof ControlMessageError) return this.refuse(ws, 'bad-request', err.message);
+        throw err;
+      }
+    });
+  }
+
+  private onHello(ws: WebSocket, text: string, remote: string): void {
+    const hello = parseAgentMessage(text);
+    if (hello.version !== HANDSHAKE_VERSION) {
+      return this.refuse(ws, 'version-mismatch', `this relay speaks protocol version ${HANDSHAKE_VERSION}, the agent ${hello.version}; upgrade the older side`);
+    }
+    if (!this.authorized(hello.auth)) {
+      this.options.log(`refused agent from ${remote}: wrong or missing auth key`);
+      return this.refuse(ws, 'unauthorized', 'the relay refused the auth key (missing or wrong)');
+    }
+    if (hello.identity.length < 16) return this.refuse(ws, 'bad-request', 'identity too short');
+    const identityId = sha256(hello.identity).toString('hex');
+    let hostname: string;
+    try {
+      hostname = this.identities.assign(identityId, hello.requestedHostname);
+    } catch (err) {
+      if (err instanceof HostnameError) return this.refuse(ws, err.code === 'taken' ? 'hostname-taken' : 'bad-request', err.message);
+      throw err;
+    }
+    const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs);
+    this.send(ws, { type: 'welcome', version: HANDSHAKE_VERSION, hostname, domain: this.options.domain, keepaliveMs: this.options.keepaliveMs });
+    this.registry.add(session);
+    this.options.log(`agent online: ${hostname} from ${remote}`);
+    session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`));
+  }
+
+  /** Constant-time comparison of fixed-length hashes, so timing tells nothing about the key. */
+  private authorized(presented: string | undefined): boolean {
+    if (!this.authKeyHash) return true;
+    return timingSafeEqual(sha256(presented ?? ''), this.authKeyHash);
+  }
+
+  private refuse(ws: WebSocket, code: RefusalCode, message: string): void {
+    this.send(ws, { type: 'refused', code, message });
+    const closeCode = {
+      unauthorized: CloseCode.Unauthorized,
+      'hostname-taken': CloseCode.HostnameTaken,
+      'bad-request': CloseCode.BadRequest,
+      'version-mismatch': CloseCode.VersionMismatch,
+      'limit-reached': CloseCode.LimitReached,
+    }[code];
+    ws.close(closeCode, message.slice(0, 120));
+  }
+
+  private send(ws: WebSocket, message: RelayToAgent): void {
+    ws.send(JSON.stringify(message));
+  }
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}

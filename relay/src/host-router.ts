@@ -1,0 +1,29 @@
+import { isIP } from 'node:net';
+
+/** Where a request's Host points. */
+export type HostTarget =
+  | { kind: 'relay' } // the apex domain or a bare address: the relay's own endpoints
+  | { kind: 'tunnel'; hostname: string } // an assigned hostname or any subdomain of it
+  | { kind: 'unknown' };
+
+/**
+ * Maps a normalised Host to a tunnel. `blog.small-fire-20477.example.com` belongs to the
+ * tunnel `small-fire-20477.example.com`: the label right before the apex names the tunnel.
+ */
+export class HostRouter {
+  private readonly suffix: string;
+
+  constructor(private readonly domain: string) {
+    this.suffix = `.${domain}`;
+  }
+
+  route(host: string): HostTarget {
+    if (host === this.domain || host === '' || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return { kind: 'relay' };
+    if (!host.endsWith(this.suffix)) return { kind: 'unknown' };
+    const prefix = host.slice(0, -this.suffix.length);
+    const lastDot = prefix.lastIndexOf('.');
+    const label = lastDot < 0 ? prefix : prefix.slice(lastDot + 1);
+    if (!label) return { kind: 'unknown' };
+    return { kind: 'tunnel', hostname: label + this.suffix };
+  }
+}

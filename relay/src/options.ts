@@ -1,0 +1,77 @@
+/** Relay settings from flags, with TPoT's environment variables as fallbacks. */
+export interface RelayOptions {
+  domain: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  authKey?: string;
+  keepaliveMs: number;
+}
+
+export class OptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionsError';
+  }
+}
+
+export const MIN_AUTH_KEY_LENGTH = 32;
+
+export const SERVE_HELP = `Usage: portway-relay [options]
+
+Runs the Portway relay: one public port for agents (WebSocket) and their visitors (HTTP).
+
+Options (environment variable in brackets):
+  --domain D          apex domain; tunnels get subdomains of it           [DOMAIN] (required)
+  --port N            port to listen on (0 picks a free one)              [PORT] (default 8080)
+  --host ADDR         address to bind                                     [HOST] (default 0.0.0.0)
+  --data-dir DIR      where hostnames and other state persist             [DATA_DIR] (default ./portway-data)
+  --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
+  --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
+  -h, --help          show this help
+`;
+
+type Env = Record<string, string | undefined>;
+
+/** Parses serve flags; throws OptionsError with a message meant for the user. */
+export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms'].includes(name)) {
+      throw new OptionsError(`unknown option --${name} (see --help)`);
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new OptionsError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  const domain = (flags.get('domain') ?? env.DOMAIN ?? '').trim().toLowerCase().replace(/\.$/, '');
+  if (!domain) throw new OptionsError('a domain is required: --domain example.com (or DOMAIN=example.com)');
+  if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.includes('..')) {
+    throw new OptionsError(`"${domain}" is not a valid domain name`);
+  }
+  const port = parseInteger(flags.get('port') ?? env.PORT ?? '8080', 'port', 0, 65535);
+  const authKey = flags.get('auth-key') ?? env.AUTH_KEY;
+  if (authKey !== undefined && authKey.length < MIN_AUTH_KEY_LENGTH) {
+    throw new OptionsError(`the auth key must be at least ${MIN_AUTH_KEY_LENGTH} characters (got ${authKey.length})`);
+  }
+  return {
+    domain,
+    port,
+    host: flags.get('host') ?? env.HOST ?? '0.0.0.0',
+    dataDir: flags.get('data-dir') ?? env.DATA_DIR ?? './portway-data',
+    authKey: authKey || undefined,
+    keepaliveMs: parseInteger(flags.get('keepalive-ms') ?? '15000', 'keepalive-ms', 100, 3_600_000),
+  };
+}
+
+function parseInteger(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new OptionsError(`--${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}

@@ -1,0 +1,119 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
+import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
+import { AgentGateway } from './agent-gateway';
+import { HostRouter } from './host-router';
+import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
+import { IdentityStore } from './identity-store';
+import type { RelayOptions } from './options';
+import { Pages, sendPage } from './pages';
+import { ambiguityOf } from './request-checks';
+import { TunnelRegistry } from './tunnel-registry';
+
+/** Header and idle limits of the public port (see README, security). */
+export const PUBLIC_LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  keepAliveTimeoutMs: 10_000,
+  requestTimeoutMs: 0, // long uploads and streams are fine; slow headers are not (headersTimeout)
+} as const;
+
+/** The relay: one HTTP port for agents (WebSocket upgrade on CONNECT_PATH) and for visitors. */
+export class RelayServer {
+  readonly registry = new TunnelRegistry();
+  private readonly server: http.Server;
+  private readonly router: HostRouter;
+  private readonly identities: IdentityStore;
+  private readonly gateway: AgentGateway;
+
+  constructor(
+    private readonly options: RelayOptions,
+    private readonly log: (line: string) => void = (line) => console.log(line),
+  ) {
+    this.router = new HostRouter(options.domain);
+    this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.gateway = new AgentGateway({ ...options, log }, this.identities, this.registry);
+    this.server = http.createServer({
+      maxHeaderSize: PUBLIC_LIMITS.maxHeaderSize,
+      headersTimeout: PUBLIC_LIMITS.headersTimeoutMs,
+      requestTimeout: PUBLIC_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: PUBLIC_LIMITS.keepAliveTimeoutMs,
+      noDelay: true,
+    });
+    this.server.on('request', (req, res) => this.onRequest(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    this.gateway.close();
+    for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {
+    const session = this.registry.get(hostname);
+    if (!session) return undefined;
+    return { session, host, clientAddress: req.socket.remoteAddress ?? '', proto: 'http' };
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const ambiguity = ambiguityOf(req);
+    if (ambiguity) {
+      res.shouldKeepAlive = false;
+      return Pages.badRequest(res, `Refused: ${ambiguity}.`);
+    }
+    const host = normalizeHost(req.headers.host);
+    const target = this.router.route(host);
+    if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
+    if (target.kind === 'unknown') return Pages.unknownHost(res, host);
+    const ctx = this.context(req, host, target.hostname);
+    if (ctx) return forwardRequest(req, res, ctx);
+    if (this.identities.ownerOf(target.hostname)) return Pages.tunnelOffline(res, target.hostname);
+    return Pages.unknownHost(res, host);
+  }
+
+  private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === HEALTH_PATH || path === '/healthz') {
+      const body = JSON.stringify({ status: 'ok', domain: this.options.domain, tunnels: this.registry.size });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return void res.end(body);
+    }
+    if (path === '/') {
+      return sendPage(res, 200, 'Portway relay', `This relay serves tunnels under ${this.options.domain}. Connect an agent with \`portway configure --relay <this URL>\`.`);
+    }
+    return Pages.unknownHost(res, normalizeHost(req.headers.host));
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, message: string): void => {
+      socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
+    };
+    if (ambiguityOf(req)) return refuse(400, 'Bad Request');
+    const host = normalizeHost(req.headers.host);
+    const target = this.router.route(host);
+    if (target.kind === 'relay') {
+      if ((req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
+      return refuse(404, 'Not Found');
+    }
+    if (target.kind === 'unknown') return refuse(404, 'Not Found');
+    const ctx = this.context(req, host, target.hostname);
+    if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
+    forwardUpgrade(req, socket, head, ctx);
+  }
+}
