@@ -1,0 +1,29 @@
+// Command-line flags of `npm run bench -- [flags]`.
+
+export interface BenchArgs {
+  directOnly: boolean; // measure only the origin, without relay and agent
+  strict: boolean; // exit 1 unless every threshold is met
+  durationSec: number; // per figure
+  help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS]
+  --direct-only       measure the origin directly only (no relay/agent needed)
+  --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
+  --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--direct-only') args.directOnly = true;
+    else if (arg === '--strict') args.strict = true;
+    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--duration') {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1 || value > 30) throw new Error(`--duration wants a whole number of seconds from 1 to 30, got ${argv[i]}`);
+      args.durationSec = value;
+    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  return args;
+}

@@ -1,0 +1,171 @@
+// Turns the three phases (direct before, tunnel, direct after) into the Markdown report: one table
+// of ratios against the direct origin with the issue's thresholds, and one of where the CPU went.
+import * as os from 'node:os';
+import { HOL_CONNECTIONS, Level, PhaseResult, errorCount, errorNote } from './measure';
+import { RssWindow, toMiB } from './process-stats';
+import { WrkResult } from './wrk';
+
+const RSS_GROWTH_LIMIT_MIB = 32;
+const CPU_PER_REQUESTS = 10_000;
+
+export interface ReportInput {
+  before: PhaseResult;
+  after: PhaseResult;
+  tunnel?: PhaseResult; // absent with --direct-only or when the tunnel could not be measured
+  tunnelNote?: string; // why it is absent
+  header: string[]; // machine, versions, durations
+}
+
+export interface Report {
+  markdown: string;
+  met: number;
+  total: number;
+}
+
+interface Row {
+  name: string;
+  direct: string;
+  tunnel: string;
+  ratio: string;
+  threshold: string;
+  result: string;
+}
+
+type Verdict = boolean | undefined; // undefined: informational row
+
+const fmt = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** "before / after → avg (drift ±x%)": direct is measured twice because these machines drift. */
+function directCell(before: number, after: number, digits: number): string {
+  const drift = ((after - before) / before) * 100;
+  return `${fmt(before, digits)} / ${fmt(after, digits)} → ${fmt((before + after) / 2, digits)} (drift ${drift >= 0 ? '+' : ''}${fmt(drift, 1)}%)`;
+}
+
+function cpuPer10k(level: { wrk: WrkResult; cpuSeconds: Record<string, number> }, name: string): number {
+  return (level.cpuSeconds[name] / level.wrk.requests) * CPU_PER_REQUESTS;
+}
+
+function verdictCell(v: Verdict): string {
+  return v === undefined ? '' : v ? 'pass' : '**FAIL**';
+}
+
+export function buildReport(input: ReportInput): Report {
+  const { before, after, tunnel } = input;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let met = 0;
+  let total = 0;
+  const add = (name: string, direct: string, tunnelCell: string, ratio: string, threshold: string, verdict: Verdict): void => {
+    if (threshold) {
+      total++;
+      if (verdict) met++;
+    }
+    rows.push({ name, direct, tunnel: tunnelCell, ratio, threshold, result: tunnel ? verdictCell(verdict) : threshold ? 'not measured' : '' });
+  };
+  const avg = (pick: (p: PhaseResult) => number): number => (pick(before) + pick(after)) / 2;
+  const clean = (w: WrkResult | undefined): boolean => w !== undefined && errorCount(w) === 0;
+
+  const reqThresholds: Record<Level, number> = { 1: 0.4, 50: 0.45, 500: 0.6 };
+  for (const c of [1, 50, 500] as Level[]) {
+    const pick = (p: PhaseResult): WrkResult => p.levels[c].wrk;
+    const t = tunnel ? pick(tunnel) : undefined;
+    const directRps = avg((p) => pick(p).reqPerSec);
+    const ratio = t ? t.reqPerSec / directRps : NaN;
+    const min = reqThresholds[c];
+    add(`c${c} req/s`, directCell(pick(before).reqPerSec, pick(after).reqPerSec, 0), t ? fmt(t.reqPerSec, 0) : '—', t ? `${fmt(ratio, 2)}x` : '—', `≥ ${min.toFixed(2)}x`, t ? ratio >= min && clean(t) : false);
+    for (const [label, key] of [['p50', 'p50Ms'], ['p99', 'p99Ms']] as const) {
+      const d = avg((p) => pick(p)[key]);
+      add(`c${c} ${label} ms`, directCell(pick(before)[key], pick(after)[key], 2), t ? fmt(t[key], 2) : '—', t ? `${fmt(t[key] / d, 2)}x` : '—', '', undefined);
+    }
+    for (const [phase, p] of [['direct before', before], ['tunnel', tunnel], ['direct after', after]] as const) {
+      if (p && errorCount(pick(p)) > 0) notes.push(`c${c} ${phase}:${errorNote(pick(p))}`);
+    }
+  }
+
+  const dl = (p: PhaseResult): number => p.download.medianMbPerSec;
+  const dlRatio = tunnel ? dl(tunnel) / avg(dl) : NaN;
+  add('download MB/s (100 MiB, 1 stream)', directCell(dl(before), dl(after), 0), tunnel ? fmt(dl(tunnel), 0) : '—', tunnel ? `${fmt(dlRatio, 2)}x` : '—', '≥ 0.40x', tunnel ? dlRatio >= 0.4 : false);
+
+  // Head-of-line: loaded p99 over the same phase's idle p99 at the same connection count.
+  const hol = (p: PhaseResult): number => p.hol.loaded.p99Ms / p.levels[HOL_CONNECTIONS].wrk.p99Ms;
+  const holTunnel = tunnel ? `${fmt(tunnel.hol.loaded.p99Ms, 2)} ms vs idle ${fmt(tunnel.levels[HOL_CONNECTIONS].wrk.p99Ms, 2)} ms` : '—';
+  add(
+    `head-of-line: c${HOL_CONNECTIONS} p99 during download / idle p99`,
+    `${fmt(hol(before), 2)}x / ${fmt(hol(after), 2)}x (same load, no tunnel)`,
+    holTunnel,
+    tunnel ? `${fmt(hol(tunnel), 2)}x` : '—',
+    '≤ 3.00x',
+    tunnel ? hol(tunnel) <= 3 && clean(tunnel.hol.loaded) && tunnel.hol.downloadsCompleted > 0 : false,
+  );
+  for (const [phase, p] of [['direct before', before], ['tunnel', tunnel], ['direct after', after]] as const) {
+    if (p && errorCount(p.hol.loaded) > 0) notes.push(`head-of-line ${phase}:${errorNote(p.hol.loaded)}`);
+  }
+  if (tunnel) notes.push(`head-of-line tunnel: ${tunnel.hol.downloadsCompleted} download(s) of 100 MiB completed during the ${fmt(tunnel.hol.loaded.durationSec, 1)} s run`);
+
+  for (const name of ['relay', 'agent']) {
+    const peak = tunnel?.peakRssBytes[name];
+    add(`${name} peak RSS MiB (VmHWM)`, '', peak !== undefined ? fmt(toMiB(peak), 1) : '—', '', '', undefined);
+  }
+  const growthCell = (w: RssWindow | undefined): string => (w ? `${fmt(toMiB(w.growthBytes), 1)} (${fmt(toMiB(w.beforeBytes), 1)} → ${fmt(toMiB(w.maxBytes), 1)})` : '—');
+  for (const name of ['relay', 'agent']) {
+    const w = tunnel?.downloadRss[name];
+    add(`${name} RSS growth MiB during download`, '', growthCell(w), '', `< ${RSS_GROWTH_LIMIT_MIB} MiB`, w ? toMiB(w.growthBytes) < RSS_GROWTH_LIMIT_MIB : false);
+  }
+  for (const name of ['relay', 'agent']) {
+    add(`${name} RSS growth MiB during head-of-line`, '', growthCell(tunnel?.hol.rss[name]), '', '', undefined);
+  }
+
+  // CPU per 10k small requests at c50; the direct column is the origin's own cost, for scale.
+  const lvl = HOL_CONNECTIONS as Level;
+  const originDirect = avg((p) => cpuPer10k(p.levels[lvl], 'origin'));
+  for (const name of ['relay', 'agent', 'origin']) {
+    const value = tunnel ? cpuPer10k(tunnel.levels[lvl], name) : NaN;
+    add(
+      `${name} CPU s per 10k req (c${lvl})`,
+      `origin: ${directCell(cpuPer10k(before.levels[lvl], 'origin'), cpuPer10k(after.levels[lvl], 'origin'), 3)}`,
+      tunnel ? fmt(value, 3) : '—',
+      tunnel ? `${fmt(value / originDirect, 2)}x origin` : '—',
+      '',
+      undefined,
+    );
+  }
+
+  const lines = [
+    '# Portway benchmark',
+    '',
+    ...input.header.map((h) => `- ${h}`),
+    '',
+    '| row | direct (before / after → avg) | tunnel | ratio | threshold | result |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.direct} | ${r.tunnel} | ${r.ratio} | ${r.threshold} | ${r.result} |`),
+    '',
+    ...cpuShareTable(input),
+  ];
+  if (input.tunnelNote) notes.unshift(`tunnel not measured: ${input.tunnelNote}`);
+  if (notes.length) lines.push('', 'Notes:', '', ...notes.map((n) => `- ${n}`));
+  lines.push('', `thresholds met: ${met} of ${total}`);
+  return { markdown: lines.join('\n') + '\n', met, total };
+}
+
+/** Cores kept busy (CPU seconds / wall seconds) by each process: the machine is shared by all. */
+function cpuShareTable(input: ReportInput): string[] {
+  const phases: [string, PhaseResult | undefined][] = [['direct before', input.before], ['tunnel', input.tunnel], ['direct after', input.after]];
+  const names = ['wrk', 'origin', 'relay', 'agent'];
+  const out = [
+    'CPU busy during the small-request runs (cores = CPU seconds / wall seconds; "machine" also counts the kernel, e.g. loopback softirq, charged to no process):',
+    '',
+    `| run | ${names.join(' | ')} | sum | machine (of ${os.cpus().length}) |`,
+    `|---|${names.map(() => '---|').join('')}---|---|`,
+  ];
+  for (const [phase, p] of phases) {
+    if (!p) continue;
+    for (const c of [1, 50, 500] as Level[]) {
+      const level = p.levels[c];
+      const cores = names.map((n) => (level.cpuSeconds[n] === undefined ? undefined : level.cpuSeconds[n] / level.wrk.durationSec));
+      const sum = cores.reduce<number>((a, b) => a + (b ?? 0), 0);
+      const machine = level.machineBusySeconds / level.wrk.durationSec;
+      out.push(`| ${phase} c${c} | ${cores.map((v) => (v === undefined ? '—' : fmt(v, 2))).join(' | ')} | ${fmt(sum, 2)} | ${fmt(machine, 2)} |`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+// `npm run bench`: the same origin measured directly, through relay + agent, and directly again,
+// all on loopback, then a Markdown table of ratios (also written to bench/results/latest.md).
+// Progress goes to stderr; the report to stdout.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs, USAGE } from './args';
+import { Child, spawnNode, stopAll } from './children';
+import { downloaderName } from './download';
+import { describeEnvironment } from './environment';
+import { PhaseResult, PhaseTargets, measurePhase } from './measure';
+import { buildReport } from './report';
+import { Tunnel, startTunnel, tunnelMissing } from './tunnel';
+import { prepareWrk, requireWrk } from './wrk';
+
+const root = path.resolve(__dirname, '..', '..');
+const log = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+
+async function startOrigin(name: string): Promise<{ child: Child; port: number }> {
+  const child = spawnNode(name, path.join(__dirname, 'origin.js'), [], process.env);
+  const match = await child.waitFor(/origin listening on 127\.0\.0\.1:(\d+)/, 10_000);
+  return { child, port: Number(match[1]) };
+}
+
+/** Says which of relay/agent died, with its last output, when a tunnel figure fails. */
+function describeTunnelFailure(err: unknown, tunnel: Tunnel | undefined): string {
+  const parts = [err instanceof Error ? err.message : String(err)];
+  for (const child of tunnel ? [tunnel.relay, tunnel.agent] : []) {
+    const { exitCode, signalCode } = child.proc;
+    if (exitCode !== null || signalCode !== null) {
+      parts.push(`${child.name} exited (${signalCode ?? exitCode}); its last output:\n${child.tail()}`);
+    }
+  }
+  return parts.join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  requireWrk();
+  const started = Date.now();
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
+  const cleanup = async (): Promise<void> => {
+    await stopAll();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping child processes`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    prepareWrk(tmpDir);
+    const [origin1, origin2] = await Promise.all([startOrigin('origin-1'), startOrigin('origin-2')]);
+    const direct: PhaseTargets = { small: { port: origin1.port }, big: { port: origin2.port }, download: { port: origin1.port } };
+    const directPhase = (name: string): Promise<PhaseResult> =>
+      measurePhase({ name, targets: direct, watched: { origin: origin1.child.pid }, durationSec: args.durationSec, log });
+
+    const before = await directPhase('direct (before)');
+
+    let tunnelResult: PhaseResult | undefined;
+    let tunnelNote: string | undefined = args.directOnly ? '--direct-only' : tunnelMissing(root);
+    if (!tunnelNote) {
+      let tunnel: Tunnel | undefined;
+      try {
+        log('tunnel: starting relay and agent');
+        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port });
+        log(`tunnel: relay on 127.0.0.1:${tunnel.relayPort}, hostname ${tunnel.hostname}`);
+        const targets: PhaseTargets = {
+          small: { port: tunnel.relayPort, host: tunnel.hostname },
+          big: { port: tunnel.relayPort, host: tunnel.bigHostname },
+          download: { port: tunnel.relayPort, host: tunnel.hostname },
+        };
+        const watched = { origin: origin1.child.pid, relay: tunnel.relay.pid, agent: tunnel.agent.pid };
+        tunnelResult = await measurePhase({ name: 'tunnel', targets, watched, durationSec: args.durationSec, log });
+      } catch (err) {
+        tunnelNote = describeTunnelFailure(err, tunnel);
+        log(`tunnel FAILED: ${tunnelNote}`);
+      } finally {
+        await tunnel?.stop(); // idle relay/agent must not share the CPU with the second direct phase
+      }
+    } else {
+      log(`tunnel skipped: ${tunnelNote}`);
+    }
+
+    const after = await directPhase('direct (after)');
+
+    const header = [
+      ...describeEnvironment(root),
+      `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
+    ];
+    const report = buildReport({ before, after, tunnel: tunnelResult, tunnelNote: tunnelNote?.split('\n')[0], header });
+    const resultsDir = path.join(root, 'bench', 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
+    process.stdout.write(report.markdown);
+    log('report written to bench/results/latest.md');
+
+    if (!args.directOnly && !tunnelResult) return 1; // the tunnel was meant to be measured and was not
+    if (args.strict && report.met < report.total) return 1;
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,122 @@
+// Starts a relay and an agent exactly as a user would, through their CLIs, with every file in a
+// temp dir: relay on an ephemeral loopback port; agent configured against it with two HTTP routes
+// (the tunnel hostname -> origin 1, big.<hostname> -> origin 2).
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { Child, spawnNode, stopChild } from './children';
+
+const START_TIMEOUT_MS = 15_000;
+const READY_TIMEOUT_MS = 10_000;
+
+export interface Tunnel {
+  relayPort: number;
+  hostname: string; // routes to origin 1
+  bigHostname: string; // routes to origin 2
+  relay: Child;
+  agent: Child;
+  stop(): Promise<void>;
+}
+
+export interface TunnelOptions {
+  root: string; // repository root
+  tmpDir: string;
+  origin1Port: number;
+  origin2Port: number;
+}
+
+function relayBin(root: string): string {
+  return path.join(root, 'relay', 'bin', 'portway-relay.js');
+}
+
+function agentBin(root: string): string {
+  return path.join(root, 'agent', 'bin', 'portway.js');
+}
+
+/** Why the tunnel cannot be benchmarked yet, or undefined when relay and agent are built. */
+export function tunnelMissing(root: string): string | undefined {
+  const needed = ['relay/src/main.ts', 'agent/src/main.ts', 'relay/dist/relay.js', 'dist/portway.js'];
+  const missing = needed.filter((file) => !fs.existsSync(path.join(root, file)));
+  return missing.length ? `not built or not written yet: ${missing.join(', ')}` : undefined;
+}
+
+/** The relay reads DOMAIN/PORT/DATA_DIR/AUTH_KEY from the environment; only our flags may count. */
+function childEnv(tmpDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmpDir };
+  for (const name of ['DOMAIN', 'PORT', 'DATA_DIR', 'AUTH_KEY']) delete env[name];
+  return env;
+}
+
+/** Runs one short agent command (`configure`, `route …`) to completion; resolves with its stdout. */
+function runAgentCommand(root: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [agentBin(root), ...args], { env, encoding: 'utf8', timeout: START_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`portway ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+    child.stdin?.end(); // not a terminal: it must not wait for answers to prompts
+  });
+}
+
+function getStatus(port: number, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setTimeout(2000, () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** Polls GET / with the given Host until it answers 200. */
+async function waitReachable(port: number, host: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let status = 0;
+  while (Date.now() < deadline) {
+    status = await getStatus(port, host);
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`GET / with Host ${host} through the relay did not return 200 within ${READY_TIMEOUT_MS} ms (last status ${status || 'no response'})`);
+}
+
+export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
+  const { root, tmpDir } = opts;
+  const env = childEnv(tmpDir);
+  const relayDir = path.join(tmpDir, 'relay');
+  const agentDir = path.join(tmpDir, 'agent');
+  fs.mkdirSync(relayDir, { recursive: true });
+  fs.mkdirSync(agentDir, { recursive: true });
+  const config = path.join(agentDir, 'config.json');
+
+  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir], env);
+  const stopAllStarted: Child[] = [relay];
+  const stop = async (): Promise<void> => {
+    await Promise.all(stopAllStarted.map((c) => stopChild(c.proc)));
+  };
+  try {
+    const listening = await relay.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
+    const relayPort = Number(listening[1]);
+
+    const configured = await runAgentCommand(root, env, ['--config', config, 'configure', '--relay', `http://127.0.0.1:${relayPort}`]);
+    const named = configured.match(/Hostname:\s*(\S+)/);
+    if (!named) throw new Error(`portway configure printed no "Hostname: <name>" line:\n${configured}`);
+    const hostname = named[1];
+    const bigHostname = `big.${hostname}`;
+
+    await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(opts.origin1Port)]);
+    await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', bigHostname, '--destination', '127.0.0.1', '--http', String(opts.origin2Port)]);
+
+    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start'], env);
+    stopAllStarted.push(agent);
+    await agent.waitFor(/Connected/, START_TIMEOUT_MS);
+    await waitReachable(relayPort, hostname);
+    await waitReachable(relayPort, bigHostname);
+    return { relayPort, hostname, bigHostname, relay, agent, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
