@@ -46,7 +46,9 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
       const head = validateResponseHead(json);
       if (head.status < 200) throw new Error(`unexpected status ${head.status} for a plain request`);
       res.writeHead(head.status, head.statusMessage ?? '', withoutHopByHop(head.rawHeaders));
-      res.flushHeaders();
+      // Headers go out with the first body bytes (one write); only a response whose body
+      // has not started yet (SSE, long poll) gets its headers flushed on their own.
+      if (stream.readableLength === 0 && !stream.readableEnded) res.flushHeaders();
       stream.pipe(res);
     },
     () => Pages.tunnelLost(res, ctx.host),

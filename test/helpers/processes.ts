@@ -1,0 +1,124 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const RELAY_BIN = path.join(ROOT, 'relay', 'bin', 'portway-relay.js');
+export const AGENT_BIN = path.join(ROOT, 'agent', 'bin', 'portway.js');
+
+export function tempDir(prefix = 'portway-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A child process whose output lines can be awaited. */
+export class RunningProcess {
+  readonly lines: string[] = [];
+  private waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void; from: number }[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    const onText = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (line === '') continue;
+        this.lines.push(line);
+        if (process.env.PORTWAY_TEST_VERBOSE) process.stderr.write(`[${child.pid}] ${line}\n`);
+      }
+      this.check();
+    };
+    child.stdout?.on('data', onText);
+    child.stderr?.on('data', onText);
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  private check(): void {
+    this.waiters = this.waiters.filter((w) => {
+      for (let i = w.from; i < this.lines.length; i++) {
+        const m = this.lines[i].match(w.pattern);
+        if (m) {
+          w.resolve(m);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Resolves with the first line (at or after line index `from`) matching pattern. */
+  waitFor(pattern: RegExp, timeoutMs = 15_000, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${this.lines.join('\n')}`)), timeoutMs);
+      this.waiters.push({
+        pattern,
+        from,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+      this.check();
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+export interface RelayProcess extends RunningProcess {
+  port: number;
+  url: string;
+  dataDir: string;
+}
+
+export async function startRelay(options: { dataDir?: string; port?: number; authKey?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<RelayProcess> {
+  const dataDir = options.dataDir ?? tempDir('portway-relay-');
+  const args = [RELAY_BIN, '--domain', 'localhost', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir];
+  if (options.authKey) args.push('--auth-key', options.authKey);
+  args.push(...(options.extraArgs ?? []));
+  const proc = new RunningProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
+  const match = await Promise.race([
+    proc.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/),
+    proc.exited.then((code) => {
+      throw new Error(`relay exited with ${code}:\n${proc.lines.join('\n')}`);
+    }),
+  ]);
+  const port = Number(match[1]);
+  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, dataDir });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `portway` command to completion. */
+export function portway(configPath: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [AGENT_BIN, '--config', configPath, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `portway start` in the background. */
+export function startAgent(configPath: string): RunningProcess {
+  return new RunningProcess(spawn(process.execPath, [AGENT_BIN, '--config', configPath, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** A configured agent: config file written by a real `portway configure`. */
+export async function configureAgent(relay: { url: string }, options: { token?: string; hostname?: string } = {}): Promise<{ configPath: string; hostname: string }> {
+  const configPath = path.join(tempDir('portway-agent-'), 'config.json');
+  const args = ['configure', '--relay', relay.url];
+  if (options.token) args.push('--token', options.token);
+  if (options.hostname) args.push('--hostname', options.hostname);
+  const result = await portway(configPath, args);
+  if (result.code !== 0) throw new Error(`configure failed (${result.code}): ${result.stderr}${result.stdout}`);
+  const hostname = result.stdout.match(/Hostname: (\S+)/)?.[1];
+  if (!hostname) throw new Error(`configure printed no hostname: ${result.stdout}`);
+  return { configPath, hostname };
+}
