@@ -181,7 +181,11 @@ describe('ACME HTTP-01 against pebble', { timeout: 120_000 }, () => {
     // Move the clock into the window (10 days before expiry): the next check renews.
     now = new Date(issued.notAfter.getTime() - 10 * DAY_MS);
     assert.equal(store.needsRenewal(DOMAIN, now), true);
-    const renewedEvent = once(scheduler, 'renewed') as Promise<[RenewedEvent]>;
+    // Either event settles the wait, so a failed renewal shows its error instead of a timeout.
+    const renewedEvent = Promise.race([
+      once(scheduler, 'renewed') as Promise<[RenewedEvent]>,
+      (once(scheduler, 'failed') as Promise<[FailedEvent]>).then(([e]) => Promise.reject(e.error)),
+    ]);
     const renewStarted = Date.now();
     scheduler.stop();
     scheduler.start(); // wakes immediately, as it would after the laptop slept
@@ -202,7 +206,7 @@ describe('ACME HTTP-01 against pebble', { timeout: 120_000 }, () => {
     assert.equal(second.subjectaltname, `DNS:${DOMAIN}`);
   });
 
-  it('reports a failed HTTP-01 challenge with the CA\'s problem detail', async () => {
+  it('reports a failed HTTP-01 challenge with the CA\'s problem detail', async (t) => {
     // The CA fetches the token from the server, whose store never learns it: a 404.
     const unanswered = new ChallengeStore();
     const domain = 'fail.portway.test';
@@ -211,6 +215,7 @@ describe('ACME HTTP-01 against pebble', { timeout: 120_000 }, () => {
       (e: unknown) => e,
     );
     assert.ok(err instanceof AcmeChallengeFailedError, String(err));
+    t.diagnostic(err.message);
     assert.equal(err.domain, domain);
     assert.match(err.problem.type, /^urn:ietf:params:acme:error:/);
     assert.match(err.message, /HTTP-01 challenge for fail\.portway\.test failed: .*404/);
@@ -218,22 +223,24 @@ describe('ACME HTTP-01 against pebble', { timeout: 120_000 }, () => {
     assert.ok(challengeServer.hits.some((h) => h.host.startsWith(`${domain}:`) && h.status === 404));
   });
 
-  it('reports a refused identifier with its ACME problem type', async () => {
+  it('reports a refused identifier with its ACME problem type', async (t) => {
     const err = await obtainCertificate({ ...base, domain: 'blocked.portway.test' }).then(
       () => assert.fail('issuance must fail'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof AcmeProblemError, String(err));
+    t.diagnostic(err.message);
     assert.equal(err.problem.type, 'urn:ietf:params:acme:error:rejectedIdentifier');
     assert.match(err.message, /rejectedIdentifier/);
   });
 
-  it('refuses a directory whose HTTPS certificate it cannot verify', async () => {
+  it('refuses a directory whose HTTPS certificate it cannot verify', async (t) => {
     const err = await obtainCertificate({ ...base, caBundle: undefined, domain: DOMAIN }).then(
       () => assert.fail('must not trust pebble without its CA'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof AcmeDirectoryUnreachableError, String(err));
+    t.diagnostic(err.message);
     assert.match(err.message, /not trusted/);
   });
 });
@@ -284,7 +291,7 @@ describe('ACME failures that need no CA', { timeout: 30_000 }, () => {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('fails fast and clearly when the directory is unreachable', async () => {
+  it('fails fast and clearly when the directory is unreachable', async (t) => {
     const directoryUrl = `https://127.0.0.1:${await closedPort()}/dir`;
     const started = Date.now();
     const err = await obtainCertificate({
@@ -294,18 +301,20 @@ describe('ACME failures that need no CA', { timeout: 30_000 }, () => {
       challenges: new ChallengeStore(),
     }).then(() => assert.fail('must fail'), (e: unknown) => e);
     assert.ok(err instanceof AcmeDirectoryUnreachableError, String(err));
+    t.diagnostic(err.message);
     assert.match(err.message, new RegExp(`ACME directory ${directoryUrl.replace(/[.?]/g, '\\$&')} is unreachable: .*ECONNREFUSED`));
     assert.ok(Date.now() - started < 5_000, 'no retry loop before reporting an unreachable directory');
     assert.equal(fs.existsSync(path.join(tmp, 'unreachable.key')), false, 'nothing is created for an unreachable CA');
   });
 
-  it('reports a rate limit with its Retry-After instead of sleeping through it, and the scheduler backs off until then', async () => {
+  it('reports a rate limit with its Retry-After instead of sleeping through it, and the scheduler backs off until then', async (t) => {
     const stub = await startRateLimitedDirectory(3600);
     try {
       const options = { directoryUrl: stub.url, domain: DOMAIN, accountKeyPath: path.join(tmp, 'limited.key'), challenges: new ChallengeStore() };
       const started = Date.now();
       const err = await obtainCertificate(options).then(() => assert.fail('must fail'), (e: unknown) => e);
       assert.ok(err instanceof AcmeRateLimitedError, String(err));
+      t.diagnostic(err.message);
       assert.ok(Date.now() - started < 5_000, 'acme-client must not wait out the Retry-After');
       assert.equal(err.problem.type, 'urn:ietf:params:acme:error:rateLimited');
       assert.match(err.message, /^ACME rate limit reached: too many new registrations from this IP \[rateLimited, HTTP 429\]; retry after /);
