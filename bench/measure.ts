@@ -1,6 +1,7 @@
 // One measurement phase: the same figures taken against one target, either the origins directly
 // or the origins through the tunnel. The harness runs direct, tunnel, direct.
 import { Target, DownloadSeries, downloadBig, downloadSeries } from './download';
+import { OriginStats, fetchOriginStats, statsDelta } from './origin-stats';
 import { RssSampler, RssWindow, cpuSeconds, machineBusySeconds, readMemory } from './process-stats';
 import { WrkResult, runWrk } from './wrk';
 
@@ -23,6 +24,7 @@ export interface LevelResult {
   wrk: WrkResult;
   cpuSeconds: Record<string, number>; // per watched process, during this wrk run; also 'wrk'
   machineBusySeconds: number; // all CPUs, all processes and the kernel, during this wrk run
+  origin: OriginStats; // TCP connections accepted and requests served by origin 1 during the run
 }
 
 export interface HolResult {
@@ -43,6 +45,7 @@ export interface PhaseOptions {
   name: string;
   targets: PhaseTargets;
   watched: Watched;
+  originPort: number; // origin 1, for its counters
   durationSec: number;
   log: (line: string) => void;
 }
@@ -63,10 +66,13 @@ function rssRecord(windows: Map<number, RssWindow>, watched: Watched): Record<st
 async function measureLevel(opts: PhaseOptions, connections: number): Promise<LevelResult> {
   const before = Object.fromEntries(Object.entries(opts.watched).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const machineBefore = machineBusySeconds();
+  const originBefore = await fetchOriginStats(opts.originPort);
   const wrk = await runWrk({ url: smallUrl(opts.targets.small), host: opts.targets.small.host, connections, durationSec: opts.durationSec });
   const cpu: Record<string, number> = { wrk: wrk.wrkCpuSeconds };
   for (const [name, pid] of Object.entries(opts.watched)) cpu[name] = cpuSeconds(pid) - before[name];
-  return { wrk, cpuSeconds: cpu, machineBusySeconds: machineBusySeconds() - machineBefore };
+  const machine = machineBusySeconds() - machineBefore;
+  const origin = statsDelta(originBefore, await fetchOriginStats(opts.originPort));
+  return { wrk, cpuSeconds: cpu, machineBusySeconds: machine, origin };
 }
 
 /** Small requests while one download of /big after another runs from the second origin. */

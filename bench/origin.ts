@@ -2,6 +2,7 @@
 // CPU never competes with the harness's event loop and can be read from /proc/PID/stat.
 //   GET /small -> 1 KiB body      GET /big -> 100 MiB body, streamed from one reused buffer
 //   GET /      -> 200 (readiness)  POST/PUT any path -> body drained, byte count returned
+//   GET /__stats -> {"connections":N,"requests":N} since start (is the agent reusing connections?)
 // Prints `origin listening on 127.0.0.1:<port>` once bound; exits when its stdin closes, so a
 // harness killed with SIGKILL does not leave it behind.
 import * as http from 'node:http';
@@ -12,6 +13,7 @@ export const BIG_BYTES = 100 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 
 const small = Buffer.alloc(SMALL_BYTES, 'a');
+const stats = { connections: 0, requests: 0 };
 const chunk = Buffer.alloc(CHUNK_BYTES, 'b');
 
 /** Writes BIG_BYTES of the same chunk, honouring backpressure so the origin never buffers. */
@@ -47,6 +49,7 @@ function drainUpload(req: http.IncomingMessage, res: http.ServerResponse): void 
 }
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  stats.requests++;
   if (req.method === 'POST' || req.method === 'PUT') return drainUpload(req, res);
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -55,6 +58,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': SMALL_BYTES }).end(small);
   } else if (path === '/big') {
     streamBig(res);
+  } else if (path === '/__stats') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
   } else if (path === '/') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('portway bench origin\n');
   } else {
@@ -64,6 +69,9 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 
 function main(): void {
   const server = http.createServer(handle);
+  server.on('connection', () => {
+    stats.connections++;
+  });
   // wrk holds its connections for the whole run; never let the server cut them short.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;

@@ -65,6 +65,14 @@ export function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + steal) / clockTicks();
 }
 
+/** Cores kept busy by everything on the machine over `ms`: anything well above 0 when the
+ * benchmark is idle means other work shares the CPUs and the figures are noisier. */
+export async function backgroundCores(ms = 1000): Promise<number> {
+  const before = machineBusySeconds();
+  await new Promise((r) => setTimeout(r, ms));
+  return (machineBusySeconds() - before) / (ms / 1000);
+}
+
 export interface RssWindow {
   beforeBytes: number;
   maxBytes: number;

@@ -14,6 +14,7 @@ export interface ReportInput {
   tunnel?: PhaseResult; // absent with --direct-only or when the tunnel could not be measured
   tunnelNote?: string; // why it is absent
   header: string[]; // machine, versions, durations
+  warnings: string[]; // shown first among the notes
 }
 
 export interface Report {
@@ -130,6 +131,17 @@ export function buildReport(input: ReportInput): Report {
     );
   }
 
+  // How many origin connections serve 1k requests: ~0 with keep-alive, 1000 with one per request.
+  const connsPer1k = (l: { origin: { connections: number; requests: number } }): number => (l.origin.connections / l.origin.requests) * 1000;
+  add(
+    `origin TCP connections per 1k req (c${lvl})`,
+    directCell(connsPer1k(before.levels[lvl]), connsPer1k(after.levels[lvl]), 1),
+    tunnel ? fmt(connsPer1k(tunnel.levels[lvl]), 1) : '—',
+    '',
+    '',
+    undefined,
+  );
+
   const lines = [
     '# Portway benchmark',
     '',
@@ -142,6 +154,7 @@ export function buildReport(input: ReportInput): Report {
     ...cpuShareTable(input),
   ];
   if (input.tunnelNote) notes.unshift(`tunnel not measured: ${input.tunnelNote}`);
+  notes.unshift(...input.warnings.map((w) => `**${w}**`));
   if (notes.length) lines.push('', 'Notes:', '', ...notes.map((n) => `- ${n}`));
   lines.push('', `thresholds met: ${met} of ${total}`);
   return { markdown: lines.join('\n') + '\n', met, total };

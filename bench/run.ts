@@ -8,11 +8,14 @@ import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
 import { downloaderName } from './download';
 import { describeEnvironment } from './environment';
+import { backgroundCores } from './process-stats';
 import { PhaseResult, PhaseTargets, measurePhase } from './measure';
 import { buildReport } from './report';
 import { Tunnel, startTunnel, tunnelMissing } from './tunnel';
 import { prepareWrk, requireWrk } from './wrk';
 
+/** Background load above this (cores) gets a warning in the report. */
+const BACKGROUND_WARN_CORES = 0.2;
 const root = path.resolve(__dirname, '..', '..');
 const log = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
@@ -58,10 +61,12 @@ async function main(): Promise<number> {
 
   try {
     prepareWrk(tmpDir);
+    const idleBefore = await backgroundCores();
+    log(`background load before start: ${idleBefore.toFixed(2)} cores busy`);
     const [origin1, origin2] = await Promise.all([startOrigin('origin-1'), startOrigin('origin-2')]);
     const direct: PhaseTargets = { small: { port: origin1.port }, big: { port: origin2.port }, download: { port: origin1.port } };
     const directPhase = (name: string): Promise<PhaseResult> =>
-      measurePhase({ name, targets: direct, watched: { origin: origin1.child.pid }, durationSec: args.durationSec, log });
+      measurePhase({ name, targets: direct, watched: { origin: origin1.child.pid }, originPort: origin1.port, durationSec: args.durationSec, log });
 
     const before = await directPhase('direct (before)');
 
@@ -79,7 +84,7 @@ async function main(): Promise<number> {
           download: { port: tunnel.relayPort, host: tunnel.hostname },
         };
         const watched = { origin: origin1.child.pid, relay: tunnel.relay.pid, agent: tunnel.agent.pid };
-        tunnelResult = await measurePhase({ name: 'tunnel', targets, watched, durationSec: args.durationSec, log });
+        tunnelResult = await measurePhase({ name: 'tunnel', targets, watched, originPort: origin1.port, durationSec: args.durationSec, log });
       } catch (err) {
         tunnelNote = describeTunnelFailure(err, tunnel);
         log(`tunnel FAILED: ${tunnelNote}`);
@@ -91,12 +96,16 @@ async function main(): Promise<number> {
     }
 
     const after = await directPhase('direct (after)');
+    const idleAfter = await backgroundCores();
 
+    const busy = Math.max(idleBefore, idleAfter);
     const header = [
       ...describeEnvironment(root),
+      `background load (machine busy while the benchmark idles, 1 s): ${idleBefore.toFixed(2)} cores before, ${idleAfter.toFixed(2)} after`,
       `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
     ];
-    const report = buildReport({ before, after, tunnel: tunnelResult, tunnelNote: tunnelNote?.split('\n')[0], header });
+    const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
+    const report = buildReport({ before, after, tunnel: tunnelResult, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
