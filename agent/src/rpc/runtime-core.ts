@@ -1,0 +1,535 @@
+/**
+ * The real AgentCore: the agent's config file and AgentRuntime (tunnel + route table), as the
+ * JSON-RPC server sees them. Every edit takes the same path as the CLI (load, change, atomic
+ * save) and is applied to a running tunnel at once, so CLI and extension can be mixed freely.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { UsageError } from '../cli/args';
+import { assertDomainAllowed, normalizeDomain } from '../cli/domain-rules';
+import { AGENT_NAME, AGENT_VERSION } from '../cli/version';
+import { ConfigFileError, loadConfigIfPresent, saveConfig, updateConfig } from '../config/config-file';
+import type { AgentConfig, FirewallRuleConfig, HttpRouteConfig, TcpRouteConfig } from '../config/schema';
+import { AgentRuntime, type ConnectionInfo as RuntimeConnection } from '../runtime/agent-runtime';
+import { watchConfigFile } from '../runtime/config-watcher';
+import { connectToRelay, RelayRefusedError } from '../tunnel/relay-connection';
+import { connectUrl, RelayUrlError } from '../tunnel/relay-url';
+import type { TunnelState as RuntimeTunnelState } from '../tunnel/tunnel-client';
+import {
+  RpcErrorCode,
+  type ConnectionInfo,
+  type FirewallRule,
+  type HttpRoute,
+  type RelayConfigureRequest,
+  type RouteAddRequest,
+  type RouteList,
+  type RouteRef,
+  type TcpAllocateRequest,
+  type TcpForwardRequest,
+  type TcpPortRoute,
+  type TunnelStartRequest,
+  type TunnelStatus,
+} from '../../../protocol/rpc';
+import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
+
+const DEFAULT_START_TIMEOUT_MS = 15_000;
+const LISTEN_PROBE_TIMEOUT_MS = 1_500;
+const DEFAULT_DESTINATION = '127.0.0.1';
+
+const REFUSAL_CODES: Record<string, RpcErrorCode> = {
+  unauthorized: RpcErrorCode.Unauthorized,
+  'hostname-taken': RpcErrorCode.NameTaken,
+  'version-mismatch': RpcErrorCode.VersionMismatch,
+  'limit-reached': RpcErrorCode.LimitReached,
+  'bad-request': RpcErrorCode.InvalidArgument,
+};
+
+/** Public URL of a domain served by the relay at relayUrl: the relay's scheme and port. */
+export function publicUrl(relayUrl: string, domain: string): string {
+  let text = relayUrl.trim();
+  if (!/^[a-z]+:\/\//i.test(text)) text = `http://${text}`;
+  try {
+    const url = new URL(text);
+    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+    return `${secure ? 'https' : 'http'}://${domain}${url.port ? `:${url.port}` : ''}/`;
+  } catch {
+    return `http://${domain}/`;
+  }
+}
+
+/** Public address of a TCP port: the relay's host name without its port. */
+export function publicTcpAddress(relayUrl: string, hostname: string | undefined, port: number): string {
+  let host = hostname;
+  if (!host) {
+    try {
+      host = new URL(/^[a-z]+:\/\//i.test(relayUrl) ? relayUrl : `http://${relayUrl}`).hostname;
+    } catch {
+      host = relayUrl;
+    }
+  }
+  return `${host}:${port}`;
+}
+
+/** "10.0.0.0/8", "::1", "127.0.0.1" → canonical text; anything else is an InvalidArgument. */
+export function normalizeNetwork(text: string): string {
+  const input = text.trim();
+  const fail = (): never => {
+    throw new AgentCoreError(RpcErrorCode.InvalidArgument, `"${text}" is not an IP address or CIDR network (e.g. 203.0.113.7 or 10.0.0.0/8)`);
+  };
+  const [addr, bits, extra] = input.split('/');
+  if (extra !== undefined || !addr) fail();
+  if (addr.includes('.') && !addr.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addr)) fail();
+  if (!ipaddr.isValid(addr)) fail();
+  const parsed = ipaddr.parse(addr);
+  if (bits === undefined) return parsed.toString();
+  if (!/^\d{1,3}$/.test(bits)) fail();
+  const prefix = Number(bits);
+  if (prefix > (parsed.kind() === 'ipv4' ? 32 : 128)) fail();
+  return `${parsed.toString()}/${prefix}`;
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function isListening(host: string, port: number, timeoutMs = LISTEN_PROBE_TIMEOUT_MS): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function httpRouteOf(config: AgentConfig, route: HttpRouteConfig): HttpRoute {
+  const kind = route.webroot ? 'webroot' : route.tls !== undefined && route.destination ? 'passthrough' : 'proxy';
+  return {
+    domain: route.domain,
+    url: publicUrl(config.relay.url, route.domain),
+    kind,
+    destination: route.destination,
+    httpPort: route.http,
+    tlsPort: route.tls,
+    webroot: route.webroot,
+    tls: route.letsencrypt ? 'acme' : route.ca ? 'custom' : route.tls !== undefined ? 'passthrough' : 'none',
+    redirectToHttps: route.redirect ?? false,
+    firewall: route.firewall.map((r) => ({ action: r.action, network: r.network })),
+  };
+}
+
+function tcpRouteOf(config: AgentConfig, route: TcpRouteConfig): TcpPortRoute {
+  return {
+    port: route.port,
+    address: publicTcpAddress(config.relay.url, config.hostname, route.port),
+    destination: route.destination,
+    destinationPort: route.dstport,
+    firewall: route.firewall.map((r) => ({ action: r.action, network: r.network })),
+  };
+}
+
+export function routeListOf(config: AgentConfig | undefined): RouteList {
+  if (!config) return { http: [], tcp: [] };
+  return { http: config.http.map((r) => httpRouteOf(config, r)), tcp: config.tcp.map((r) => tcpRouteOf(config, r)) };
+}
+
+/** Errors of the CLI's own helpers → coded errors for the extension. */
+function coded(err: unknown): unknown {
+  if (err instanceof AgentCoreError) return err;
+  if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
+  if (err instanceof RelayRefusedError) return new AgentCoreError(REFUSAL_CODES[err.code] ?? RpcErrorCode.InvalidArgument, err.message);
+  return err;
+}
+
+export class RuntimeAgentCore implements AgentCore {
+  readonly version = AGENT_VERSION;
+  private runtime: AgentRuntime | undefined;
+  private readonly listeners = new Set<(event: AgentCoreEvent) => void>();
+  /** Open connections by the runtime's stream id. */
+  private readonly connections = new Map<number, ConnectionInfo>();
+  private connectionSeq = 0;
+  private stopWatching: (() => void) | undefined;
+  /** Last fatal refusal, kept so status() can name its code after the runtime gave up. */
+  private lastRefusal: { code: RpcErrorCode; message: string } | undefined;
+
+  constructor(readonly configPath: string) {
+    this.watchConfig();
+  }
+
+  onEvent(listener: (event: AgentCoreEvent) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private emit(event: AgentCoreEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.emit({ type: 'log', entry: { level, message, time: Date.now() } });
+  }
+
+  /** Watches the config file (when its folder exists) so edits made with the CLI refresh the views. */
+  private watchConfig(): void {
+    if (this.stopWatching || !fs.existsSync(path.dirname(this.configPath))) return;
+    try {
+      this.stopWatching = watchConfigFile(this.configPath, () => this.emitRoutes());
+    } catch {
+      this.stopWatching = undefined;
+    }
+  }
+
+  private emitRoutes(): void {
+    let config: AgentConfig | undefined;
+    try {
+      config = loadConfigIfPresent(this.configPath);
+    } catch {
+      return; // a half-edited file; the runtime reports it
+    }
+    this.emit({ type: 'routes', routes: routeListOf(config) });
+  }
+
+  private loadOrThrow(): AgentConfig {
+    let config: AgentConfig | undefined;
+    try {
+      config = loadConfigIfPresent(this.configPath);
+    } catch (err) {
+      if (err instanceof ConfigFileError) throw new AgentCoreError(RpcErrorCode.InvalidArgument, err.message);
+      throw err;
+    }
+    if (!config) throw new AgentCoreError(RpcErrorCode.NotConfigured, 'no relay is configured yet; configure one first (Portway: Configure Relay, or `portway configure`)');
+    return config;
+  }
+
+  status(): TunnelStatus {
+    let config: AgentConfig | undefined;
+    try {
+      config = loadConfigIfPresent(this.configPath);
+    } catch (err) {
+      return { state: 'offline', configured: true, reason: (err as Error).message };
+    }
+    if (!config) return { state: 'stopped', configured: false };
+    const hostname = config.hostname;
+    const base: TunnelStatus = {
+      state: 'stopped',
+      configured: true,
+      relayUrl: config.relay.url,
+      hostname,
+      url: hostname ? publicUrl(config.relay.url, hostname) : undefined,
+    };
+    const state: RuntimeTunnelState | undefined = this.runtime?.state;
+    if (!state) {
+      return this.lastRefusal ? { ...base, state: 'offline', reason: this.lastRefusal.message, errorCode: this.lastRefusal.code } : base;
+    }
+    switch (state.status) {
+      case 'stopped':
+        return base;
+      case 'connecting':
+        return { ...base, state: 'connecting' };
+      case 'online':
+        return { ...base, state: 'online', hostname: state.hostname, url: publicUrl(config.relay.url, state.hostname) };
+      case 'offline':
+        return {
+          ...base,
+          state: 'offline',
+          reason: state.reason,
+          nextAttemptAt: state.retryInMs !== undefined ? Date.now() + state.retryInMs : undefined,
+          errorCode: state.fatal ? this.lastRefusal?.code : RpcErrorCode.RelayUnreachable,
+        };
+      default: {
+        const unreachable: never = state;
+        return unreachable;
+      }
+    }
+  }
+
+  async start(params: TunnelStartRequest.Params): Promise<TunnelStatus> {
+    this.loadOrThrow();
+    const current = this.runtime?.state;
+    if (current && current.status === 'offline' && current.fatal) this.disposeRuntime();
+    if (!this.runtime) this.createRuntime();
+    if (params.waitForOnline === false) return this.status();
+    await this.waitForSettled(params.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return this.status();
+  }
+
+  /** Resolves once the runtime is online or offline (or stopped), or after timeoutMs. */
+  private waitForSettled(timeoutMs: number): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime) return Promise.resolve();
+    const settled = (s: RuntimeTunnelState) => s.status !== 'connecting';
+    if (settled(runtime.state)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onState = (s: RuntimeTunnelState) => {
+        if (settled(s)) finish();
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        runtime.off('state', onState);
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      runtime.on('state', onState);
+    });
+  }
+
+  private createRuntime(): void {
+    const runtime = new AgentRuntime(this.configPath);
+    this.lastRefusal = undefined;
+    runtime.on('state', (state: RuntimeTunnelState) => {
+      if (state.status === 'offline') this.log(state.fatal ? 'error' : 'warn', `tunnel offline: ${state.reason}`);
+      if (state.status === 'online') this.log('info', `tunnel online as ${state.hostname}`);
+      this.emit({ type: 'state', status: this.status() });
+    });
+    runtime.on('config', () => this.emitRoutes());
+    runtime.on('configError', (err: Error) => this.log('error', `${err.message} (keeping the previous routes)`));
+    runtime.on('log', (line: string) => this.log('info', line));
+    runtime.on('connectionOpen', (c: RuntimeConnection) => {
+      const connection: ConnectionInfo = {
+        id: `c${++this.connectionSeq}`,
+        route: c.kind === 'tcp' ? { kind: 'tcp', port: Number(c.host) } : { kind: 'http', domain: c.host },
+        clientAddress: c.remoteAddress,
+        openedAt: c.openedAt,
+        bytesIn: 0,
+        bytesOut: 0,
+      };
+      this.connections.set(c.id, connection);
+      this.emit({ type: 'connectionOpen', connection });
+    });
+    runtime.on('connectionClose', (c: { id: number; bytesIn: number; bytesOut: number }) => {
+      const connection = this.connections.get(c.id);
+      if (!connection) return;
+      this.connections.delete(c.id);
+      this.emit({ type: 'connectionClose', close: { id: connection.id, bytesIn: c.bytesIn, bytesOut: c.bytesOut, closedAt: Date.now() } });
+    });
+    this.runtime = runtime;
+    runtime.start();
+  }
+
+  private disposeRuntime(): void {
+    const runtime = this.runtime;
+    if (!runtime) return;
+    this.runtime = undefined;
+    runtime.stop();
+    runtime.removeAllListeners();
+    const now = Date.now();
+    for (const connection of this.connections.values()) {
+      this.emit({ type: 'connectionClose', close: { id: connection.id, bytesIn: connection.bytesIn, bytesOut: connection.bytesOut, closedAt: now } });
+    }
+    this.connections.clear();
+  }
+
+  async stop(): Promise<TunnelStatus> {
+    this.disposeRuntime();
+    this.lastRefusal = undefined;
+    const status = this.status();
+    this.emit({ type: 'state', status });
+    return status;
+  }
+
+  async configureRelay(params: RelayConfigureRequest.Params): Promise<TunnelStatus> {
+    try {
+      connectUrl(params.relayUrl); // validates before anything is written
+    } catch (err) {
+      throw coded(err);
+    }
+    let existing: AgentConfig | undefined;
+    try {
+      existing = loadConfigIfPresent(this.configPath);
+    } catch (err) {
+      if (!(err instanceof ConfigFileError)) throw err;
+      throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${err.message}; remove the file to start over`);
+    }
+    const sameRelay = existing?.relay.url === params.relayUrl;
+    const sameToken = (existing?.relay.token ?? undefined) === (params.token ?? undefined);
+    if (existing?.hostname && sameRelay && sameToken && (!params.hostname || existing.hostname.startsWith(`${params.hostname}.`))) {
+      return this.status(); // nothing changes
+    }
+    const wasRunning = this.runtime !== undefined;
+    const config: AgentConfig = {
+      version: 1,
+      relay: { url: params.relayUrl, token: params.token },
+      identity: existing?.identity ?? randomBytes(32).toString('base64url'),
+      hostname: sameRelay && !params.hostname ? existing?.hostname : undefined,
+      acmeDirectory: existing?.acmeDirectory,
+      http: existing?.http ?? [],
+      tcp: existing?.tcp ?? [],
+    };
+    if (params.verify !== false) {
+      // One session per identity: stop ours while checking, or the relay would see two.
+      this.disposeRuntime();
+      try {
+        const connection = await connectToRelay({
+          relayUrl: config.relay.url,
+          identity: config.identity,
+          auth: config.relay.token,
+          requestedHostname: params.hostname ?? config.hostname,
+          agentName: AGENT_NAME,
+        });
+        connection.mux.close('configured');
+        config.hostname = connection.welcome.hostname;
+      } catch (err) {
+        if (wasRunning && existing) this.createRuntime();
+        const c = coded(err);
+        if (c instanceof AgentCoreError) throw c;
+        throw new AgentCoreError(RpcErrorCode.RelayUnreachable, (err as Error).message);
+      }
+    }
+    fs.mkdirSync(path.dirname(this.configPath), { recursive: true, mode: 0o700 });
+    saveConfig(this.configPath, config);
+    this.watchConfig();
+    this.log('info', `relay configured: ${config.relay.url}${config.hostname ? `, hostname ${config.hostname}` : ''}`);
+    if (wasRunning) {
+      this.disposeRuntime();
+      this.createRuntime();
+    }
+    this.emitRoutes();
+    const status = this.status();
+    this.emit({ type: 'state', status });
+    return status;
+  }
+
+  async listRoutes(): Promise<RouteList> {
+    try {
+      return routeListOf(loadConfigIfPresent(this.configPath));
+    } catch (err) {
+      if (err instanceof ConfigFileError) throw new AgentCoreError(RpcErrorCode.InvalidArgument, err.message);
+      throw err;
+    }
+  }
+
+  /** Saves a change the CLI way and applies it to the running tunnel at once. */
+  private edit(change: (config: AgentConfig) => void): AgentConfig {
+    this.loadOrThrow();
+    let config: AgentConfig;
+    try {
+      config = updateConfig(this.configPath, change);
+    } catch (err) {
+      throw coded(err);
+    }
+    this.runtime?.reload();
+    this.emit({ type: 'routes', routes: routeListOf(config) });
+    return config;
+  }
+
+  private resolveDomain(config: AgentConfig, domain: string | undefined): string {
+    const hostname = config.hostname;
+    if (!hostname) throw new AgentCoreError(RpcErrorCode.NotConfigured, 'the relay has not assigned a hostname yet; configure the relay again');
+    try {
+      const full = domain === undefined ? hostname : domain.includes('.') ? normalizeDomain(domain) : normalizeDomain(`${domain}.${hostname}`);
+      assertDomainAllowed(config, full);
+      return full;
+    } catch (err) {
+      throw coded(err);
+    }
+  }
+
+  async addHttpRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
+    const domain = this.resolveDomain(this.loadOrThrow(), params.domain);
+    const destination = params.destination ?? DEFAULT_DESTINATION;
+    let webroot: string | undefined;
+    if (params.webroot !== undefined) {
+      webroot = path.resolve(params.webroot);
+      if (!fs.statSync(webroot, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${params.webroot} is not a directory`);
+      }
+    } else if (params.requireListening !== false && params.httpPort !== undefined && !(await isListening(destination, params.httpPort))) {
+      throw new AgentCoreError(RpcErrorCode.PortNotListening, `nothing is listening on ${destination}:${params.httpPort}; start your server first`);
+    }
+    const route: HttpRouteConfig = {
+      domain,
+      destination: webroot ? undefined : destination,
+      http: webroot ? undefined : params.httpPort,
+      webroot,
+      hostRewrite: params.hostRewrite !== false,
+      firewall: [],
+    };
+    const config = this.edit((c) => {
+      const index = c.http.findIndex((r) => r.domain === domain);
+      if (index >= 0) {
+        route.firewall = c.http[index].firewall; // a route's rules survive a change of destination
+        c.http[index] = route;
+      } else {
+        c.http.push(route);
+      }
+    });
+    this.log('info', `HTTP route ${domain} → ${webroot ?? `${destination}:${params.httpPort}`}`);
+    return httpRouteOf(config, route);
+  }
+
+  async removeHttpRoute(domainText: string): Promise<void> {
+    let domain: string;
+    try {
+      domain = normalizeDomain(domainText);
+    } catch (err) {
+      throw coded(err);
+    }
+    this.edit((c) => {
+      const index = c.http.findIndex((r) => r.domain === domain);
+      if (index < 0) throw new AgentCoreError(RpcErrorCode.NotFound, `there is no HTTP route for ${domain}`);
+      c.http.splice(index, 1);
+    });
+    this.log('info', `HTTP route ${domain} removed`);
+  }
+
+  async allocateTcpPort(_params: TcpAllocateRequest.Params): Promise<TcpPortRoute> {
+    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot allocate TCP ports yet');
+  }
+
+  async forwardTcpPort(_params: TcpForwardRequest.Params): Promise<TcpPortRoute> {
+    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot forward TCP ports yet');
+  }
+
+  async releaseTcpPort(_port: number): Promise<void> {
+    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot release TCP ports yet');
+  }
+
+  private rulesOf(config: AgentConfig, ref: RouteRef): FirewallRuleConfig[] {
+    if (ref.kind === 'http') {
+      const domain = ref.domain.toLowerCase().replace(/\.$/, '');
+      const route = config.http.find((r) => r.domain === domain);
+      if (!route) throw new AgentCoreError(RpcErrorCode.NotFound, `there is no HTTP route for ${ref.domain}`);
+      return route.firewall;
+    }
+    const route = config.tcp.find((r) => r.port === ref.port);
+    if (!route) throw new AgentCoreError(RpcErrorCode.NotFound, `TCP port ${ref.port} is not allocated to this agent`);
+    return route.firewall;
+  }
+
+  async addFirewallRule(ref: RouteRef, rule: FirewallRule): Promise<FirewallRule[]> {
+    const network = normalizeNetwork(rule.network);
+    let rules: FirewallRuleConfig[] = [];
+    this.edit((c) => {
+      rules = this.rulesOf(c, ref);
+      if (!rules.some((r) => r.action === rule.action && r.network === network)) rules.push({ action: rule.action, network });
+    });
+    this.log('info', `firewall: ${rule.action} ${network} on ${ref.kind === 'http' ? ref.domain : `port ${ref.port}`}`);
+    return rules.map((r) => ({ ...r }));
+  }
+
+  async removeFirewallRule(ref: RouteRef, rule: FirewallRule): Promise<FirewallRule[]> {
+    let rules: FirewallRuleConfig[] = [];
+    this.edit((c) => {
+      rules = this.rulesOf(c, ref);
+      const index = rules.findIndex((r) => r.action === rule.action && r.network === rule.network.trim());
+      if (index < 0) throw new AgentCoreError(RpcErrorCode.NotFound, `there is no "${rule.action} ${rule.network}" rule on this route`);
+      rules.splice(index, 1);
+    });
+    return rules.map((r) => ({ ...r }));
+  }
+
+  listConnections(): ConnectionInfo[] {
+    return [...this.connections.values()];
+  }
+
+  async dispose(): Promise<void> {
+    this.disposeRuntime();
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.listeners.clear();
+  }
+}
