@@ -154,64 +154,96 @@ async function waitUntilReady(child: ChildProcess, directoryUrl: string, ca: str
   }
 }
 
+interface Launched {
+  child: ChildProcess;
+  acmePort: number;
+  managementPort: number;
+  output: () => string;
+  /** Registered on process 'exit' so a crashed test run never leaves pebble behind. */
+  killOnExit: () => void;
+}
+
+/** One attempt at running pebble on two fresh ports; kills it again if it never gets ready. */
+async function launch(
+  pebbleBin: string,
+  dir: string,
+  certs: { certPath: string; keyPath: string; caPem: string },
+  dnsAddress: string,
+  options: PebbleOptions,
+): Promise<Launched> {
+  const [acmePort, managementPort] = [await freePort(), await freePort()];
+  const configPath = path.join(dir, 'pebble-config.json');
+  fs.writeFileSync(configPath, JSON.stringify({
+    pebble: {
+      listenAddress: `127.0.0.1:${acmePort}`,
+      managementListenAddress: `127.0.0.1:${managementPort}`,
+      certificate: certs.certPath,
+      privateKey: certs.keyPath,
+      httpPort: options.httpPort,
+      // Only HTTP-01 is ever completed, so pebble never dials this; it still needs a value.
+      tlsPort: options.httpPort,
+      ocspResponderURL: '',
+      externalAccountBindingRequired: false,
+      domainBlocklist: options.domainBlocklist ?? [],
+      certificateValidityPeriod: options.certificateValiditySeconds ?? 90 * 24 * 3600,
+    },
+  }, null, 2));
+
+  let output = '';
+  const child = spawn(pebbleBin, ['-config', configPath, '-dnsserver', dnsAddress, '-strict=false'], {
+    cwd: dir,
+    detached: true, // own process group, so stop() can kill everything it spawned
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PEBBLE_VA_NOSLEEP: '1',
+      PEBBLE_WFE_NONCEREJECT: '0',
+      ...options.env,
+    },
+  });
+  const killOnExit = (): void => killGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+  child.on('error', (err) => (output += `spawn error: ${err.message}\n`));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  try {
+    await waitUntilReady(child, `https://127.0.0.1:${acmePort}/dir`, certs.caPem, () => output);
+  } catch (err) {
+    killGroup(child, 'SIGKILL');
+    await exited(child);
+    process.removeListener('exit', killOnExit);
+    throw err;
+  }
+  return { child, acmePort, managementPort, output: () => output, killOnExit };
+}
+
+/** Attempts when a port picked by freePort() was taken before pebble could bind it. */
+const LAUNCH_ATTEMPTS = 3;
+
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const pebbleBin = requireTool(process.env.PEBBLE_BIN ?? 'pebble', INSTALL_HINT);
   const openssl = requireTool('openssl', 'install it with `sudo apt-get install openssl`');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-pebble-'));
   let dns: DnsAServer | undefined;
-  let child: ChildProcess | undefined;
-  const killOnExit = (): void => {
-    if (child) killGroup(child, 'SIGKILL');
-  };
   try {
     const certs = makeListenerCerts(openssl, dir);
     dns = await startDnsAServer();
-    const [acmePort, managementPort] = [await freePort(), await freePort()];
-    const configPath = path.join(dir, 'pebble-config.json');
-    fs.writeFileSync(configPath, JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${acmePort}`,
-        managementListenAddress: `127.0.0.1:${managementPort}`,
-        certificate: certs.certPath,
-        privateKey: certs.keyPath,
-        httpPort: options.httpPort,
-        // Only HTTP-01 is ever completed, so pebble never dials this; it still needs a value.
-        tlsPort: options.httpPort,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-        domainBlocklist: options.domainBlocklist ?? [],
-        certificateValidityPeriod: options.certificateValiditySeconds ?? 90 * 24 * 3600,
-      },
-    }, null, 2));
-
-    let output = '';
-    child = spawn(pebbleBin, ['-config', configPath, '-dnsserver', dns.address, '-strict=false'], {
-      cwd: dir,
-      detached: true, // own process group, so stop() can kill everything it spawned
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        PEBBLE_VA_NOSLEEP: '1',
-        PEBBLE_WFE_NONCEREJECT: '0',
-        ...options.env,
-      },
-    });
-    process.once('exit', killOnExit);
-    child.on('error', (err) => (output += `spawn error: ${err.message}\n`));
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-
-    const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
-    await waitUntilReady(child, directoryUrl, certs.caPem, () => output);
-
-    const running = child;
+    let launched: Launched | undefined;
+    for (let attempt = 1; !launched; attempt++) {
+      try {
+        launched = await launch(pebbleBin, dir, certs, dns.address, options);
+      } catch (err) {
+        if (attempt >= LAUNCH_ATTEMPTS || !/address already in use/.test((err as Error).message)) throw err;
+      }
+    }
+    const { child, acmePort, managementPort, output, killOnExit } = launched;
     const dnsServer = dns;
     let stopping: Promise<void> | undefined;
     return {
-      directoryUrl,
+      directoryUrl: `https://127.0.0.1:${acmePort}/dir`,
       caBundlePem: certs.caPem,
       dnsQueries: dnsServer.queried,
-      output: () => output,
+      output,
       async rootCertPem() {
         const res = await httpsGet(`https://127.0.0.1:${managementPort}/roots/0`, certs.caPem);
         if (res.status !== 200 || !res.body.includes('BEGIN CERTIFICATE')) {
@@ -221,9 +253,9 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       },
       stop() {
         stopping ??= (async () => {
-          killGroup(running, 'SIGTERM');
-          const forced = setTimeout(() => killGroup(running, 'SIGKILL'), STOP_TIMEOUT_MS);
-          await exited(running);
+          killGroup(child, 'SIGTERM');
+          const forced = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
+          await exited(child);
           clearTimeout(forced);
           process.removeListener('exit', killOnExit);
           await dnsServer.close();
@@ -233,11 +265,6 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       },
     };
   } catch (err) {
-    if (child) {
-      killGroup(child, 'SIGKILL');
-      await exited(child);
-      process.removeListener('exit', killOnExit);
-    }
     await dns?.close();
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
