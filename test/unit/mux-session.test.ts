@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MuxSession } from '../../mux/session';
+import type { MuxStream } from '../../mux/stream';
+import { encodeFrame, Flag, FrameType, INITIAL_WINDOW } from '../../protocol/frame';
+
+/** Two sessions joined in memory; messages are delivered asynchronously, like a socket. */
+function pair(options: { keepaliveIntervalMs?: number } = {}) {
+  const delivered = { toClient: 0, toServer: 0 };
+  let client!: MuxSession;
+  let server!: MuxSession;
+  server = new MuxSession(
+    { send: (m) => setImmediate(() => (delivered.toClient += m.length, client.receive(m))), close: () => client.transportClosed('closed') },
+    { side: 'server', acceptStreams: false, keepaliveIntervalMs: options.keepaliveIntervalMs ?? 0 },
+  );
+  client = new MuxSession(
+    { send: (m) => setImmediate(() => (delivered.toServer += m.length, server.receive(m))), close: () => server.transportClosed('closed') },
+    { side: 'client', acceptStreams: true, keepaliveIntervalMs: options.keepaliveIntervalMs ?? 0 },
+  );
+  return { client, server, delivered };
+}
+
+const collect = (stream: MuxStream) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+
+describe('multiplexed session', () => {
+  it('carries many concurrent streams both ways', async () => {
+    const { client, server } = pair();
+    client.on('stream', (s: MuxStream) => collect(s).then((data) => s.end(Buffer.concat([Buffer.from('re:'), data]))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const s = server.openStream();
+        const answer = collect(s);
+        s.end(`message ${i}`);
+        return (await answer).toString();
+      }),
+    );
+    answers.forEach((a, i) => assert.equal(a, `re:message ${i}`));
+    assert.equal(server.streamCount, 0, 'closed streams are forgotten');
+  });
+
+  it('never sends more than the window ahead of a reader that does not read', async () => {
+    const { client, server, delivered } = pair();
+    let accepted: MuxStream | undefined;
+    client.on('stream', (s: MuxStream) => {
+      accepted = s;
+      s.pause();
+    });
+    const s = server.openStream();
+    const big = Buffer.alloc(8 * INITIAL_WINDOW, 7);
+    let finished = false;
+    s.write(big, () => (finished = true));
+    // Wait until the sender has spent its window and traffic stops.
+    let last = -1;
+    while (delivered.toClient !== last) {
+      last = delivered.toClient;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(delivered.toClient <= INITIAL_WINDOW + 4096, `sent ${delivered.toClient} bytes past a window of ${INITIAL_WINDOW}`);
+    assert.equal(finished, false);
+    assert.ok(accepted!.readableLength <= INITIAL_WINDOW);
+    // Reading returns credit and the rest flows.
+    const all = collect(accepted!);
+    accepted!.resume();
+    s.end();
+    assert.equal((await all).length, big.length);
+  });
+
+  it('cuts off a peer that sends beyond the window it was given', async () => {
+    const { client, server } = pair();
+    const s = server.openStream();
+    s.on('error', () => undefined);
+    client.on('stream', (c: MuxStream) => c.on('error', () => undefined));
+    s.write('hi');
+    await new Promise<void>((resolve) => client.once('stream', () => resolve()));
+    const closed = new Promise<string>((resolve) => server.once('close', resolve));
+    // A hostile client: a frame bigger than the remaining window, written raw.
+    const payload = Buffer.alloc(200 * 1024);
+    const frames = [];
+    for (let sent = 0; sent <= INITIAL_WINDOW; sent += payload.length) frames.push(encodeFrame({ type: FrameType.Data, flags: 0, streamId: s.id, length: payload.length, payload }));
+    server.receive(Buffer.concat(frames));
+    assert.match(await closed, /exceeded its window/);
+  });
+
+  it('cuts off a peer that writes to a stream it never opened, or opens streams it may not', async () => {
+    const first = pair();
+    const closed = new Promise<string>((resolve) => first.server.once('close', resolve));
+    first.server.receive(encodeFrame({ type: FrameType.Data, flags: 0, streamId: 9, length: 1, payload: Buffer.from('x') }));
+    assert.match(await closed, /never opened|may not open/);
+    const second = pair();
+    const closed2 = new Promise<string>((resolve) => second.server.once('close', resolve));
+    second.server.receive(encodeFrame({ type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: 1, length: 0 }));
+    assert.match(await closed2, /may not open/);
+  });
+
+  it('ignores late frames for streams that already closed', async () => {
+    const { client, server } = pair();
+    client.on('stream', (s: MuxStream) => s.destroy());
+    const s = server.openStream();
+    s.on('error', () => undefined);
+    s.write('x');
+    await new Promise((resolve) => s.once('close', resolve));
+    server.receive(encodeFrame({ type: FrameType.Data, flags: 0, streamId: s.id, length: 1, payload: Buffer.from('y') }));
+    assert.equal(server.isClosed, false);
+  });
+
+  it('closes the session when pings go unanswered', async () => {
+    const server = new MuxSession({ send: () => undefined, close: () => undefined }, { side: 'server', acceptStreams: false, keepaliveIntervalMs: 20, keepaliveTimeoutMs: 40 });
+    // The session's timers are unref'd (they must not keep a process alive); hold the loop open here.
+    const hold = setTimeout(() => undefined, 5000);
+    const reason = await new Promise<string>((resolve) => server.once('close', resolve));
+    clearTimeout(hold);
+    assert.match(reason, /keepalive timeout/);
+  });
+
+  it('measures round-trip time from answered pings', async () => {
+    const { client, server } = pair({ keepaliveIntervalMs: 10 });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => server.rttMs !== undefined && (clearInterval(check), resolve()), 5);
+    });
+    assert.ok(server.rttMs >= 0);
+    server.close();
+    client.close();
+  });
+});
