@@ -39,7 +39,7 @@ async function main() {
     .filter((b) => fs.existsSync(b.entryPoints[0]))
     .map((b) => esbuild.build({ ...common, ...b }));
   // Tests, benchmark and the sources they import, transpiled file by file into out/.
-  const sources = ['protocol', 'mux', 'common', 'agent/src', 'relay/src', 'extension/src', 'test', 'bench'].flatMap(tsFilesBelow);
+  const sources = ['protocol', 'mux', 'common', 'agent/src', 'relay/src', 'extension/src', 'test', 'bench', 'scripts'].flatMap(tsFilesBelow);
   builds.push(
     esbuild.build({
       entryPoints: sources,
