@@ -24,6 +24,8 @@ export interface HttpOpen {
   remotePort: number;
   /** True for an Upgrade request (e.g. WebSocket): after the 101 head, bytes flow raw both ways. */
   upgrade: boolean;
+  /** False when no request body follows (the stream's FIN comes right after the head). */
+  hasBody: boolean;
 }
 
 /** A raw TCP connection to an allocated port. */
@@ -117,6 +119,7 @@ export function validateStreamOpen(json: unknown): StreamOpen {
       typeof o.host === 'string' &&
       (o.proto === 'http' || o.proto === 'https') &&
       typeof o.upgrade === 'boolean' &&
+      typeof o.hasBody === 'boolean' &&
       isStringArray(o.rawHeaders, 2000) &&
       addr
     ) {

@@ -26,7 +26,14 @@ function openHead(req: IncomingMessage, ctx: ForwardContext, upgrade: boolean): 
     remoteAddress: ctx.clientAddress,
     remotePort: req.socket.remotePort ?? 0,
     upgrade,
+    hasBody: !upgrade && hasRequestBody(req),
   };
+}
+
+/** Whether a body follows the head: chunked, or a non-zero Content-Length. */
+function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Sends one public request over a new stream and streams the agent's answer back, unbuffered. */
@@ -35,26 +42,32 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
   stream.on('error', () => {
     if (res.headersSent) res.destroy();
   });
-  stream.write(encodeHead(openHead(req, ctx, false)));
-  req.pipe(stream);
+  const open = openHead(req, ctx, false);
+  if (open.hasBody) {
+    stream.write(encodeHead(open));
+    req.pipe(stream);
+  } else {
+    stream.end(encodeHead(open)); // head and FIN in one batch
+  }
   // The client went away before the answer finished: abort the stream so the agent stops too.
   res.on('close', () => {
     if (!res.writableFinished) stream.destroy();
   });
-  readHead(stream).then(
-    (json) => {
-      const head = validateResponseHead(json);
+  readHead(stream, (err, json) => {
+    if (err) return Pages.tunnelLost(res, ctx.host);
+    let head;
+    try {
+      head = validateResponseHead(json);
       if (head.status < 200) throw new Error(`unexpected status ${head.status} for a plain request`);
-      res.writeHead(head.status, head.statusMessage ?? '', withoutHopByHop(head.rawHeaders));
-      // Headers go out with the first body bytes (one write); only a response whose body
-      // has not started yet (SSE, long poll) gets its headers flushed on their own.
-      if (stream.readableLength === 0 && !stream.readableEnded) res.flushHeaders();
-      stream.pipe(res);
-    },
-    () => Pages.tunnelLost(res, ctx.host),
-  ).catch(() => {
-    stream.destroy();
-    Pages.tunnelLost(res, ctx.host);
+    } catch {
+      stream.destroy();
+      return Pages.tunnelLost(res, ctx.host);
+    }
+    res.writeHead(head.status, head.statusMessage ?? '', withoutHopByHop(head.rawHeaders));
+    // Headers go out with the first body bytes (one write); only a response whose body
+    // has not started yet (SSE, long poll) gets its headers flushed on their own.
+    if (stream.readableLength === 0 && !stream.readableEnded) res.flushHeaders();
+    stream.pipe(res);
   });
 }
 
@@ -70,22 +83,23 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   socket.on('close', () => stream.destroy());
   stream.write(encodeHead(openHead(req, ctx, true)));
   if (head.length > 0) stream.write(head);
-  readHead(stream).then(
-    (json) => {
-      const answer = validateResponseHead(json);
-      if (answer.status === 101) {
-        socket.write(serializeResponseHead(101, answer.statusMessage || 'Switching Protocols', withoutHopByHop(answer.rawHeaders, true)));
-        stream.pipe(socket);
-        socket.pipe(stream);
-      } else {
-        // The origin declined the upgrade: relay its answer and close (the body ends with the connection).
-        const headers = withoutHopByHop(answer.rawHeaders).concat('Connection', 'close');
-        socket.write(serializeResponseHead(answer.status, answer.statusMessage || '', headers));
-        stream.pipe(socket);
-      }
-    },
-    () => {
-      socket.end(serializeResponseHead(502, 'Bad Gateway', ['Content-Length', '0', 'Connection', 'close']));
-    },
-  ).catch(closeBoth);
+  readHead(stream, (err, json) => {
+    if (err) return void socket.end(serializeResponseHead(502, 'Bad Gateway', ['Content-Length', '0', 'Connection', 'close']));
+    let answer;
+    try {
+      answer = validateResponseHead(json);
+    } catch {
+      return closeBoth();
+    }
+    if (answer.status === 101) {
+      socket.write(serializeResponseHead(101, answer.statusMessage || 'Switching Protocols', withoutHopByHop(answer.rawHeaders, true)));
+      stream.pipe(socket);
+      socket.pipe(stream);
+    } else {
+      // The origin declined the upgrade: relay its answer and close (the body ends with the connection).
+      const headers = withoutHopByHop(answer.rawHeaders).concat('Connection', 'close');
+      socket.write(serializeResponseHead(answer.status, answer.statusMessage || '', headers));
+      stream.pipe(socket);
+    }
+  });
 }

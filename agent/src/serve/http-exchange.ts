@@ -19,6 +19,8 @@ export interface AgentRequest {
   remotePort: number;
   /** The request body (empty for GET and friends). */
   body: Readable;
+  /** False when the request surely has no body (the relay says so); undefined when unknown. */
+  hasBody?: boolean;
 }
 
 /** The response side. writeHead must be called exactly once before the body is written. */

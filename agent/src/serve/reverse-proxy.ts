@@ -65,7 +65,7 @@ export function createReverseProxy(target: ProxyTarget): HttpHandler & { close()
     res.body.on('close', () => {
       if (!res.body.writableFinished) outgoing.destroy();
     });
-    if (upgrade) outgoing.end();
+    if (upgrade || req.hasBody === false) outgoing.end();
     else req.body.pipe(outgoing);
   }) as HttpHandler & { close(): void };
   handler.close = () => agent.destroy();

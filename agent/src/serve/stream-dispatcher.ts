@@ -15,25 +15,29 @@ export interface StreamEvents {
 export function createStreamDispatcher(routes: RouteTable, events: StreamEvents = {}): (stream: MuxStream) => void {
   return (stream) => {
     stream.on('error', () => stream.destroy());
-    readHead(stream).then(
-      (json) => {
-        const open = validateStreamOpen(json);
-        if (events.onOpen) {
-          events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
-          stream.once('close', () => events.onClose?.({ id: stream.id, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut }));
-        }
-        if (open.kind === 'http') {
-          const { req, res } = exchangeFromStream(open, stream);
-          routes.handlerFor(open.host)(req, res);
-        } else {
-          events.log?.(`no handler for ${open.kind} streams yet`);
-          stream.destroy();
-        }
-      },
-      (err: Error) => {
+    readHead(stream, (err, json) => {
+      if (err) {
         events.log?.(`dropped a stream with a bad head: ${err.message}`);
+        return void stream.destroy();
+      }
+      let open;
+      try {
+        open = validateStreamOpen(json);
+      } catch (invalid) {
+        events.log?.(`dropped a stream with a bad head: ${(invalid as Error).message}`);
+        return void stream.destroy();
+      }
+      if (events.onOpen) {
+        events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
+        stream.once('close', () => events.onClose?.({ id: stream.id, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut }));
+      }
+      if (open.kind === 'http') {
+        const { req, res } = exchangeFromStream(open, stream);
+        routes.handlerFor(open.host)(req, res);
+      } else {
+        events.log?.(`no handler for ${open.kind} streams yet`);
         stream.destroy();
-      },
-    );
+      }
+    });
   };
 }

@@ -14,6 +14,7 @@ export function exchangeFromStream(open: HttpOpen, stream: MuxStream): { req: Ag
     remoteAddress: open.remoteAddress,
     remotePort: open.remotePort,
     body: stream,
+    hasBody: open.hasBody,
   };
   let headersSent = false;
   const writeHead = (status: number, rawHeaders: string[], statusMessage?: string) => {
