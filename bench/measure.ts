@@ -10,6 +10,7 @@ export type Level = (typeof CONNECTION_LEVELS)[number];
 /** Connections for the head-of-line figure and the CPU-per-request figure. */
 export const HOL_CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;
+const IDLE_SECONDS = 1;
 
 export interface PhaseTargets {
   small: Target; // serves /small from origin 1
@@ -38,6 +39,8 @@ export interface PhaseResult {
   download: DownloadSeries;
   downloadRss: Record<string, RssWindow>; // growth during the single-stream downloads
   hol: HolResult;
+  startRssBytes: Record<string, number>; // VmRSS before the phase's first request
+  idleCores: Record<string, number>; // CPU used with no traffic at all (a busy loop or chatty timer shows here)
   peakRssBytes: Record<string, number>; // VmHWM at the end of the phase
 }
 
@@ -61,6 +64,12 @@ function rssRecord(windows: Map<number, RssWindow>, watched: Watched): Record<st
     if (window) out[name] = window;
   }
   return out;
+}
+
+async function measureIdle(watched: Watched, seconds: number): Promise<Record<string, number>> {
+  const before = Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, (cpuSeconds(pid) - before[name]) / seconds]));
 }
 
 async function measureLevel(opts: PhaseOptions, connections: number): Promise<LevelResult> {
@@ -103,6 +112,8 @@ async function measureHeadOfLine(opts: PhaseOptions): Promise<HolResult> {
 
 export async function measurePhase(opts: PhaseOptions): Promise<PhaseResult> {
   const { log } = opts;
+  const startRssBytes = Object.fromEntries(Object.entries(opts.watched).map(([name, pid]) => [name, readMemory(pid).rssBytes]));
+  const idleCores = await measureIdle(opts.watched, IDLE_SECONDS);
   log(`${opts.name}: warm-up ${WARMUP_SECONDS} s`);
   await runWrk({ url: smallUrl(opts.targets.small), host: opts.targets.small.host, connections: HOL_CONNECTIONS, durationSec: WARMUP_SECONDS });
 
@@ -132,7 +143,7 @@ export async function measurePhase(opts: PhaseOptions): Promise<PhaseResult> {
   log(`  p99 ${hol.loaded.p99Ms.toFixed(2)} ms, ${hol.downloadsCompleted} download(s) completed${errorNote(hol.loaded)}`);
 
   const peakRssBytes = Object.fromEntries(Object.entries(opts.watched).map(([name, pid]) => [name, readMemory(pid).hwmBytes]));
-  return { levels, download, downloadRss, hol, peakRssBytes };
+  return { levels, download, downloadRss, hol, startRssBytes, idleCores, peakRssBytes };
 }
 
 export function errorCount(w: WrkResult): number {

@@ -105,7 +105,9 @@ export function buildReport(input: ReportInput): Report {
 
   for (const name of ['relay', 'agent']) {
     const peak = tunnel?.peakRssBytes[name];
-    add(`${name} peak RSS MiB (VmHWM)`, '', peak !== undefined ? fmt(toMiB(peak), 1) : '—', '', '', undefined);
+    const start = tunnel?.startRssBytes[name];
+    const cell = peak !== undefined && start !== undefined ? `${fmt(toMiB(peak), 1)} (${fmt(toMiB(start), 1)} idle at start)` : '—';
+    add(`${name} peak RSS MiB (VmHWM)`, '', cell, '', '', undefined);
   }
   const growthCell = (w: RssWindow | undefined): string => (w ? `${fmt(toMiB(w.growthBytes), 1)} (${fmt(toMiB(w.beforeBytes), 1)} → ${fmt(toMiB(w.maxBytes), 1)})` : '—');
   for (const name of ['relay', 'agent']) {
@@ -129,6 +131,13 @@ export function buildReport(input: ReportInput): Report {
       '',
       undefined,
     );
+  }
+
+  if (tunnel) {
+    for (const name of ['relay', 'agent']) {
+      const perLevel = ([1, 50, 500] as Level[]).map((c) => `c${c} ${fmt(cpuPer10k(tunnel.levels[c], name), 3)}`).join(', ');
+      notes.push(`${name} CPU s per 10k req by connections: ${perLevel}; idle, no traffic: ${fmt(tunnel.idleCores[name], 3)} cores`);
+    }
   }
 
   // How many origin connections serve 1k requests: ~0 with keep-alive, 1000 with one per request.
