@@ -1,0 +1,124 @@
+/**
+ * `portway-relay token create|ls|revoke`: the operator's side of per-user tokens. Runs as its own
+ * short-lived process against the data directory; a running relay notices the change on disk.
+ * The new token is the only thing written to stdout, so `TOKEN=$(portway-relay token create …)`
+ * works; everything meant for a person goes to stderr.
+ */
+import { TokenRecord, TokenStore } from './token-store';
+
+export const TOKEN_HELP = `Usage: portway-relay token <command> [options]
+
+Per-user tokens for agents. Only a hash of each token is stored; a token is shown once.
+
+Commands:
+  create --name N [--max-tunnels N] [--max-tcp-ports N]   create a token, print it to stdout
+  ls [--json]                                            list tokens (never the tokens themselves)
+  revoke NAME|ID                                         revoke a token; the relay closes its sessions
+
+Options:
+  --data-dir DIR      the relay's data directory   [DATA_DIR] (default ./portway-data)
+`;
+
+/** A mistake in the command line; the caller prints it and exits with status 2. */
+export class TokenCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenCommandError';
+  }
+}
+
+export interface TokenCommandIo {
+  /** Machine-readable output (the token, `ls`). */
+  out: (text: string) => void;
+  /** Messages for a person. */
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const FLAGS_WITH_VALUES: Record<string, readonly string[]> = {
+  create: ['name', 'max-tunnels', 'max-tcp-ports', 'data-dir'],
+  ls: ['data-dir'],
+  revoke: ['data-dir'],
+};
+const BOOLEAN_FLAGS: Record<string, readonly string[]> = { create: [], ls: ['json'], revoke: [] };
+
+/** Runs `token …` (argv after the word `token`). Rejects with TokenCommandError or a store error. */
+export async function runTokenCommand(argv: readonly string[], io: TokenCommandIo): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(TOKEN_HELP);
+    return;
+  }
+  if (!(command in FLAGS_WITH_VALUES)) throw new TokenCommandError(`unknown token command "${command}" (create, ls or revoke)`);
+  const { flags, positional } = parseFlags(command, rest);
+  const dataDir = flags.get('data-dir') ?? io.env.DATA_DIR ?? './portway-data';
+  const store = await TokenStore.open(dataDir, { watch: false });
+  switch (command) {
+    case 'create': {
+      if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
+      const name = flags.get('name');
+      if (name === undefined) throw new TokenCommandError('token create needs --name N');
+      const { token, record } = await store.create({
+        name,
+        maxTunnels: optionalCount(flags, 'max-tunnels'),
+        maxTcpPorts: optionalCount(flags, 'max-tcp-ports'),
+      });
+      io.out(`${token}\n`);
+      io.err(`created token "${record.name}" (${record.id}); it is shown only this once, store it now\n`);
+      return;
+    }
+    case 'ls': {
+      if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
+      const records = store.list();
+      io.out(flags.has('json') ? JSON.stringify(records, null, 2) + '\n' : formatTable(records));
+      return;
+    }
+    case 'revoke': {
+      if (positional.length !== 1) throw new TokenCommandError('token revoke needs exactly one token name or id');
+      const record = await store.revoke(positional[0]);
+      io.err(`revoked token "${record.name}" (${record.id}); a running relay closes its sessions\n`);
+      return;
+    }
+  }
+}
+
+function parseFlags(command: string, argv: readonly string[]): { flags: Map<string, string>; positional: string[] } {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (BOOLEAN_FLAGS[command].includes(name) && eq < 0) {
+      flags.set(name, 'true');
+      continue;
+    }
+    if (!FLAGS_WITH_VALUES[command].includes(name)) throw new TokenCommandError(`unknown option --${name} for token ${command}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new TokenCommandError(`--${name} needs a value`);
+    if (flags.has(name)) throw new TokenCommandError(`--${name} given twice`);
+    flags.set(name, value);
+  }
+  return { flags, positional };
+}
+
+function optionalCount(flags: Map<string, string>, name: string): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(text)) throw new TokenCommandError(`--${name} must be a whole number of 0 or more (got "${text}")`);
+  return Number(text);
+}
+
+function formatTable(records: TokenRecord[]): string {
+  if (records.length === 0) return 'no tokens\n';
+  const rows = [
+    ['NAME', 'ID', 'MAX TUNNELS', 'MAX TCP PORTS', 'CREATED'],
+    ...records.map((r) => [r.name, r.id, r.maxTunnels?.toString() ?? 'default', r.maxTcpPorts?.toString() ?? 'default', r.createdAt]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n') + '\n';
+}
