@@ -16,12 +16,17 @@ export interface Child {
 
 const running = new Set<ChildProcess>();
 
+/** Also stop this short-lived child (wrk, curl) if the benchmark is interrupted while it runs. */
+export function track(proc: ChildProcess): void {
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
+}
+
 /** Spawns `node script args` with piped output; the child counts as running until it exits. */
 export function spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`${name}: spawn failed`);
-  running.add(proc);
-  proc.on('exit', () => running.delete(proc));
+  track(proc);
 
   let tail = '';
   const lineWatchers = new Set<(line: string) => void>();

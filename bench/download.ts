@@ -2,6 +2,7 @@
 // real client), else a Node client in this process. Either way the whole body is read and counted.
 import { execFile, spawnSync } from 'node:child_process';
 import * as http from 'node:http';
+import { track } from './children';
 import { BIG_BYTES } from './origin';
 
 export interface Target {
@@ -31,12 +32,13 @@ function curlDownload(target: Target, path: string): Promise<Download> {
     `http://127.0.0.1:${target.port}${path}`,
   ];
   return new Promise((resolve, reject) => {
-    execFile('curl', args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile('curl', args, { encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`curl ${path} via ${target.host ?? 'direct'}: ${stderr.trim() || err.message}`));
       const [code, size, time] = stdout.trim().split(' ').map(Number);
       if (code !== 200) return reject(new Error(`download ${path} via ${target.host ?? 'direct'}: HTTP ${code}`));
       resolve({ bytes: size, seconds: time, mbPerSec: size / time / 1e6 });
     });
+    track(child);
   });
 }
 

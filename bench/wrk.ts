@@ -4,6 +4,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { track } from './children';
 import { reapedChildrenCpuSeconds } from './process-stats';
 
 const WRK = 'wrk';
@@ -104,7 +105,7 @@ export function runWrk(run: WrkRun): Promise<WrkResult> {
   const env = { ...process.env, PORTWAY_BENCH_HOST: run.host ?? '' };
   const cpuBefore = reapedChildrenCpuSeconds();
   return new Promise((resolve, reject) => {
-    execFile(WRK, args, { env, encoding: 'utf8', timeout: (run.durationSec + 30) * 1000 }, (err, stdout, stderr) => {
+    const child = execFile(WRK, args, { env, encoding: 'utf8', timeout: (run.durationSec + 30) * 1000 }, (err, stdout, stderr) => {
       if (err) {
         reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
         return;
@@ -116,5 +117,6 @@ export function runWrk(run: WrkRun): Promise<WrkResult> {
         reject(parseErr);
       }
     });
+    track(child);
   });
 }
