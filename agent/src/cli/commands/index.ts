@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { configureCommand } from './configure';
 import { infoCommand } from './info';
 import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
+import { rpcCommand } from './rpc';
 import { startCommand } from './start';
 
 /** Every CLI command, in the order `portway --help` lists them. */
@@ -12,4 +13,5 @@ export const COMMANDS: Command[] = [
   routeHttpAddCommand,
   routeHttpRemoveCommand,
   routeHttpListCommand,
+  rpcCommand,
 ];
