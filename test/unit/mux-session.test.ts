@@ -55,12 +55,21 @@ describe('multiplexed session', () => {
     const big = Buffer.alloc(8 * INITIAL_WINDOW, 7);
     let finished = false;
     s.write(big, () => (finished = true));
-    // Wait until the sender has spent its window and traffic stops.
-    let last = -1;
-    while (delivered.toClient !== last) {
-      last = delivered.toClient;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Wait (on delivery, not on a clock) until the reader holds a full window; then let any
+    // further messages in flight arrive. More data would be a protocol error closing the session.
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error('window never filled')), 10_000);
+      const check = () => {
+        if (accepted && accepted.readableLength >= INITIAL_WINDOW) {
+          clearTimeout(deadline);
+          return resolve();
+        }
+        setImmediate(check);
+      };
+      check();
+    });
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(client.isClosed, false);
     assert.ok(delivered.toClient <= INITIAL_WINDOW + 4096, `sent ${delivered.toClient} bytes past a window of ${INITIAL_WINDOW}`);
     assert.equal(finished, false);
     assert.ok(accepted!.readableLength <= INITIAL_WINDOW);
