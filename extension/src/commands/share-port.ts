@@ -1,0 +1,176 @@
+/**
+ * Portway: Share Port… — pick a listening port (or type one, or pick a folder), optionally a
+ * subdomain; the route is added, the tunnel started, and the public URL shown with Copy / Open.
+ */
+import * as vscode from 'vscode';
+import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute, type ListeningPort } from '../../../protocol/rpc';
+import { errorCode, showError } from '../errors';
+import { Command } from '../ids';
+import type { TunnelSession } from '../tunnel-session';
+import type { RelayCommands } from './relay-commands';
+
+type Target = { kind: 'port'; port: number } | { kind: 'folder'; path: string };
+
+interface TargetItem extends vscode.QuickPickItem {
+  target?: Target;
+  folder?: true;
+}
+
+/** One pick item per port: addresses and owning process joined. Exported for tests. */
+export function portItems(ports: ListeningPort[]): { port: number; label: string; description: string }[] {
+  const byPort = new Map<number, ListeningPort[]>();
+  for (const p of ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), p]);
+  return [...byPort.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, entries]) => {
+      const names = [...new Set(entries.map((e) => (e.process ? `${e.process}${e.pid ? ` (pid ${e.pid})` : ''}` : undefined)).filter(Boolean))];
+      const addresses = [...new Set(entries.map((e) => e.address))];
+      return { port, label: String(port), description: [names.join(', ') || 'unknown process', addresses.join(', ')].join(' · ') };
+    });
+}
+
+export function parsePort(text: string): number | undefined {
+  const t = text.trim().replace(/^:/, '');
+  if (!/^\d{1,5}$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+export function validateSubdomain(value: string): string | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === '') return undefined;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(v)) return 'Use letters, digits and hyphens (not at the start or end), at most 63 characters';
+  return undefined;
+}
+
+export class SharePortCommand {
+  constructor(
+    private readonly session: TunnelSession,
+    private readonly relay: RelayCommands,
+  ) {}
+
+  register(): vscode.Disposable[] {
+    return [
+      vscode.commands.registerCommand(Command.SharePort, (port?: number) => this.run(typeof port === 'number' ? port : undefined)),
+      vscode.commands.registerCommand(Command.AddRoute, () => this.run()),
+    ];
+  }
+
+  async run(presetPort?: number): Promise<HttpRoute | undefined> {
+    if (!(await this.relay.ensureConfigured())) return undefined;
+    const target: Target | undefined = presetPort !== undefined ? { kind: 'port', port: presetPort } : await this.pickTarget();
+    if (!target) return undefined;
+    const hostname = this.session.status.hostname ?? 'your hostname';
+    const subdomain = await vscode.window.showInputBox({
+      title: 'Portway: Subdomain (optional)',
+      prompt: `Share at <name>.${hostname}, or leave empty for ${hostname} itself`,
+      placeHolder: 'e.g. app',
+      ignoreFocusOut: true,
+      validateInput: validateSubdomain,
+    });
+    if (subdomain === undefined) return undefined;
+    const params: RouteAddRequest.Params = {
+      domain: subdomain.trim().toLowerCase() || undefined,
+      ...(target.kind === 'port' ? { httpPort: target.port } : { webroot: target.path }),
+    };
+    let route: HttpRoute;
+    try {
+      route = await this.addRoute(params);
+    } catch (err) {
+      if (errorCode(err) !== RpcErrorCode.PortNotListening || target.kind !== 'port') {
+        await showError(`Portway: could not share ${target.kind === 'port' ? `port ${target.port}` : target.path}`, err);
+        return undefined;
+      }
+      const choice = await vscode.window.showWarningMessage(
+        `Portway: nothing is listening on port ${target.port} yet. Share it anyway? Visitors get an error page until your server starts.`,
+        'Share Anyway',
+        'Cancel',
+      );
+      if (choice !== 'Share Anyway') return undefined;
+      try {
+        route = await this.addRoute({ ...params, requireListening: false });
+      } catch (again) {
+        await showError(`Portway: could not share port ${target.port}`, again);
+        return undefined;
+      }
+    }
+    let status;
+    try {
+      status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Portway: connecting…' }, () => this.session.start());
+    } catch (err) {
+      await showError('Portway: the route was added but the tunnel did not start', err);
+      return route;
+    }
+    if (status.state !== 'online') {
+      await showError('Portway: the route was added but the tunnel is offline', new Error(status.reason ?? 'not connected'), status.errorCode);
+      return route;
+    }
+    const what = target.kind === 'port' ? `port ${target.port}` : target.path;
+    void vscode.window.showInformationMessage(`Portway: sharing ${what} at ${route.url}`, 'Copy URL', 'Open in Browser').then((choice) => {
+      if (choice === 'Copy URL') void vscode.commands.executeCommand(Command.CopyUrl, route.url);
+      if (choice === 'Open in Browser') void vscode.commands.executeCommand(Command.OpenUrl, route.url);
+    });
+    return route;
+  }
+
+  private async addRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
+    const route = await this.session.client.request(RouteAddRequest.type, params);
+    await this.session.refreshRoutes();
+    return route;
+  }
+
+  private async pickTarget(): Promise<Target | undefined> {
+    const pick = vscode.window.createQuickPick<TargetItem>();
+    pick.title = 'Portway: Share Port';
+    pick.placeholder = 'Pick a listening port, or type a port number';
+    pick.ignoreFocusOut = true;
+    pick.matchOnDescription = true;
+    pick.busy = true;
+    const folderItem: TargetItem = { label: '$(folder) Serve a folder…', description: 'static files', folder: true, alwaysShow: true };
+    let portList: TargetItem[] = [];
+    const update = () => {
+      const typed = parsePort(pick.value);
+      const typedItem: TargetItem[] =
+        typed !== undefined && !portList.some((i) => i.target?.kind === 'port' && i.target.port === typed)
+          ? [{ label: `$(edit) Share port ${typed}`, description: 'typed', target: { kind: 'port', port: typed }, alwaysShow: true }]
+          : [];
+      pick.items = [...typedItem, ...portList, { label: '', kind: vscode.QuickPickItemKind.Separator }, folderItem];
+    };
+    pick.onDidChangeValue(update);
+    update();
+    pick.show();
+    this.session.client
+      .request(ListeningPortsRequest.type)
+      .then((ports) => {
+        portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port } }));
+      })
+      .catch(() => {
+        portList = [];
+      })
+      .finally(() => {
+        pick.busy = false;
+        update();
+      });
+    const chosen = await new Promise<TargetItem | undefined>((resolve) => {
+      pick.onDidAccept(() => {
+        const item = pick.selectedItems[0];
+        if (item) return resolve(item);
+        const typed = parsePort(pick.value);
+        if (typed !== undefined) resolve({ label: String(typed), target: { kind: 'port', port: typed } });
+      });
+      pick.onDidHide(() => resolve(undefined));
+    });
+    pick.dispose();
+    if (!chosen) return undefined;
+    if (chosen.target) return chosen.target;
+    const folder = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Serve This Folder',
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    });
+    if (!folder?.[0]) return undefined;
+    return { kind: 'folder', path: folder[0].fsPath };
+  }
+}

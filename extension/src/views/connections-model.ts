@@ -1,0 +1,79 @@
+/**
+ * Live connections as plain data: open ones first (newest on top), then a short history of
+ * closed ones so a quick request does not vanish before anyone sees it. No `vscode` import.
+ */
+import type { ConnectionDidCloseNotification, ConnectionDidUpdateNotification, ConnectionInfo } from '../../../protocol/rpc';
+import { ItemContext } from '../ids';
+
+export const MAX_CLOSED_SHOWN = 20;
+
+export interface ConnectionEntry extends ConnectionInfo {
+  closedAt?: number;
+  error?: string;
+}
+
+export class ConnectionsModel {
+  private readonly open = new Map<string, ConnectionEntry>();
+  private closed: ConnectionEntry[] = [];
+
+  constructor(private readonly maxClosed = MAX_CLOSED_SHOWN) {}
+
+  /** Replaces everything (after an agent (re)start). */
+  reset(open: ConnectionInfo[] = []): void {
+    this.open.clear();
+    this.closed = [];
+    for (const c of open) this.open.set(c.id, { ...c });
+  }
+
+  opened(c: ConnectionInfo): void {
+    this.open.set(c.id, { ...c });
+  }
+
+  updated(u: ConnectionDidUpdateNotification.Params): void {
+    const c = this.open.get(u.id);
+    if (c) Object.assign(c, { bytesIn: u.bytesIn, bytesOut: u.bytesOut });
+  }
+
+  closedConnection(e: ConnectionDidCloseNotification.Params): void {
+    const c = this.open.get(e.id);
+    if (!c) return;
+    this.open.delete(e.id);
+    this.closed.unshift({ ...c, bytesIn: e.bytesIn, bytesOut: e.bytesOut, closedAt: e.closedAt, error: e.error });
+    if (this.closed.length > this.maxClosed) this.closed.length = this.maxClosed;
+  }
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  entries(): ConnectionEntry[] {
+    const open = [...this.open.values()].sort((a, b) => b.openedAt - a.openedAt);
+    return [...open, ...this.closed];
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+function clock(t: number): string {
+  const d = new Date(t);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+export function describeConnection(c: ConnectionEntry): { label: string; description: string; tooltip: string; icon: string; contextValue: string } {
+  const route = c.route.kind === 'http' ? c.route.domain : `TCP :${c.route.port}`;
+  const client = c.clientPort ? `${c.clientAddress}:${c.clientPort}` : c.clientAddress;
+  const bytes = `↓${formatBytes(c.bytesIn)} ↑${formatBytes(c.bytesOut)}`;
+  const state = c.closedAt === undefined ? 'open' : c.error ? `closed: ${c.error}` : 'closed';
+  return {
+    label: `${client} → ${route}`,
+    description: `${clock(c.openedAt)} · ${bytes}${c.closedAt === undefined ? '' : ` · ${state}`}`,
+    tooltip: `Client ${client}\nRoute ${route}\nOpened ${new Date(c.openedAt).toLocaleString()}\n${formatBytes(c.bytesIn)} from the client, ${formatBytes(c.bytesOut)} to the client\n${state}`,
+    icon: c.closedAt === undefined ? 'circle-filled' : c.error ? 'error' : 'circle-outline',
+    contextValue: ItemContext.Connection,
+  };
+}

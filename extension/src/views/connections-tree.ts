@@ -1,0 +1,50 @@
+/** The Connections view: live connections through the tunnel, then the most recent closed ones. */
+import * as vscode from 'vscode';
+import type { TunnelSession } from '../tunnel-session';
+import { describeConnection, type ConnectionEntry } from './connections-model';
+
+export class ConnectionsTreeProvider implements vscode.TreeDataProvider<ConnectionEntry>, vscode.Disposable {
+  private readonly didChange = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.didChange.event;
+  private readonly subscription: vscode.Disposable;
+  private view: vscode.TreeView<ConnectionEntry> | undefined;
+
+  constructor(private readonly session: TunnelSession) {
+    this.subscription = session.onDidChangeConnections(() => {
+      this.didChange.fire();
+      this.updateBadge();
+    });
+  }
+
+  /** The view this provider fills, for its badge (open connection count). */
+  attach(view: vscode.TreeView<ConnectionEntry>): void {
+    this.view = view;
+    this.updateBadge();
+  }
+
+  private updateBadge(): void {
+    if (!this.view) return;
+    const open = this.session.connections.openCount;
+    this.view.badge = open > 0 ? { value: open, tooltip: `${open} open connection(s)` } : undefined;
+  }
+
+  getChildren(element?: ConnectionEntry): ConnectionEntry[] {
+    return element ? [] : this.session.connections.entries();
+  }
+
+  getTreeItem(entry: ConnectionEntry): vscode.TreeItem {
+    const view = describeConnection(entry);
+    const item = new vscode.TreeItem(view.label, vscode.TreeItemCollapsibleState.None);
+    item.id = entry.id + (entry.closedAt === undefined ? '' : ':closed');
+    item.description = view.description;
+    item.tooltip = view.tooltip;
+    item.contextValue = view.contextValue;
+    item.iconPath = new vscode.ThemeIcon(view.icon);
+    return item;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.didChange.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The one status-bar item: connecting (spinner), online (hostname), offline (reason), stopped.
+ * Clicking it offers what makes sense in that state (copy / open / stop, or start / share).
+ */
+import * as vscode from 'vscode';
+import type { TunnelStatus } from '../../../protocol/rpc';
+import { Command, type CommandId } from '../ids';
+import type { TunnelSession } from '../tunnel-session';
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  warning: boolean;
+}
+
+/** Pure: what the item shows for a status. Exported for tests. */
+export function statusView(status: TunnelStatus, agentDown = false): StatusView {
+  if (agentDown) return { text: '$(error) Portway: agent stopped', tooltip: `The Portway agent stopped: ${status.reason ?? 'it crashed repeatedly'}. Click for options.`, warning: true };
+  switch (status.state) {
+    case 'connecting':
+      return { text: '$(sync~spin) Portway: connecting…', tooltip: status.reason ? `Connecting to ${status.relayUrl ?? 'the relay'}: ${status.reason}` : `Connecting to ${status.relayUrl ?? 'the relay'}`, warning: false };
+    case 'online':
+      return { text: `$(radio-tower) ${status.hostname ?? 'online'}`, tooltip: `Portway is sharing at ${status.url ?? status.hostname}\nvia ${status.relayUrl}\nClick to copy, open or stop.`, warning: false };
+    case 'offline': {
+      const reason = status.reason ?? 'disconnected';
+      const short = reason.length > 48 ? `${reason.slice(0, 47)}…` : reason;
+      const retry = status.nextAttemptAt ? ' (retrying)' : '';
+      return { text: `$(warning) Portway offline: ${short}${retry}`, tooltip: `Portway is offline: ${reason}${retry}\nClick for options.`, warning: true };
+    }
+    case 'stopped':
+      return {
+        text: '$(debug-disconnect) Portway',
+        tooltip: status.configured ? `Not sharing. Relay: ${status.relayUrl}. Click to start or share a port.` : 'Portway: no relay configured. Click to share a port.',
+        warning: false,
+      };
+  }
+}
+
+interface MenuItem extends vscode.QuickPickItem {
+  command: CommandId;
+  args?: unknown[];
+}
+
+export class TunnelStatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly session: TunnelSession) {
+    this.item = vscode.window.createStatusBarItem('portway.status', vscode.StatusBarAlignment.Left, 100);
+    this.item.name = 'Portway';
+    this.item.command = Command.StatusMenu;
+    this.disposables.push(
+      this.item,
+      session.onDidChangeStatus(() => this.render()),
+      session.client.onDidGiveUp(() => this.render()),
+      session.client.onDidStart(() => this.render()),
+      vscode.commands.registerCommand(Command.StatusMenu, () => this.showMenu()),
+    );
+    this.render();
+    this.item.show();
+  }
+
+  private render(): void {
+    const view = statusView(this.session.status, this.session.client.hasGivenUp);
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  async showMenu(): Promise<void> {
+    const status = this.session.status;
+    const items: MenuItem[] = [];
+    if (this.session.client.hasGivenUp) {
+      items.push({ label: '$(debug-restart) Restart Agent', command: Command.RestartAgent }, { label: '$(output) Show Log', command: Command.ShowLog });
+    } else if (status.state === 'online') {
+      const url = status.url ?? '';
+      items.push(
+        { label: '$(copy) Copy URL', description: url, command: Command.CopyUrl, args: [url] },
+        { label: '$(link-external) Open in Browser', description: url, command: Command.OpenUrl, args: [url] },
+        { label: '$(add) Share Another Port…', command: Command.SharePort },
+        { label: '$(debug-stop) Stop Sharing', command: Command.StopSharing },
+      );
+    } else if (status.state === 'stopped') {
+      if (status.configured) items.push({ label: '$(play) Start Sharing', description: status.relayUrl, command: Command.StartTunnel });
+      items.push({ label: '$(add) Share Port…', command: Command.SharePort });
+    } else {
+      items.push({ label: '$(debug-stop) Stop Sharing', command: Command.StopSharing }, { label: '$(debug-restart) Restart Agent', command: Command.RestartAgent });
+    }
+    items.push({ label: '$(settings-gear) Configure Relay…', description: status.relayUrl, command: Command.ConfigureRelay }, { label: '$(output) Show Log', command: Command.ShowLog });
+    const picked = await vscode.window.showQuickPick(items, { title: `Portway: ${statusView(status).text.replace(/^\$\([^)]*\)\s*/, '')}` });
+    if (picked) await vscode.commands.executeCommand(picked.command, ...(picked.args ?? []));
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
