@@ -7,22 +7,8 @@ import { errorCode, showError } from '../errors';
 import { Command, Setting, TOKEN_SECRET_KEY } from '../ids';
 import type { Log } from '../log';
 import type { TunnelSession } from '../tunnel-session';
+import { validateRelayUrl } from './inputs';
 import { RpcErrorCode } from '../../../protocol/rpc';
-
-/** Accepts http(s)/ws(s) URLs and bare host[:port]; the agent checks it for real. */
-export function validateRelayUrl(value: string): string | undefined {
-  const text = value.trim();
-  if (!text) return 'Enter the URL of your Portway relay, e.g. https://relay.example.com';
-  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `https://${text}`;
-  try {
-    const url = new URL(withScheme);
-    if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) return 'Use an http, https, ws or wss URL';
-    if (!url.hostname) return 'The URL needs a host name';
-  } catch {
-    return 'That is not a valid URL';
-  }
-  return undefined;
-}
 
 export class RelayCommands {
   constructor(

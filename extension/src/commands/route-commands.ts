@@ -17,15 +17,7 @@ import { showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
 import { rootNodes, routeRefOf, type RouteNode } from '../views/routes-model';
-import { parsePort } from './share-port';
-
-/** Quick syntax check of an address or CIDR; the agent validates for real. */
-export function validateNetwork(value: string): string | undefined {
-  const v = value.trim();
-  if (!v) return 'Enter an IP address or network, e.g. 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32';
-  if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)) return 'That does not look like an IP address or CIDR network';
-  return undefined;
-}
+import { parsePort, validateNetwork } from './inputs';
 
 function describeRef(ref: RouteRef): string {
   return ref.kind === 'http' ? ref.domain : `TCP port ${ref.port}`;

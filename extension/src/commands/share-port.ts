@@ -3,10 +3,11 @@
  * subdomain; the route is added, the tunnel started, and the public URL shown with Copy / Open.
  */
 import * as vscode from 'vscode';
-import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute, type ListeningPort } from '../../../protocol/rpc';
+import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute } from '../../../protocol/rpc';
 import { errorCode, showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
+import { parsePort, portItems, validateSubdomain } from './inputs';
 import type { RelayCommands } from './relay-commands';
 
 type Target = { kind: 'port'; port: number } | { kind: 'folder'; path: string };
@@ -14,33 +15,6 @@ type Target = { kind: 'port'; port: number } | { kind: 'folder'; path: string };
 interface TargetItem extends vscode.QuickPickItem {
   target?: Target;
   folder?: true;
-}
-
-/** One pick item per port: addresses and owning process joined. Exported for tests. */
-export function portItems(ports: ListeningPort[]): { port: number; label: string; description: string }[] {
-  const byPort = new Map<number, ListeningPort[]>();
-  for (const p of ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), p]);
-  return [...byPort.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([port, entries]) => {
-      const names = [...new Set(entries.map((e) => (e.process ? `${e.process}${e.pid ? ` (pid ${e.pid})` : ''}` : undefined)).filter(Boolean))];
-      const addresses = [...new Set(entries.map((e) => e.address))];
-      return { port, label: String(port), description: [names.join(', ') || 'unknown process', addresses.join(', ')].join(' · ') };
-    });
-}
-
-export function parsePort(text: string): number | undefined {
-  const t = text.trim().replace(/^:/, '');
-  if (!/^\d{1,5}$/.test(t)) return undefined;
-  const n = Number(t);
-  return n >= 1 && n <= 65535 ? n : undefined;
-}
-
-export function validateSubdomain(value: string): string | undefined {
-  const v = value.trim().toLowerCase();
-  if (v === '') return undefined;
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(v)) return 'Use letters, digits and hyphens (not at the start or end), at most 63 characters';
-  return undefined;
 }
 
 export class SharePortCommand {

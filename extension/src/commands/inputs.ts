@@ -1,0 +1,52 @@
+/** Parsing and validation of what users type in Portway's pickers and input boxes. No `vscode` import. */
+import type { ListeningPort } from '../../../protocol/rpc';
+
+/** One pick item per port: addresses and owning process joined. Exported for tests. */
+export function portItems(ports: ListeningPort[]): { port: number; label: string; description: string }[] {
+  const byPort = new Map<number, ListeningPort[]>();
+  for (const p of ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), p]);
+  return [...byPort.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, entries]) => {
+      const names = [...new Set(entries.map((e) => (e.process ? `${e.process}${e.pid ? ` (pid ${e.pid})` : ''}` : undefined)).filter(Boolean))];
+      const addresses = [...new Set(entries.map((e) => e.address))];
+      return { port, label: String(port), description: [names.join(', ') || 'unknown process', addresses.join(', ')].join(' · ') };
+    });
+}
+
+export function parsePort(text: string): number | undefined {
+  const t = text.trim().replace(/^:/, '');
+  if (!/^\d{1,5}$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+export function validateSubdomain(value: string): string | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === '') return undefined;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(v)) return 'Use letters, digits and hyphens (not at the start or end), at most 63 characters';
+  return undefined;
+}
+
+/** Quick syntax check of an address or CIDR; the agent validates for real. */
+export function validateNetwork(value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return 'Enter an IP address or network, e.g. 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32';
+  if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)) return 'That does not look like an IP address or CIDR network';
+  return undefined;
+}
+
+/** Accepts http(s)/ws(s) URLs and bare host[:port]; the agent checks it for real. */
+export function validateRelayUrl(value: string): string | undefined {
+  const text = value.trim();
+  if (!text) return 'Enter the URL of your Portway relay, e.g. https://relay.example.com';
+  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `https://${text}`;
+  try {
+    const url = new URL(withScheme);
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) return 'Use an http, https, ws or wss URL';
+    if (!url.hostname) return 'The URL needs a host name';
+  } catch {
+    return 'That is not a valid URL';
+  }
+  return undefined;
+}
