@@ -28,10 +28,18 @@ export interface LevelResult {
   origin: OriginStats; // TCP connections accepted and requests served by origin 1 during the run
 }
 
-export interface HolResult {
+interface UnderDownload {
   loaded: WrkResult; // small requests at HOL_CONNECTIONS while downloads of /big run
   downloadsCompleted: number;
   rss: Record<string, RssWindow>;
+}
+
+export interface HolResult extends UnderDownload {
+  // Idle runs right before and right after the loaded one: the p99 they are compared with is
+  // taken next to it in time, because on a shared machine p99 drifts within a minute.
+  idleBefore: WrkResult;
+  idleAfter: WrkResult;
+  idleP99Ms: number; // mean of the two
 }
 
 export interface PhaseResult {
@@ -85,7 +93,7 @@ async function measureLevel(opts: PhaseOptions, connections: number): Promise<Le
 }
 
 /** Small requests while one download of /big after another runs from the second origin. */
-async function measureHeadOfLine(opts: PhaseOptions): Promise<HolResult> {
+async function measureUnderDownload(opts: PhaseOptions): Promise<UnderDownload> {
   const sampler = new RssSampler(Object.values(opts.watched));
   sampler.start();
   let stop = false;
@@ -108,6 +116,15 @@ async function measureHeadOfLine(opts: PhaseOptions): Promise<HolResult> {
   }
   await downloads; // a failed download fails the figure
   return { loaded, downloadsCompleted, rss: rssRecord(windows, opts.watched) };
+}
+
+async function measureHeadOfLine(opts: PhaseOptions): Promise<HolResult> {
+  const idle = (): Promise<WrkResult> =>
+    runWrk({ url: smallUrl(opts.targets.small), host: opts.targets.small.host, connections: HOL_CONNECTIONS, durationSec: Math.ceil(opts.durationSec / 2) });
+  const idleBefore = await idle();
+  const underDownload = await measureUnderDownload(opts);
+  const idleAfter = await idle();
+  return { ...underDownload, idleBefore, idleAfter, idleP99Ms: (idleBefore.p99Ms + idleAfter.p99Ms) / 2 };
 }
 
 export async function measurePhase(opts: PhaseOptions): Promise<PhaseResult> {
@@ -138,9 +155,9 @@ export async function measurePhase(opts: PhaseOptions): Promise<PhaseResult> {
   const downloadRss = rssRecord(windows, opts.watched);
   log(`  ${download.medianMbPerSec.toFixed(0)} MB/s (median of ${download.runs.length})`);
 
-  log(`${opts.name}: head-of-line, ${HOL_CONNECTIONS} connections during 100 MiB downloads, ${opts.durationSec} s`);
+  log(`${opts.name}: head-of-line, ${HOL_CONNECTIONS} connections: idle, during 100 MiB downloads (${opts.durationSec} s), idle`);
   const hol = await measureHeadOfLine(opts);
-  log(`  p99 ${hol.loaded.p99Ms.toFixed(2)} ms, ${hol.downloadsCompleted} download(s) completed${errorNote(hol.loaded)}`);
+  log(`  p99 ${hol.loaded.p99Ms.toFixed(2)} ms vs idle ${hol.idleBefore.p99Ms.toFixed(2)} / ${hol.idleAfter.p99Ms.toFixed(2)} ms, ${hol.downloadsCompleted} download(s) completed${errorNote(hol.loaded)}`);
 
   const peakRssBytes = Object.fromEntries(Object.entries(opts.watched).map(([name, pid]) => [name, readMemory(pid).hwmBytes]));
   return { levels, download, downloadRss, hol, startRssBytes, idleCores, peakRssBytes };
