@@ -35,8 +35,12 @@ export function createWebrootHandler(root: string, options: WebrootOptions = {})
     // Bodies are never read; draining lets the exchange finish for e.g. a POST.
     req.body.resume();
     serve(absoluteRoot, options, req, res).catch((err: Error) => {
-      if (res.headersSent) res.destroy(err);
-      else sendStatus(res, req.method === 'HEAD', 500);
+      try {
+        if (res.headersSent) res.destroy(err);
+        else sendStatus(res, req.method === 'HEAD', 500);
+      } catch {
+        res.destroy(err); // the exchange is already gone; nothing left to tell the client
+      }
     });
   };
 }
@@ -59,7 +63,8 @@ async function serve(absoluteRoot: string, options: WebrootOptions, req: AgentRe
   if (found.kind === 'missing') return sendStatus(res, isHead, 404);
   if (found.kind === 'forbidden') return sendStatus(res, isHead, 403);
 
-  const stats = await fsp.stat(found.realPath);
+  const stats = await fsp.stat(found.realPath).catch(() => undefined);
+  if (stats === undefined) return sendStatus(res, isHead, 404); // removed since realpath
   if (stats.isDirectory()) {
     if (!target.trailingSlash) {
       // Relative links in the index only work below "/dir/", so send the client there.
