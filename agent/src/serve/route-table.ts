@@ -2,6 +2,7 @@ import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { sendAgentPage } from './agent-pages';
 import type { HttpHandler } from './http-exchange';
 import { createReverseProxy } from './reverse-proxy';
+import { createWebrootHandler } from './webroot';
 
 type ClosableHandler = HttpHandler & { close?(): void };
 
@@ -62,6 +63,7 @@ const noRoute: HttpHandler = (req, res) =>
   sendAgentPage(res, 404, 'No route', `This Portway agent has no route for ${req.host}. Add one with \`portway route http add --domain ${req.host} ...\`.`, req.method);
 
 function defaultHandler(route: HttpRouteConfig): ClosableHandler | undefined {
+  if (routeKind(route) === 'webroot') return createWebrootHandler(route.webroot!);
   if (routeKind(route) === 'proxy') {
     return createReverseProxy({ destination: route.destination!, port: route.http!, hostRewrite: route.hostRewrite });
   }
