@@ -7,8 +7,11 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { RpcErrorCode, isRpcErrorCode } from '../../protocol/rpc';
 import { Command, type CommandId } from './ids';
 
+/** The RpcErrorCode of an agent error (duck-typed: a ResponseError may come from another copy of the library). */
 export function errorCode(err: unknown): RpcErrorCode | undefined {
-  return err instanceof ResponseError && isRpcErrorCode(err.code) ? err.code : undefined;
+  if (err instanceof ResponseError) return isRpcErrorCode(err.code) ? err.code : undefined;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return isRpcErrorCode(code) ? code : undefined;
 }
 
 function errorMessage(err: unknown): string {

@@ -155,6 +155,7 @@ export class RuntimeAgentCore implements AgentCore {
   private stopWatching: (() => void) | undefined;
   /** Last fatal refusal, kept so status() can name its code after the runtime gave up. */
   private lastRefusal: { code: RpcErrorCode; message: string } | undefined;
+  private lastRoutesSent: string | undefined;
 
   constructor(readonly configPath: string) {
     this.watchConfig();
@@ -166,6 +167,12 @@ export class RuntimeAgentCore implements AgentCore {
   }
 
   private emit(event: AgentCoreEvent): void {
+    if (event.type === 'routes') {
+      // One edit is seen three times (our save, the runtime's reload, the file watcher): send it once.
+      const text = JSON.stringify(event.routes);
+      if (text === this.lastRoutesSent) return;
+      this.lastRoutesSent = text;
+    }
     for (const listener of [...this.listeners]) listener(event);
   }
 

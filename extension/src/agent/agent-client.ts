@@ -98,7 +98,9 @@ export class AgentClient implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
   async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
     const { connection } = await this.ready();
-    return params === undefined ? connection.sendRequest(type as RequestType0<unknown, void>) : connection.sendRequest(type as RequestType<unknown, unknown, void>, params);
+    // By method name: the type object may come from another copy of vscode-jsonrpc (tests), whose
+    // parameter-structure markers this copy would not recognise. One object param goes by name either way.
+    return params === undefined ? connection.sendRequest(type.method) : connection.sendRequest(type.method, params);
   }
 
   private spawn(): Promise<AgentSession> {

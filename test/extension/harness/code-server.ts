@@ -149,7 +149,8 @@ export async function startCodeServer(options: { workspace?: string; userSetting
       await exited;
       clearTimeout(timer);
       killGroup('SIGKILL'); // stragglers of the group (file watchers, the agent)
-      fs.rmSync(root, { recursive: true, force: true });
+      if (process.env.PORTWAY_TEST_KEEP) process.stderr.write(`kept code-server files in ${root}\n`);
+      else fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
