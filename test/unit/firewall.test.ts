@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Firewall, FirewallRule, FirewallRuleError, MAX_FIREWALL_RULES, parseNetwork } from '../../relay/src/security/firewall';
-import { normalizeAddress, parseAddress } from '../../relay/src/security/client-address';
+import { normalizeAddress, parseAddress } from '../../common/net/client-address';
 
 const allow = (network: string): FirewallRule => ({ action: 'allow', network });
 const drop = (network: string): FirewallRule => ({ action: 'drop', network });

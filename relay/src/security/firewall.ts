@@ -12,8 +12,8 @@
  * is an IPv4 rule (`::ffff:0:0/96` itself is 0.0.0.0/0). Other IPv6 rules, `::/0` included, match
  * IPv6 clients only, as in cloud security groups where 0.0.0.0/0 and ::/0 are written separately.
  */
-import { parseAddress } from './client-address';
-import { InvalidNetworkError, Network } from './network';
+import { parseAddress } from '../../../common/net/client-address';
+import { InvalidNetworkError, Network } from '../../../common/net/network';
 
 export type FirewallAction = 'allow' | 'drop';
 

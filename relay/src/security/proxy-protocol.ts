@@ -9,7 +9,7 @@
  * Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt
  */
 import ipaddr from 'ipaddr.js';
-import { formatAddress, parseAddress } from './client-address';
+import { formatAddress, parseAddress } from '../../../common/net/client-address';
 
 /** v1: the longest line the spec allows, CRLF included. */
 export const PROXY_V1_MAX_LENGTH = 107;

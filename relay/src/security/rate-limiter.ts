@@ -7,7 +7,7 @@
  * Successful logins cost nothing, so a user who mistypes once is not locked out.
  */
 import ipaddr from 'ipaddr.js';
-import { parseAddress } from './client-address';
+import { parseAddress } from '../../../common/net/client-address';
 
 export interface RateLimiterOptions {
   /** Largest burst: attempts allowed back to back from a full bucket. */

@@ -10,8 +10,8 @@
  * X-Forwarded-For but passes a client's own `Forwarded` through untouched, so reading both would
  * let a client forge whichever one its proxy does not rewrite.
  */
-import { formatAddress, IpAddress, normalizeAddress, parseAddress } from './client-address';
-import { InvalidNetworkError, Network } from './network';
+import { formatAddress, IpAddress, normalizeAddress, parseAddress } from '../../../common/net/client-address';
+import { InvalidNetworkError, Network } from '../../../common/net/network';
 
 export type ForwardingHeader = 'x-forwarded-for' | 'forwarded';
 
