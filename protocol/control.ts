@@ -41,6 +41,50 @@ export interface Hello {
   requestedHostname?: string;
   /** Free text, e.g. "portway/0.1.0 node/20". */
   agent?: string;
+  /**
+   * 'tunnel' (default): serve traffic; a newer tunnel session of the same identity replaces
+   * the older one. 'control': a short-lived session for CLI requests (allocate a port, verify a
+   * domain) that must not disturb a running `portway start`.
+   */
+  mode?: 'tunnel' | 'control';
+}
+
+/** A firewall rule as it travels; the relay enforces it (pktriot's model, see README). */
+export interface FirewallRuleWire {
+  action: 'allow' | 'drop';
+  /** An address or CIDR network, IPv4 or IPv6. */
+  network: string;
+}
+
+/**
+ * Agent → relay, after the welcome and after every config change: the complete set of
+ * routes the relay must know about (it replaces the previous set).
+ */
+export interface RoutesSync {
+  type: 'routes';
+  http: { domain: string; firewall: FirewallRuleWire[] }[];
+  tcp: { port: number; firewall: FirewallRuleWire[] }[];
+}
+
+/** Relay → agent, answer to RoutesSync: what it refused and why (the rest is in force). */
+export interface RoutesResult {
+  type: 'routes-result';
+  rejected: { route: string; reason: string }[];
+}
+
+/** Either side → the other: a request that gets exactly one ControlResponse with the same id. */
+export interface ControlRequest {
+  type: 'request';
+  id: number;
+  method: string;
+  params: unknown;
+}
+
+export interface ControlResponse {
+  type: 'response';
+  id: number;
+  result?: unknown;
+  error?: { code: string; message: string };
 }
 
 /** Relay → agent, answer to Hello when the session is accepted. */
@@ -62,8 +106,13 @@ export interface Refused {
   message: string;
 }
 
-export type AgentToRelay = Hello;
-export type RelayToAgent = Welcome | Refused;
+export type AgentToRelay = Hello | RoutesSync | ControlRequest | ControlResponse;
+export type RelayToAgent = Welcome | Refused | RoutesResult | ControlRequest | ControlResponse;
+
+/** Most routes one session may announce. */
+export const MAX_ANNOUNCED_ROUTES = 1000;
+/** Most firewall rules on one route. */
+export const MAX_RULES_PER_ROUTE = 1000;
 
 export class ControlMessageError extends Error {
   constructor(message: string) {
@@ -117,10 +166,63 @@ export function parseAgentMessage(text: string): AgentToRelay {
         auth: optionalString(obj, 'auth', 512),
         requestedHostname: optionalString(obj, 'requestedHostname', 253),
         agent: optionalString(obj, 'agent', 200),
+        mode: obj.mode === 'control' ? 'control' : 'tunnel',
       };
+    case 'routes':
+      return parseRoutesSync(obj);
+    case 'request':
+    case 'response':
+      return parseRequestOrResponse(obj);
     default:
       throw new ControlMessageError(`unknown control message type ${JSON.stringify(obj.type)}`);
   }
+}
+
+function parseRules(value: unknown, where: string): FirewallRuleWire[] {
+  if (!Array.isArray(value) || value.length > MAX_RULES_PER_ROUTE) throw new ControlMessageError(`${where}.firewall must be a list of at most ${MAX_RULES_PER_ROUTE} rules`);
+  return value.map((rule, i) => {
+    const r = rule as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || (r.action !== 'allow' && r.action !== 'drop') || typeof r.network !== 'string' || r.network.length > 64) {
+      throw new ControlMessageError(`${where}.firewall[${i}] must be {action: "allow"|"drop", network}`);
+    }
+    return { action: r.action, network: r.network };
+  });
+}
+
+function parseRoutesSync(obj: Record<string, unknown>): RoutesSync {
+  const http = obj.http;
+  const tcp = obj.tcp ?? [];
+  if (!Array.isArray(http) || !Array.isArray(tcp) || http.length + tcp.length > MAX_ANNOUNCED_ROUTES) {
+    throw new ControlMessageError(`routes must hold at most ${MAX_ANNOUNCED_ROUTES} http and tcp entries`);
+  }
+  return {
+    type: 'routes',
+    http: http.map((entry, i) => {
+      const e = entry as Record<string, unknown>;
+      if (typeof e !== 'object' || e === null || typeof e.domain !== 'string' || e.domain.length > 253) throw new ControlMessageError(`http[${i}].domain is missing`);
+      return { domain: e.domain, firewall: parseRules(e.firewall ?? [], `http[${i}]`) };
+    }),
+    tcp: tcp.map((entry, i) => {
+      const e = entry as Record<string, unknown>;
+      if (typeof e !== 'object' || e === null || typeof e.port !== 'number' || !Number.isInteger(e.port)) throw new ControlMessageError(`tcp[${i}].port is missing`);
+      return { port: e.port, firewall: parseRules(e.firewall ?? [], `tcp[${i}]`) };
+    }),
+  };
+}
+
+function parseRequestOrResponse(obj: Record<string, unknown>): ControlRequest | ControlResponse {
+  const id = requiredNumber(obj, 'id');
+  if (obj.type === 'request') return { type: 'request', id, method: requiredString(obj, 'method', 100), params: obj.params };
+  const error = obj.error as Record<string, unknown> | undefined;
+  if (error !== undefined && (typeof error !== 'object' || error === null || typeof error.message !== 'string')) {
+    throw new ControlMessageError('response.error must be {code, message}');
+  }
+  return {
+    type: 'response',
+    id,
+    result: obj.result,
+    error: error ? { code: String(error.code ?? 'error'), message: String(error.message) } : undefined,
+  };
 }
 
 /** Parses and validates a message from the relay. */
@@ -139,6 +241,16 @@ export function parseRelayMessage(text: string): RelayToAgent {
       const code = requiredString(obj, 'code', 64) as RefusalCode;
       return { type: 'refused', code, message: requiredString(obj, 'message', 2000) };
     }
+    case 'routes-result': {
+      const rejected = Array.isArray(obj.rejected) ? obj.rejected : [];
+      return {
+        type: 'routes-result',
+        rejected: rejected.map((r) => ({ route: String((r as Record<string, unknown>)?.route ?? ''), reason: String((r as Record<string, unknown>)?.reason ?? '') })),
+      };
+    }
+    case 'request':
+    case 'response':
+      return parseRequestOrResponse(obj);
     default:
       throw new ControlMessageError(`unknown control message type ${JSON.stringify(obj.type)}`);
   }

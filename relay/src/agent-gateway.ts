@@ -60,6 +60,7 @@ export class AgentGateway {
 
   private onHello(ws: WebSocket, text: string, remote: string): void {
     const hello = parseAgentMessage(text);
+    if (hello.type !== 'hello') return this.refuse(ws, 'bad-request', 'the first message must be a hello');
     if (hello.version !== HANDSHAKE_VERSION) {
       return this.refuse(ws, 'version-mismatch', `this relay speaks protocol version ${HANDSHAKE_VERSION}, the agent ${hello.version}; upgrade the older side`);
     }
@@ -77,7 +78,12 @@ export class AgentGateway {
       throw err;
     }
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs);
+    session.control.on('routes', (sync) => {
+      const rejected = session.routes.apply(sync, (domain) => session.ownsDomain(domain), () => false);
+      session.control.send({ type: 'routes-result', rejected });
+    });
     this.send(ws, { type: 'welcome', version: HANDSHAKE_VERSION, hostname, domain: this.options.domain, keepaliveMs: this.options.keepaliveMs });
+    if (hello.mode === 'control') return; // CLI requests only: not a tunnel, replaces nothing
     this.registry.add(session);
     this.options.log(`agent online: ${hostname} from ${remote}`);
     session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`));

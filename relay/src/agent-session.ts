@@ -1,11 +1,15 @@
 import type { WebSocket } from 'ws';
+import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
 import type { MuxStream } from '../../mux/stream';
-import { CloseCode } from '../../protocol/control';
+import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
+import { SessionRoutes } from './session-routes';
 
-/** One connected agent: its WebSocket, its multiplexed session, and who it is. */
+/** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
 export class AgentSession {
   readonly mux: MuxSession;
+  readonly control: ControlChannel<AgentToRelay>;
+  readonly routes = new SessionRoutes();
   readonly connectedAt = new Date();
 
   constructor(
@@ -23,11 +27,22 @@ export class AgentSession {
       // The relay opens every stream; an agent that tries to is cut off.
       { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs },
     );
+    this.control = new ControlChannel<AgentToRelay>(
+      (text) => ws.send(text),
+      parseAgentMessage,
+      (reason) => this.mux.protocolError(`bad control message: ${reason}`),
+    );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.mux.receive(data);
-      else this.mux.protocolError('unexpected control message after the handshake');
+      else this.control.receive(data.toString('utf8'));
     });
     ws.on('close', (code, reason) => this.mux.transportClosed(`websocket closed (${code}${reason.length ? `: ${reason}` : ''})`));
+    this.mux.once('close', (reason: string) => this.control.close(reason));
+  }
+
+  /** Whether this session's identity may serve the domain: its hostname or a subdomain of it. */
+  ownsDomain(domain: string): boolean {
+    return domain === this.hostname || domain.endsWith(`.${this.hostname}`);
   }
 
   openStream(): MuxStream {

@@ -24,4 +24,6 @@ export const Pages = {
   tunnelLost: (res: ServerResponse, host: string) =>
     sendPage(res, 502, 'Tunnel connection lost', `The connection to the agent for ${host} ended before it answered.`),
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
+  forbidden: (res: ServerResponse, host: string) =>
+    sendPage(res, 403, 'Forbidden', `The firewall of ${host} does not admit your address.`),
 };

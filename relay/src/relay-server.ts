@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
+import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
 import { HostRouter } from './host-router';
@@ -67,7 +68,7 @@ export class RelayServer {
   private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {
     const session = this.registry.get(hostname);
     if (!session) return undefined;
-    return { session, host, clientAddress: req.socket.remoteAddress ?? '', proto: 'http' };
+    return { session, host, clientAddress: normalizeAddress(req.socket.remoteAddress ?? ''), proto: 'http' };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -81,7 +82,11 @@ export class RelayServer {
     if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
     if (target.kind === 'unknown') return Pages.unknownHost(res, host);
     const ctx = this.context(req, host, target.hostname);
-    if (ctx) return forwardRequest(req, res, ctx);
+    if (ctx) {
+      // The route's firewall, checked here for every request (also each one on a kept-alive connection).
+      if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return Pages.forbidden(res, host);
+      return forwardRequest(req, res, ctx);
+    }
     if (this.identities.ownerOf(target.hostname)) return Pages.tunnelOffline(res, target.hostname);
     return Pages.unknownHost(res, host);
   }
@@ -114,6 +119,7 @@ export class RelayServer {
     if (target.kind === 'unknown') return refuse(404, 'Not Found');
     const ctx = this.context(req, host, target.hostname);
     if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
+    if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return refuse(403, 'Forbidden');
     forwardUpgrade(req, socket, head, ctx);
   }
 }

@@ -19,7 +19,7 @@ const ORIGIN_TEXT = 'hello from the e2e origin';
 const EXTENSION_PATH = process.env.PORTWAY_TEST_EXTENSION_PATH ?? ROOT;
 const UI_TIMEOUT = 30_000;
 /** Flip to true once agents push firewall rules to the relay (the protocol has no message for it yet). */
-const RELAY_ENFORCES_AGENT_FIREWALL = false;
+const RELAY_ENFORCES_AGENT_FIREWALL = true;
 
 let relay: RelayProcess;
 let origin: http.Server;

@@ -4,7 +4,9 @@ import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../cli/version';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
+import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
+import { routesAnnouncement } from './routes-announcement';
 import { watchConfigFile } from './config-watcher';
 
 export interface ConnectionInfo {
@@ -20,7 +22,7 @@ export interface ConnectionInfo {
  * the config (reloaded live), the route table and the tunnel to the relay.
  *
  * Events: 'state' (TunnelState), 'config' (AgentConfig, after a reload),
- * 'configError' (Error), 'connectionOpen' (ConnectionInfo),
+ * 'configError' (Error), 'routesApplied' / 'routesRejected' ({route, reason}[]), 'connectionOpen' (ConnectionInfo),
  * 'connectionClose' ({id, bytesIn, bytesOut}), 'log' (string).
  */
 export class AgentRuntime extends EventEmitter {
@@ -56,6 +58,13 @@ export class AgentRuntime extends EventEmitter {
       },
       dispatch,
     );
+    this.tunnel.on('online', (connection: RelayConnection) => {
+      connection.control.on('routes-result', (result) => {
+        if (result.rejected.length > 0) this.emit('routesRejected', result.rejected);
+        this.emit('routesApplied', result.rejected);
+      });
+      this.announceRoutes();
+    });
     this.tunnel.on('state', (state: TunnelState) => {
       if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
       this.emit('state', state);
@@ -93,12 +102,18 @@ export class AgentRuntime extends EventEmitter {
     const relayChanged = next.relay.url !== this.config.relay.url || next.relay.token !== this.config.relay.token;
     this.config = next;
     this.routes.update(next);
+    this.announceRoutes();
     this.emit('config', next);
     if (relayChanged) {
       this.tunnel.updateOptions({ relayUrl: next.relay.url, auth: next.relay.token, requestedHostname: next.hostname });
       this.tunnel.stop();
       this.tunnel.start();
     }
+  }
+
+  /** Tells the relay which routes exist and their firewalls; it enforces them. */
+  private announceRoutes(): void {
+    this.tunnel.connection?.control.send(routesAnnouncement(this.config));
   }
 
   private rememberHostname(hostname: string): void {

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
+import { ControlChannel } from '../../../mux/control-channel';
 import { MuxSession } from '../../../mux/session';
-import { HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type Welcome } from '../../../protocol/control';
+import { HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
 import { connectUrl } from './relay-url';
 
@@ -10,6 +11,8 @@ export interface ConnectOptions {
   auth?: string;
   requestedHostname?: string;
   agentName?: string;
+  /** 'control' for short CLI sessions that must not replace a running tunnel. */
+  mode?: 'tunnel' | 'control';
 }
 
 /** The relay said no; retrying the same request will not help. */
@@ -26,6 +29,7 @@ export class RelayRefusedError extends Error {
 export interface RelayConnection {
   welcome: Welcome;
   mux: MuxSession;
+  control: ControlChannel<RelayToAgent>;
   ws: WebSocket;
 }
 
@@ -59,6 +63,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
           auth: options.auth,
           requestedHostname: options.requestedHostname,
           agent: options.agentName,
+          mode: options.mode ?? 'tunnel',
         }),
       );
     });
@@ -72,6 +77,8 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
         return fail(err as Error);
       }
       if (message.type === 'refused') return fail(new RelayRefusedError(message.code, message.message));
+      if (message.type !== 'welcome') return fail(new Error(`relay sent ${message.type} before its welcome`));
+      const welcome = message;
       settled = true;
       clearTimeout(timer);
       ws.removeAllListeners('close');
@@ -81,14 +88,21 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
           send: (buf) => ws.send(buf, { binary: true }),
           close: (reason) => ws.close(1000, reason.slice(0, 120)),
         },
-        { side: 'client', acceptStreams: true, keepaliveIntervalMs: message.keepaliveMs, keepaliveTimeoutMs: message.keepaliveMs },
+        { side: 'client', acceptStreams: true, keepaliveIntervalMs: welcome.keepaliveMs, keepaliveTimeoutMs: welcome.keepaliveMs },
       );
+      const control = new ControlChannel<RelayToAgent>(
+        (text) => ws.send(text),
+        parseRelayMessage,
+        (reason) => mux.protocolError(`bad control message: ${reason}`),
+      );
+      mux.once('close', (reason: string) => control.close(reason));
       ws.on('message', (chunk: Buffer, binary: boolean) => {
         if (binary) mux.receive(chunk);
+        else control.receive(chunk.toString('utf8'));
       });
       ws.on('close', (code, reason) => mux.transportClosed(`relay connection closed (${code}${reason.length ? `: ${reason}` : ''})`));
       ws.on('error', (err) => mux.transportClosed(`relay connection failed: ${err.message}`));
-      resolve({ welcome: message, mux, ws });
+      resolve({ welcome, mux, control, ws });
     });
   });
 }

@@ -2,6 +2,12 @@ import type { Command } from '../command';
 import { configureCommand } from './configure';
 import { infoCommand } from './info';
 import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
+import {
+  routeHttpFirewallAllowCommand,
+  routeHttpFirewallDropCommand,
+  routeHttpFirewallListCommand,
+  routeHttpFirewallRemoveCommand,
+} from './route-http-firewall';
 import { rpcCommand } from './rpc';
 import { startCommand } from './start';
 
@@ -13,5 +19,9 @@ export const COMMANDS: Command[] = [
   routeHttpAddCommand,
   routeHttpRemoveCommand,
   routeHttpListCommand,
+  routeHttpFirewallAllowCommand,
+  routeHttpFirewallDropCommand,
+  routeHttpFirewallRemoveCommand,
+  routeHttpFirewallListCommand,
   rpcCommand,
 ];

@@ -36,6 +36,10 @@ export const startCommand: Command = {
         ctx.out('Configuration changed; routes reloaded:');
         ctx.out(httpRoutesTable(runtime.currentConfig));
       });
+      runtime.on('routesApplied', () => ctx.out('Relay applied the routes and firewall rules'));
+      runtime.on('routesRejected', (rejected: { route: string; reason: string }[]) => {
+        for (const r of rejected) ctx.err(`portway: the relay refused ${r.route}: ${r.reason}`);
+      });
       runtime.on('configError', (err: Error) => ctx.err(`portway: ${err.message} (keeping the previous routes)`));
       runtime.on('log', (line: string) => ctx.err(line));
       const stop = () => {

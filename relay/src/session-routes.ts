@@ -1,0 +1,60 @@
+import type { RoutesSync } from '../../protocol/control';
+import { Firewall } from './security/firewall';
+
+/**
+ * What one agent announced about its routes: which domains it serves and each route's
+ * firewall. The relay enforces these before any byte reaches the agent.
+ */
+export class SessionRoutes {
+  private http = new Map<string, Firewall>();
+  private tcp = new Map<number, Firewall>();
+
+  /**
+   * Replaces the announced set. A domain the session may not use, or a rule that does not
+   * parse, is left out and reported; the rest takes effect at once.
+   */
+  apply(sync: RoutesSync, mayUseDomain: (domain: string) => boolean, mayUsePort: (port: number) => boolean): { route: string; reason: string }[] {
+    const rejected: { route: string; reason: string }[] = [];
+    const http = new Map<string, Firewall>();
+    for (const route of sync.http) {
+      const domain = route.domain.toLowerCase().replace(/\.$/, '');
+      if (!mayUseDomain(domain)) {
+        rejected.push({ route: domain, reason: 'this agent may not use that domain' });
+        continue;
+      }
+      try {
+        http.set(domain, new Firewall(route.firewall));
+      } catch (err) {
+        rejected.push({ route: domain, reason: (err as Error).message });
+      }
+    }
+    const tcp = new Map<number, Firewall>();
+    for (const route of sync.tcp) {
+      if (!mayUsePort(route.port)) {
+        rejected.push({ route: `tcp ${route.port}`, reason: 'this agent has not allocated that port' });
+        continue;
+      }
+      try {
+        tcp.set(route.port, new Firewall(route.firewall));
+      } catch (err) {
+        rejected.push({ route: `tcp ${route.port}`, reason: (err as Error).message });
+      }
+    }
+    this.http = http;
+    this.tcp = tcp;
+    return rejected;
+  }
+
+  /** The firewall of the route serving this host, if the agent announced one. */
+  httpFirewall(host: string): Firewall | undefined {
+    return this.http.get(host);
+  }
+
+  tcpFirewall(port: number): Firewall | undefined {
+    return this.tcp.get(port);
+  }
+
+  get announcedPorts(): number[] {
+    return [...this.tcp.keys()];
+  }
+}
