@@ -14,6 +14,7 @@ import {
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { AgentSession } from './agent-session';
 import { HostnameError, type IdentityStore } from './identity-store';
+import type { SessionFeatures } from './session-policy';
 import type { TunnelRegistry } from './tunnel-registry';
 
 export interface GatewayOptions {
@@ -34,6 +35,7 @@ export class AgentGateway {
     private readonly options: GatewayOptions,
     private readonly identities: IdentityStore,
     private readonly registry: TunnelRegistry,
+    private readonly features: SessionFeatures,
   ) {
     this.authKeyHash = options.authKey ? sha256(options.authKey) : undefined;
   }
@@ -78,13 +80,24 @@ export class AgentGateway {
       throw err;
     }
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs);
+    const { features } = this;
+    for (const [method, handler] of features.requestHandlers) session.control.handle(method, (params) => handler(session, params));
     session.control.on('routes', (sync) => {
-      const rejected = session.routes.apply(sync, (domain) => session.ownsDomain(domain), () => false);
+      const rejected = session.routes.apply(
+        sync,
+        (domain) => features.mayUseDomain(session, domain),
+        (port) => features.mayUsePort(session, port),
+      );
       session.control.send({ type: 'routes-result', rejected });
+      for (const observer of features.observers) observer.routesChanged?.(session);
     });
     this.send(ws, { type: 'welcome', version: HANDSHAKE_VERSION, hostname, domain: this.options.domain, keepaliveMs: this.options.keepaliveMs });
     if (hello.mode === 'control') return; // CLI requests only: not a tunnel, replaces nothing
     this.registry.add(session);
+    for (const observer of features.observers) observer.online?.(session);
+    session.mux.once('close', () => {
+      for (const observer of features.observers) observer.offline?.(session);
+    });
     this.options.log(`agent online: ${hostname} from ${remote}`);
     session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`));
   }

@@ -11,6 +11,7 @@ import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, sendPage } from './pages';
 import { ambiguityOf } from './request-checks';
+import { SessionFeatures } from './session-policy';
 import { TunnelRegistry } from './tunnel-registry';
 
 /** Header and idle limits of the public port (see README, security). */
@@ -24,6 +25,8 @@ export const PUBLIC_LIMITS = {
 /** The relay: one HTTP port for agents (WebSocket upgrade on CONNECT_PATH) and for visitors. */
 export class RelayServer {
   readonly registry = new TunnelRegistry();
+  /** Where features (TCP ports, custom domains, tokens…) hook into agent sessions. */
+  readonly features = new SessionFeatures();
   private readonly server: http.Server;
   private readonly router: HostRouter;
   private readonly identities: IdentityStore;
@@ -35,7 +38,7 @@ export class RelayServer {
   ) {
     this.router = new HostRouter(options.domain);
     this.identities = IdentityStore.open(options.dataDir, options.domain);
-    this.gateway = new AgentGateway({ ...options, log }, this.identities, this.registry);
+    this.gateway = new AgentGateway({ ...options, log }, this.identities, this.registry, this.features);
     this.server = http.createServer({
       maxHeaderSize: PUBLIC_LIMITS.maxHeaderSize,
       headersTimeout: PUBLIC_LIMITS.headersTimeoutMs,

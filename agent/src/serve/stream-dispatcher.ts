@@ -1,8 +1,14 @@
 import type { MuxStream } from '../../../mux/stream';
 import { readHead } from '../../../mux/read-head';
-import { validateStreamOpen } from '../../../protocol/stream-head';
+import { validateStreamOpen, type TcpOpen, type TlsOpen } from '../../../protocol/stream-head';
 import type { RouteTable } from './route-table';
 import { exchangeFromStream } from './stream-exchange';
+
+/** Handlers for raw streams (TCP ports, TLS by SNI); each feature provides its own. */
+export interface RawStreamHandlers {
+  tcp?(open: TcpOpen, stream: MuxStream): void;
+  tls?(open: TlsOpen, stream: MuxStream): void;
+}
 
 export interface StreamEvents {
   /** Called when a stream opens and closes, for live connection views. */
@@ -12,7 +18,7 @@ export interface StreamEvents {
 }
 
 /** Reads each incoming stream's head and hands it to the right handler. */
-export function createStreamDispatcher(routes: RouteTable, events: StreamEvents = {}): (stream: MuxStream) => void {
+export function createStreamDispatcher(routes: RouteTable, events: StreamEvents = {}, raw: RawStreamHandlers = {}): (stream: MuxStream) => void {
   return (stream) => {
     stream.on('error', () => stream.destroy());
     readHead(stream, (err, json) => {
@@ -34,8 +40,12 @@ export function createStreamDispatcher(routes: RouteTable, events: StreamEvents 
       if (open.kind === 'http') {
         const { req, res } = exchangeFromStream(open, stream);
         routes.handlerFor(open.host)(req, res);
+      } else if (open.kind === 'tcp' && raw.tcp) {
+        raw.tcp(open, stream);
+      } else if (open.kind === 'tls' && raw.tls) {
+        raw.tls(open, stream);
       } else {
-        events.log?.(`no handler for ${open.kind} streams yet`);
+        events.log?.(`no handler for ${open.kind} streams`);
         stream.destroy();
       }
     });
