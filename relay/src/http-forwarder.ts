@@ -64,10 +64,13 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
       return Pages.tunnelLost(res, ctx.host);
     }
     res.writeHead(head.status, head.statusMessage ?? '', withoutHopByHop(head.rawHeaders));
-    // Headers go out with the first body bytes (one write); only a response whose body
-    // has not started yet (SSE, long poll) gets its headers flushed on their own.
-    if (stream.readableLength === 0 && !stream.readableEnded) res.flushHeaders();
     stream.pipe(res);
+    // Headers go out with the first body bytes (one write). The body frames of a small
+    // response arrive in the same batch as its head, so by the next turn they are written;
+    // a response whose body has not started (SSE, long poll) gets its headers flushed alone.
+    setImmediate(() => {
+      if (res.writableLength === 0 && !res.writableEnded && res.socket && !(res as unknown as { _headerSent: boolean })._headerSent) res.flushHeaders();
+    });
   });
 }
 

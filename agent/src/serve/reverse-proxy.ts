@@ -1,7 +1,9 @@
 import * as http from 'node:http';
+import { PassThrough } from 'node:stream';
+import { Pool } from 'undici';
 import { withoutHopByHop } from '../../../common/http-headers';
 import { sendAgentPage } from './agent-pages';
-import type { HttpHandler } from './http-exchange';
+import type { AgentRequest, AgentResponse, HttpHandler } from './http-exchange';
 
 export interface ProxyTarget {
   destination: string;
@@ -10,35 +12,89 @@ export interface ProxyTarget {
   hostRewrite: boolean;
 }
 
+// undici refuses these request headers (it frames the request itself); Expect was answered by the relay.
+const NOT_FORWARDED = new Set(['expect']);
+
+/** Response headers from undici's map back into raw name/value pairs (repeated headers expanded). */
+function rawPairs(headers: Record<string, string | string[] | undefined>): string[] {
+  const raw: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) raw.push(name, v);
+    else raw.push(name, value);
+  }
+  return raw;
+}
+
 /**
- * Reverse proxy to a local HTTP service. Bodies stream both ways without buffering;
- * WebSocket upgrades are bridged to raw bytes. Connections to the origin are kept alive.
+ * Reverse proxy to a local HTTP service. Plain requests go through an undici pool of
+ * kept-alive connections (measured: about 40% less CPU per request than node:http's
+ * client at 50 concurrent requests, see README); WebSocket upgrades go through node:http
+ * and are bridged to raw bytes. Bodies stream both ways without buffering.
  */
 export function createReverseProxy(target: ProxyTarget): HttpHandler & { close(): void } {
-  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' });
+  const origin = `http://${target.destination.includes(':') ? `[${target.destination}]` : target.destination}:${target.port}`;
+  const pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 10_000 });
   const hostHeader = target.port === 80 ? target.destination : `${target.destination}:${target.port}`;
 
-  const handler = ((req, res) => {
-    const upgrade = res.switchProtocols !== undefined;
-    const headers = withoutHopByHop(req.rawHeaders, upgrade);
+  function requestHeaders(req: AgentRequest, keepUpgrade: boolean): string[] {
+    const headers = withoutHopByHop(req.rawHeaders, keepUpgrade, keepUpgrade ? undefined : NOT_FORWARDED);
     if (target.hostRewrite) {
       for (let i = 0; i < headers.length; i += 2) {
         if (headers[i].length === 4 && headers[i].toLowerCase() === 'host') headers[i + 1] = hostHeader;
       }
     }
+    return headers;
+  }
+
+  function originUnreachable(req: AgentRequest, res: AgentResponse, err: NodeJS.ErrnoException): void {
+    if (res.headersSent) return res.destroy();
+    const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
+    sendAgentPage(
+      res,
+      502,
+      'Origin unreachable',
+      `The Portway agent could not reach ${target.destination}:${target.port} (${why}). Is your local service running?`,
+      req.method,
+    );
+  }
+
+  function proxyPlain(req: AgentRequest, res: AgentResponse): void {
+    pool.stream(
+      {
+        path: req.url,
+        method: req.method as 'GET',
+        headers: requestHeaders(req, false),
+        // Its own Readable: undici destroys a request body when done with it, and req.body is
+        // the same duplex stream the response is written to.
+        body: req.hasBody === false ? null : req.body.pipe(new PassThrough({ highWaterMark: 64 * 1024 })),
+        // The response is relayed as it arrives; no whole-body buffering anywhere.
+        highWaterMark: 64 * 1024,
+      },
+      ({ statusCode, headers }) => {
+        res.writeHead(statusCode, withoutHopByHop(rawPairs(headers as Record<string, string | string[] | undefined>)));
+        return res.body;
+      },
+      (err) => {
+        if (err) originUnreachable(req, res, err as NodeJS.ErrnoException);
+      },
+    );
+  }
+
+  function proxyUpgrade(req: AgentRequest, res: AgentResponse): void {
     const outgoing = http.request({
       host: target.destination,
       port: target.port,
       method: req.method,
       path: req.url,
-      headers,
+      headers: requestHeaders(req, true),
       setHost: false,
-      agent: upgrade ? false : agent,
+      agent: false,
     });
     outgoing.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.rawHeaders), answer.statusMessage);
       answer.pipe(res.body);
-      answer.on('error', () => res.destroy());
     });
     outgoing.on('upgrade', (answer, socket, head) => {
       const raw = res.switchProtocols!(withoutHopByHop(answer.rawHeaders, true), answer.statusMessage);
@@ -50,24 +106,14 @@ export function createReverseProxy(target: ProxyTarget): HttpHandler & { close()
       socket.on('close', () => raw.destroy());
       raw.on('close', () => socket.destroy());
     });
-    outgoing.on('error', (err: NodeJS.ErrnoException) => {
-      if (res.headersSent) return res.destroy();
-      const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
-      sendAgentPage(
-        res,
-        502,
-        'Origin unreachable',
-        `The Portway agent could not reach ${target.destination}:${target.port} (${why}). Is your local service running?`,
-        req.method,
-      );
-    });
-    // The visitor went away: stop talking to the origin as well.
+    outgoing.on('error', (err: NodeJS.ErrnoException) => originUnreachable(req, res, err));
     res.body.on('close', () => {
       if (!res.body.writableFinished) outgoing.destroy();
     });
-    if (upgrade || req.hasBody === false) outgoing.end();
-    else req.body.pipe(outgoing);
-  }) as HttpHandler & { close(): void };
-  handler.close = () => agent.destroy();
+    outgoing.end();
+  }
+
+  const handler = ((req, res) => (res.switchProtocols ? proxyUpgrade(req, res) : proxyPlain(req, res))) as HttpHandler & { close(): void };
+  handler.close = () => void pool.close().catch(() => undefined);
   return handler;
 }
