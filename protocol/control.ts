@@ -62,8 +62,16 @@ export interface FirewallRuleWire {
  */
 export interface RoutesSync {
   type: 'routes';
-  http: { domain: string; firewall: FirewallRuleWire[] }[];
+  http: { domain: string; firewall: FirewallRuleWire[]; proxy?: ProxyAnnouncement }[];
   tcp: { port: number; firewall: FirewallRuleWire[] }[];
+}
+
+/**
+ * Present on a plain reverse-proxy route: the relay may send its visitors' connections as
+ * raw HTTP bytes (the fast path), rewriting Host to `hostRewrite` when set.
+ */
+export interface ProxyAnnouncement {
+  hostRewrite?: string;
 }
 
 /** Relay → agent, answer to RoutesSync: what it refused and why (the rest is in force). */
@@ -200,7 +208,11 @@ function parseRoutesSync(obj: Record<string, unknown>): RoutesSync {
     http: http.map((entry, i) => {
       const e = entry as Record<string, unknown>;
       if (typeof e !== 'object' || e === null || typeof e.domain !== 'string' || e.domain.length > 253) throw new ControlMessageError(`http[${i}].domain is missing`);
-      return { domain: e.domain, firewall: parseRules(e.firewall ?? [], `http[${i}]`) };
+      const proxy = e.proxy as Record<string, unknown> | undefined;
+      if (proxy !== undefined && (typeof proxy !== 'object' || proxy === null || (proxy.hostRewrite !== undefined && (typeof proxy.hostRewrite !== 'string' || !/^[\x21-\x7e]{1,300}$/.test(proxy.hostRewrite))))) {
+        throw new ControlMessageError(`http[${i}].proxy must be {hostRewrite?: string}`);
+      }
+      return { domain: e.domain, firewall: parseRules(e.firewall ?? [], `http[${i}]`), proxy: proxy ? { hostRewrite: proxy.hostRewrite as string | undefined } : undefined };
     }),
     tcp: tcp.map((entry, i) => {
       const e = entry as Record<string, unknown>;

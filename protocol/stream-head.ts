@@ -28,6 +28,19 @@ export interface HttpOpen {
   hasBody: boolean;
 }
 
+/**
+ * A visitor's HTTP connection on the relay's fast path: raw HTTP/1.1 bytes (heads already
+ * checked and rewritten by the relay) for a proxy route; the agent pipes them to one
+ * connection to the route's destination and pipes the answers back untouched.
+ */
+export interface HttpRawOpen {
+  kind: 'http-raw';
+  host: string;
+  proto: 'http' | 'https';
+  remoteAddress: string;
+  remotePort: number;
+}
+
 /** A raw TCP connection to an allocated port. */
 export interface TcpOpen {
   kind: 'tcp';
@@ -44,7 +57,7 @@ export interface TlsOpen {
   remotePort: number;
 }
 
-export type StreamOpen = HttpOpen | TcpOpen | TlsOpen;
+export type StreamOpen = HttpOpen | HttpRawOpen | TcpOpen | TlsOpen;
 
 /** The agent's answer on an HTTP stream. The body (or raw upgrade bytes) follows. */
 export interface ResponseHead {
@@ -125,6 +138,8 @@ export function validateStreamOpen(json: unknown): StreamOpen {
     ) {
       return o as unknown as HttpOpen;
     }
+  } else if (o.kind === 'http-raw') {
+    if (typeof o.host === 'string' && (o.proto === 'http' || o.proto === 'https') && addr) return o as unknown as HttpRawOpen;
   } else if (o.kind === 'tcp') {
     if (isPort(o.port) && addr) return o as unknown as TcpOpen;
   } else if (o.kind === 'tls') {

@@ -1,10 +1,14 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
+import { FastConnection } from './fast-http/fast-connection';
+import type { FastRoute } from './fast-http/fast-route';
+import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
 import { IdentityStore } from './identity-store';
@@ -27,6 +31,10 @@ export class RelayServer {
   readonly registry = new TunnelRegistry();
   /** Where features (TCP ports, custom domains, tokens…) hook into agent sessions. */
   readonly features = new SessionFeatures();
+  /** The public port: visitor connections start on the fast path (fast-http/). */
+  private readonly front: net.Server;
+  private readonly frontConnections = new Set<net.Socket>();
+  /** Full HTTP handling (never listens itself): the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
   private readonly server: http.Server;
   private readonly router: HostRouter;
   private readonly identities: IdentityStore;
@@ -48,24 +56,60 @@ export class RelayServer {
     });
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    const hooks = {
+      route: (head: RequestHead, socket: net.Socket) => this.fastRoute(head, socket),
+      handOff: (socket: net.Socket, unread: Buffer) => {
+        this.frontConnections.delete(socket);
+        this.server.emit('connection', socket);
+        if (unread.length > 0) socket.emit('data', unread);
+        socket.resume();
+      },
+      headersTimeoutMs: PUBLIC_LIMITS.headersTimeoutMs,
+      keepAliveTimeoutMs: PUBLIC_LIMITS.keepAliveTimeoutMs,
+    };
+    this.front = net.createServer({ noDelay: true }, (socket) => {
+      this.frontConnections.add(socket);
+      socket.once('close', () => this.frontConnections.delete(socket));
+      new FastConnection(socket, hooks);
+    });
+  }
+
+  /**
+   * The fast path serves a request when it goes to a connected agent's plain proxy route
+   * and the route's firewall admits the client; everything else takes the full path.
+   */
+  private fastRoute(head: RequestHead, socket: net.Socket): FastRoute | undefined {
+    if (!head.target.startsWith('/')) return undefined;
+    const host = normalizeHost(head.host);
+    const target = this.router.route(host);
+    if (target.kind !== 'tunnel') return undefined;
+    const session = this.registry.get(target.hostname);
+    const route = session?.routes.httpRoute(host);
+    if (!session || !route?.proxy) return undefined;
+    const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
+    if (!route.firewall.allows(clientAddress)) return undefined;
+    return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress, clientPort: socket.remotePort ?? 0, proto: 'http' };
   }
 
   async listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+      this.front.once('error', reject);
+      this.front.listen(this.options.port, this.options.host, () => {
+        this.front.off('error', reject);
         resolve();
       });
     });
-    return this.server.address() as AddressInfo;
+    // The full HTTP server only receives handed-off sockets; 'listening' starts its header timeouts.
+    this.server.emit('listening');
+    return this.front.address() as AddressInfo;
   }
 
   async close(): Promise<void> {
     this.gateway.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
+    for (const socket of this.frontConnections) socket.destroy();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.front.close(() => resolve()));
   }
 
   private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {

@@ -1,12 +1,18 @@
-import type { RoutesSync } from '../../protocol/control';
+import type { ProxyAnnouncement, RoutesSync } from '../../protocol/control';
 import { Firewall } from './security/firewall';
 
 /**
  * What one agent announced about its routes: which domains it serves and each route's
  * firewall. The relay enforces these before any byte reaches the agent.
  */
+export interface AnnouncedHttpRoute {
+  firewall: Firewall;
+  /** Set for plain reverse-proxy routes: the relay may use the raw fast path. */
+  proxy?: ProxyAnnouncement;
+}
+
 export class SessionRoutes {
-  private http = new Map<string, Firewall>();
+  private http = new Map<string, AnnouncedHttpRoute>();
   private tcp = new Map<number, Firewall>();
 
   /**
@@ -15,7 +21,7 @@ export class SessionRoutes {
    */
   apply(sync: RoutesSync, mayUseDomain: (domain: string) => boolean, mayUsePort: (port: number) => boolean): { route: string; reason: string }[] {
     const rejected: { route: string; reason: string }[] = [];
-    const http = new Map<string, Firewall>();
+    const http = new Map<string, AnnouncedHttpRoute>();
     for (const route of sync.http) {
       const domain = route.domain.toLowerCase().replace(/\.$/, '');
       if (!mayUseDomain(domain)) {
@@ -23,7 +29,7 @@ export class SessionRoutes {
         continue;
       }
       try {
-        http.set(domain, new Firewall(route.firewall));
+        http.set(domain, { firewall: new Firewall(route.firewall), proxy: route.proxy });
       } catch (err) {
         rejected.push({ route: domain, reason: (err as Error).message });
       }
@@ -47,6 +53,10 @@ export class SessionRoutes {
 
   /** The firewall of the route serving this host, if the agent announced one. */
   httpFirewall(host: string): Firewall | undefined {
+    return this.http.get(host)?.firewall;
+  }
+
+  httpRoute(host: string): AnnouncedHttpRoute | undefined {
     return this.http.get(host);
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { loadConfig, saveConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../cli/version';
+import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
 import type { RelayConnection } from '../tunnel/relay-connection';
@@ -47,7 +48,7 @@ export class AgentRuntime extends EventEmitter {
         this.emit('connectionClose', info);
       },
       log: (line) => this.emit('log', line),
-    });
+    }, { httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)) });
     this.tunnel = new TunnelClient(
       {
         relayUrl: this.config.relay.url,

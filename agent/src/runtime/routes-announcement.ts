@@ -1,11 +1,20 @@
 import type { RoutesSync } from '../../../protocol/control';
-import type { AgentConfig } from '../config/schema';
+import type { AgentConfig, HttpRouteConfig } from '../config/schema';
+import { routeKind } from '../serve/route-table';
+
+/** A plain proxy route may take the relay's raw fast path; the relay then rewrites Host itself. */
+function proxyAnnouncement(route: HttpRouteConfig): { hostRewrite?: string } | undefined {
+  if (routeKind(route) !== 'proxy' || route.letsencrypt || route.ca || route.redirect) return undefined;
+  if (!route.hostRewrite) return {};
+  const host = route.destination!.includes(':') ? `[${route.destination}]` : route.destination!;
+  return { hostRewrite: route.http === 80 ? host : `${host}:${route.http}` };
+}
 
 /** The relay's view of the config: domains and ports with their firewall rules. */
 export function routesAnnouncement(config: AgentConfig): RoutesSync {
   return {
     type: 'routes',
-    http: config.http.map((r) => ({ domain: r.domain, firewall: r.firewall })),
+    http: config.http.map((r) => ({ domain: r.domain, firewall: r.firewall, proxy: proxyAnnouncement(r) })),
     tcp: config.tcp.map((t) => ({ port: t.port, firewall: t.firewall })),
   };
 }

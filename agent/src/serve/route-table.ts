@@ -32,6 +32,7 @@ function builtinPage(hostname: string): HttpHandler {
  */
 export class RouteTable {
   private handlers = new Map<string, ClosableHandler>();
+  private configs = new Map<string, HttpRouteConfig>();
 
   constructor(
     private readonly makeHandler: (route: HttpRouteConfig) => ClosableHandler | undefined = defaultHandler,
@@ -46,7 +47,12 @@ export class RouteTable {
     if (config.http.length === 0 && config.hostname) next.set(config.hostname, builtinPage(config.hostname));
     const old = this.handlers;
     this.handlers = next;
+    this.configs = new Map(config.http.map((route) => [route.domain.toLowerCase(), route]));
     for (const handler of old.values()) handler.close?.();
+  }
+
+  routeFor(host: string): HttpRouteConfig | undefined {
+    return this.configs.get(host);
   }
 
   handlerFor(host: string): HttpHandler {

@@ -1,11 +1,12 @@
 import type { MuxStream } from '../../../mux/stream';
 import { readHead } from '../../../mux/read-head';
-import { validateStreamOpen, type TcpOpen, type TlsOpen } from '../../../protocol/stream-head';
+import { validateStreamOpen, type HttpRawOpen, type TcpOpen, type TlsOpen } from '../../../protocol/stream-head';
 import type { RouteTable } from './route-table';
 import { exchangeFromStream } from './stream-exchange';
 
 /** Handlers for raw streams (TCP ports, TLS by SNI); each feature provides its own. */
 export interface RawStreamHandlers {
+  httpRaw?(open: HttpRawOpen, stream: MuxStream): void;
   tcp?(open: TcpOpen, stream: MuxStream): void;
   tls?(open: TlsOpen, stream: MuxStream): void;
 }
@@ -34,12 +35,14 @@ export function createStreamDispatcher(routes: RouteTable, events: StreamEvents 
         return void stream.destroy();
       }
       if (events.onOpen) {
-        events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
+        events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' || open.kind === 'http-raw' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
         stream.once('close', () => events.onClose?.({ id: stream.id, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut }));
       }
       if (open.kind === 'http') {
         const { req, res } = exchangeFromStream(open, stream);
         routes.handlerFor(open.host)(req, res);
+      } else if (open.kind === 'http-raw' && raw.httpRaw) {
+        raw.httpRaw(open, stream);
       } else if (open.kind === 'tcp' && raw.tcp) {
         raw.tcp(open, stream);
       } else if (open.kind === 'tls' && raw.tls) {

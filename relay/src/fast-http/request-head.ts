@@ -1,0 +1,138 @@
+/**
+ * A strict HTTP/1.1 request-head parser for the relay's fast path. It reads only the
+ * head; bodies are forwarded as raw bytes (with their framing checked by body-framing.ts).
+ * Anything ambiguous is refused: bare LF, obs-fold, whitespace before a colon, control
+ * characters, both Content-Length and Transfer-Encoding, repeated Content-Length or Host,
+ * a Transfer-Encoding other than "chunked".
+ */
+
+export const MAX_REQUEST_HEAD = 16 * 1024;
+export const MAX_HEADERS = 100;
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  version: '1.0' | '1.1';
+  /** Header names as sent and their values (trimmed), in order. */
+  headers: [string, string][];
+  host: string | undefined;
+  /** Body framing: none, a fixed length, or chunked. */
+  body: { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
+  /** Connection: close (or HTTP/1.0 without keep-alive). */
+  close: boolean;
+  /** An Upgrade request (e.g. WebSocket). */
+  upgrade: boolean;
+  expectContinue: boolean;
+  /** Bytes the head took in the buffer, CRLFCRLF included. */
+  size: number;
+}
+
+export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 501 | 505; reason: string };
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Visible ASCII and obs-text; the request target must not contain spaces or controls.
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+// Field values: visible characters, spaces and tabs (no CR, LF, NUL or other controls).
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const NEED_MORE: HeadResult = { status: 'need-more' };
+const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
+
+/** Parses the head at the start of buf; latin1 decoding keeps one char per byte. */
+export function parseRequestHead(buf: Buffer): HeadResult {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (buf.length > MAX_REQUEST_HEAD) return fail(431, 'request head too large');
+    // A bare LF line break can never become valid: refuse early instead of waiting.
+    const lf = buf.indexOf(10);
+    if (lf >= 0 && (lf === 0 || buf[lf - 1] !== 13)) return fail(400, 'bare LF in the request head');
+    return NEED_MORE;
+  }
+  if (end + 4 > MAX_REQUEST_HEAD) return fail(431, 'request head too large');
+  const text = buf.toString('latin1', 0, end);
+  const lines = text.split('\r\n');
+  for (const line of lines) if (line.includes('\n') || line.includes('\r')) return fail(400, 'bare CR or LF in the request head');
+  const requestLine = lines[0];
+  const firstSpace = requestLine.indexOf(' ');
+  const lastSpace = requestLine.lastIndexOf(' ');
+  if (firstSpace <= 0 || lastSpace === firstSpace) return fail(400, 'malformed request line');
+  const method = requestLine.slice(0, firstSpace);
+  const target = requestLine.slice(firstSpace + 1, lastSpace);
+  const versionText = requestLine.slice(lastSpace + 1);
+  if (!TOKEN.test(method)) return fail(400, 'malformed method');
+  if (!TARGET.test(target)) return fail(400, 'malformed request target');
+  if (versionText !== 'HTTP/1.1' && versionText !== 'HTTP/1.0') return fail(505, 'only HTTP/1.0 and HTTP/1.1 are served');
+  if (lines.length - 1 > MAX_HEADERS) return fail(431, 'too many headers');
+
+  const headers: [string, string][] = [];
+  let host: string | undefined;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
+  let connection = '';
+  let upgradeHeader = false;
+  let expect: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.length === 0) return fail(400, 'empty header line');
+    if (line[0] === ' ' || line[0] === '\t') return fail(400, 'obsolete line folding');
+    const colon = line.indexOf(':');
+    if (colon <= 0) return fail(400, 'header without a colon');
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return fail(400, 'malformed header name (whitespace before the colon?)');
+    const value = line.slice(colon + 1).trim();
+    if (!VALUE.test(value)) return fail(400, 'control character in a header value');
+    headers.push([name, value]);
+    switch (name.toLowerCase()) {
+      case 'host':
+        if (host !== undefined) return fail(400, 'more than one Host header');
+        host = value;
+        break;
+      case 'content-length':
+        if (contentLength !== undefined) return fail(400, 'more than one Content-Length header');
+        contentLength = value;
+        break;
+      case 'transfer-encoding':
+        if (transferEncoding !== undefined) return fail(400, 'more than one Transfer-Encoding header');
+        transferEncoding = value;
+        break;
+      case 'connection':
+        connection += `${value.toLowerCase()},`;
+        break;
+      case 'upgrade':
+        upgradeHeader = true;
+        break;
+      case 'expect':
+        expect = value.toLowerCase();
+        break;
+    }
+  }
+  const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
+  if (version === '1.1' && host === undefined) return fail(400, 'missing Host header');
+  let body: RequestHead['body'] = { kind: 'none' };
+  if (transferEncoding !== undefined) {
+    if (contentLength !== undefined) return fail(400, 'both Content-Length and Transfer-Encoding');
+    if (transferEncoding.toLowerCase() !== 'chunked') return fail(501, 'unsupported Transfer-Encoding');
+    body = { kind: 'chunked' };
+  } else if (contentLength !== undefined) {
+    if (!/^\d{1,15}$/.test(contentLength)) return fail(400, 'malformed Content-Length');
+    const length = Number(contentLength);
+    if (length > 0) body = { kind: 'length', length };
+  }
+  const tokens = connection.split(',').map((t) => t.trim());
+  const close = tokens.includes('close') || (version === '1.0' && !tokens.includes('keep-alive'));
+  return {
+    status: 'done',
+    head: {
+      method,
+      target,
+      version,
+      headers,
+      host,
+      body,
+      close,
+      upgrade: upgradeHeader && tokens.includes('upgrade'),
+      expectContinue: expect === '100-continue',
+      size: end + 4,
+    },
+  };
+}
