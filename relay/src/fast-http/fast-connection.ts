@@ -14,6 +14,8 @@ export interface FastConnectionHooks {
   handOff(socket: Socket, unread: Buffer): void;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Largest request head accepted (431 beyond); MAX_REQUEST_HEAD when unset. */
+  maxHeadSize?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -100,7 +102,7 @@ export class FastConnection {
         return;
       }
       if (this.unread.length === 0) return;
-      const result = parseRequestHead(this.unread);
+      const result = parseRequestHead(this.unread, this.hooks.maxHeadSize);
       if (result.status === 'need-more') return;
       if (result.status === 'error') {
         this.pendingRefusal = { code: result.code, reason: result.reason };

@@ -39,16 +39,16 @@ const NEED_MORE: HeadResult = { status: 'need-more' };
 const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
 
 /** Parses the head at the start of buf; latin1 decoding keeps one char per byte. */
-export function parseRequestHead(buf: Buffer): HeadResult {
+export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): HeadResult {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) {
-    if (buf.length > MAX_REQUEST_HEAD) return fail(431, 'request head too large');
+    if (buf.length > maxHeadSize) return fail(431, 'request head too large');
     // A bare LF line break can never become valid: refuse early instead of waiting.
     const lf = buf.indexOf(10);
     if (lf >= 0 && (lf === 0 || buf[lf - 1] !== 13)) return fail(400, 'bare LF in the request head');
     return NEED_MORE;
   }
-  if (end + 4 > MAX_REQUEST_HEAD) return fail(431, 'request head too large');
+  if (end + 4 > maxHeadSize) return fail(431, 'request head too large');
   const text = buf.toString('latin1', 0, end);
   const lines = text.split('\r\n');
   for (const line of lines) if (line.includes('\n') || line.includes('\r')) return fail(400, 'bare CR or LF in the request head');
