@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startOrigin, type TestOrigin } from '../helpers/origin';
+import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
+
+/** Sends raw bytes on one connection and collects everything until `until` matches (or the socket closes). */
+function exchange(port: number, text: string, until: (answer: string) => boolean, localAddress?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => socket.write(text));
+    let answer = '';
+    const finish = () => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.on('data', (c) => {
+      answer += c.toString('latin1');
+      if (until(answer)) finish();
+    });
+    socket.on('close', finish);
+    socket.on('error', reject);
+  });
+}
+
+const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
+
+describe('relay fast path: raw HTTP over one stream per connection', () => {
+  let relay: RelayProcess;
+  let origin: TestOrigin;
+  let agent: RunningProcess;
+  let hostname: string;
+  let configPath: string;
+  let originConnections = 0;
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.server.on('connection', () => originConnections++);
+    relay = await startRelay();
+    ({ configPath, hostname } = await configureAgent(relay));
+    await portway(configPath, ['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(origin.port)]);
+    agent = startAgent(configPath);
+    await agent.waitFor(/Relay applied the routes/);
+  });
+  after(async () => {
+    await agent?.stop();
+    await relay?.stop();
+    await origin?.close();
+  });
+
+  it('answers pipelined requests in order over one origin connection', async () => {
+    const before = originConnections;
+    const requests = [1, 2, 3, 4, 5].map((n) => `GET /p${n} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`).join('');
+    const answer = await exchange(relay.port, requests, (a) => a.includes('hello from origin /p5'));
+    const order = [...answer.matchAll(/hello from origin \/p(\d)/g)].map((m) => m[1]);
+    assert.deepEqual(order, ['1', '2', '3', '4', '5']);
+    assert.equal(originConnections - before, 1);
+  });
+
+  it('forwards a chunked upload and HEAD / 100-continue correctly', async () => {
+    const body = '4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n';
+    const upload = await exchange(relay.port, `POST /upload HTTP/1.1\r\nHost: ${hostname}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, (a) => a.includes('"size":7'));
+    assert.match(upload, /"size":7/);
+    const headAnswer = await exchange(relay.port, `HEAD /x HTTP/1.1\r\nHost: ${hostname}\r\n\r\nGET /after-head HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, (a) => a.includes('/after-head'));
+    assert.equal(count(headAnswer, /HTTP\/1\.1 200/g), 2, 'a HEAD answer has no body; the next response follows it');
+    const continued = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: relay.port, path: '/upload', method: 'POST', headers: { host: hostname, expect: '100-continue', 'content-length': 3 } });
+      req.on('continue', () => req.end('xyz'));
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+    });
+    assert.match(continued, /"size":3/);
+  });
+
+  it('hands a connection to the full server when a later request needs it, keeping order', async () => {
+    const text =
+      `GET /first HTTP/1.1\r\nHost: ${hostname}\r\n\r\n` + // fast path
+      `GET /_portway/health HTTP/1.1\r\nHost: localhost\r\n\r\n` + // the relay's own endpoint
+      `GET /third HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`; // back to the tunnel, now through the full server
+    const answer = await exchange(relay.port, text, (a) => a.includes('hello from origin /third'));
+    const first = answer.indexOf('/first');
+    const health = answer.indexOf('"status":"ok"');
+    const third = answer.indexOf('/third');
+    assert.ok(first >= 0 && health > first && third > health, answer);
+  });
+
+  it('checks the firewall on every request of a kept-alive connection', async () => {
+    const from = agent.lines.length;
+    await portway(configPath, ['route', 'http', 'firewall', 'drop', '--domain', hostname, '--network', '127.0.0.7']);
+    await agent.waitFor(/Relay applied the routes/, 10_000, from);
+    const answer = await exchange(relay.port, `GET /one HTTP/1.1\r\nHost: ${hostname}\r\n\r\nGET /two HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, (a) => count(a, /HTTP\/1\.1 403/g) >= 2, '127.0.0.7');
+    assert.equal(count(answer, /HTTP\/1\.1 403/g), 2);
+    assert.doesNotMatch(answer, /hello from origin/);
+    const admitted = await exchange(relay.port, `GET /ok HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, (a) => a.includes('/ok'), '127.0.0.8');
+    assert.match(admitted, /hello from origin \/ok/);
+    const done = agent.lines.length;
+    await portway(configPath, ['route', 'http', 'firewall', 'rm', '--domain', hostname, '--network', '127.0.0.7']);
+    await agent.waitFor(/Relay applied the routes/, 10_000, done);
+  });
+
+  it('refuses smuggling attempts with 400 and closes, on a fresh or a used connection', async () => {
+    const fresh = await exchange(relay.port, `POST / HTTP/1.1\r\nHost: ${hostname}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, () => false);
+    assert.match(fresh, /^HTTP\/1\.1 400/);
+    const used = await exchange(
+      relay.port,
+      `GET /fine HTTP/1.1\r\nHost: ${hostname}\r\n\r\nPOST / HTTP/1.1\r\nHost: ${hostname}\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n`,
+      () => false,
+    );
+    assert.match(used, /hello from origin \/fine/);
+    assert.match(used, /HTTP\/1\.1 400/);
+    assert.equal(count(used, /hello from origin/g), 1);
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BodyScanner, FramingError } from '../../relay/src/fast-http/body-framing';
+import { parseRequestHead } from '../../relay/src/fast-http/request-head';
+import { parseResponseHead } from '../../relay/src/fast-http/response-head';
+
+const head = (text: string) => parseRequestHead(Buffer.from(text, 'latin1'));
+
+describe('fast path: request head parser', () => {
+  it('parses a plain GET with its framing and connection flags', () => {
+    const r = head('GET /a?b=1 HTTP/1.1\r\nHost: x.localhost\r\nConnection: keep-alive\r\n\r\nrest');
+    assert.equal(r.status, 'done');
+    if (r.status !== 'done') return;
+    assert.equal(r.head.method, 'GET');
+    assert.equal(r.head.target, '/a?b=1');
+    assert.equal(r.head.host, 'x.localhost');
+    assert.deepEqual(r.head.body, { kind: 'none' });
+    assert.equal(r.head.close, false);
+    assert.equal(r.head.size, 'GET /a?b=1 HTTP/1.1\r\nHost: x.localhost\r\nConnection: keep-alive\r\n\r\n'.length);
+  });
+
+  it('knows bodies, upgrades, close and Expect', () => {
+    const chunked = head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n');
+    assert.ok(chunked.status === 'done' && chunked.head.body.kind === 'chunked' && chunked.head.expectContinue);
+    const sized = head('PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\nConnection: close\r\n\r\n');
+    assert.ok(sized.status === 'done' && sized.head.body.kind === 'length' && sized.head.close);
+    const ws = head('GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    assert.ok(ws.status === 'done' && ws.head.upgrade);
+    const old = head('GET / HTTP/1.0\r\n\r\n');
+    assert.ok(old.status === 'done' && old.head.close);
+  });
+
+  it('waits for more bytes until the head is complete, at every cut', () => {
+    const text = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    for (let cut = 0; cut < text.length; cut++) assert.equal(head(text.slice(0, cut)).status, 'need-more', `cut ${cut}`);
+  });
+
+  const refusals: [string, string, number][] = [
+    ['both Content-Length and Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    ['duplicate Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n', 400],
+    ['Transfer-Encoding: chunked, (trailing comma)', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n', 501],
+    ['Transfer-Encoding: chunked, identity', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n', 501],
+    ['two Transfer-Encoding headers', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    ['space before the colon', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n', 400],
+    ['obs-fold', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  continued\r\n\r\n', 400],
+    ['bare LF', 'GET / HTTP/1.1\nHost: a\n\n', 400],
+    ['bare CR inside a line', 'GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n', 400],
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
+    ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n', 400],
+    ['signed Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n', 400],
+    ['control character in a value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: \x00b\r\n\r\n', 400],
+    ['space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505],
+    ['oversized head', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ];
+  for (const [name, text, code] of refusals) {
+    it(`refuses ${name} (${code})`, () => {
+      const r = head(text);
+      assert.equal(r.status, 'error');
+      if (r.status === 'error') assert.equal(r.code, code);
+    });
+  }
+
+  it('refuses an endless head without waiting for its end', () => {
+    const r = head(`GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(17_000)}`);
+    assert.equal(r.status, 'error');
+  });
+});
+
+describe('fast path: body framing', () => {
+  const scanAll = (framing: ConstructorParameters<typeof BodyScanner>[0], bytes: Buffer, step: number) => {
+    const scanner = new BodyScanner(framing);
+    let used = 0;
+    for (let i = 0; i < bytes.length && !scanner.done; i += step) {
+      const piece = bytes.subarray(i, Math.min(bytes.length, i + step));
+      const taken = scanner.scan(piece);
+      used += taken;
+      if (taken < piece.length) break;
+    }
+    return { used, done: scanner.done };
+  };
+
+  it('finds the end of a chunked body split at every byte, with extensions and trailers', () => {
+    const body = Buffer.from('5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: yes\r\n\r\nNEXT');
+    for (const step of [1, 2, 3, 7, body.length]) {
+      const { used, done } = scanAll({ kind: 'chunked' }, body, step);
+      assert.equal(done, true, `step ${step}`);
+      assert.equal(used, body.length - 4, `step ${step}`);
+    }
+  });
+
+  it('counts a fixed length exactly and leaves the next message alone', () => {
+    const scanner = new BodyScanner({ kind: 'length', length: 5 });
+    assert.equal(scanner.scan(Buffer.from('abc')), 3);
+    assert.equal(scanner.scan(Buffer.from('deGET')), 2);
+    assert.equal(scanner.done, true);
+  });
+
+  for (const [name, text] of [
+    ['a non-hex size', 'zz\r\n'],
+    ['a bare LF', '5\nhello\r\n'],
+    ['data not followed by CRLF', '5\r\nhelloXX'],
+    ['a size that overflows', `${'f'.repeat(20)}\r\n`],
+    ['a negative size', '-5\r\n'],
+  ] as const) {
+    it(`refuses chunked framing with ${name}`, () => {
+      assert.throws(() => new BodyScanner({ kind: 'chunked' }).scan(Buffer.from(text)), FramingError);
+    });
+  }
+});
+
+describe('fast path: response head parser', () => {
+  it('derives framing from status, method and headers', () => {
+    const parse = (text: string, method = 'GET') => {
+      const r = parseResponseHead(Buffer.from(text), method);
+      assert.equal(r.status, 'done');
+      return r.status === 'done' ? r.head : undefined;
+    };
+    assert.deepEqual(parse('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n')?.framing, { kind: 'length', length: 4 });
+    assert.deepEqual(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')?.framing, { kind: 'chunked' });
+    assert.deepEqual(parse('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n', 'HEAD')?.framing, { kind: 'none' });
+    assert.deepEqual(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 4\r\n\r\n')?.framing, { kind: 'none' });
+    const closing = parse('HTTP/1.1 200 OK\r\n\r\n');
+    assert.deepEqual(closing?.framing, { kind: 'until-close' });
+    assert.equal(closing?.close, true);
+  });
+
+  it('refuses a malformed status line or conflicting lengths', () => {
+    assert.equal(parseResponseHead(Buffer.from('HTTP/9 200\r\n\r\n'), 'GET').status, 'error');
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'), 'GET').status, 'error');
+  });
+});
