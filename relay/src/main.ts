@@ -13,6 +13,7 @@ async function main(argv: string[]): Promise<void> {
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   console.log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`);
+  console.log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
   if (!options.authKey) console.log('warning: no AUTH_KEY set; any agent may connect (open relay)');
   const stop = () => {
     relay.close().finally(() => process.exit(0));

@@ -1,3 +1,6 @@
+import type { PortRange } from './tcp/port-range';
+import { parseTcpPorts, TCP_HELP, TCP_VALUE_FLAGS } from './tcp/tcp-options';
+
 /** Relay settings from flags, with TPoT's environment variables as fallbacks. */
 export interface RelayOptions {
   domain: string;
@@ -6,6 +9,8 @@ export interface RelayOptions {
   dataDir: string;
   authKey?: string;
   keepaliveMs: number;
+  /** The TCP port range agents allocate from; undefined when off (tcp/tcp-options.ts). */
+  tcpPorts: PortRange | undefined;
 }
 
 export class OptionsError extends Error {
@@ -28,7 +33,7 @@ Options (environment variable in brackets):
   --data-dir DIR      where hostnames and other state persist             [DATA_DIR] (default ./portway-data)
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
-  -h, --help          show this help
+${TCP_HELP}  -h, --help          show this help
 `;
 
 type Env = Record<string, string | undefined>;
@@ -41,7 +46,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms'].includes(name)) {
+    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...TCP_VALUE_FLAGS].includes(name)) {
       throw new OptionsError(`unknown option --${name} (see --help)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -65,6 +70,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     dataDir: flags.get('data-dir') ?? env.DATA_DIR ?? './portway-data',
     authKey: authKey || undefined,
     keepaliveMs: parseInteger(flags.get('keepalive-ms') ?? '15000', 'keepalive-ms', 100, 3_600_000),
+    tcpPorts: parseTcpPorts(flags, env, [port], (message) => new OptionsError(message)),
   };
 }
 

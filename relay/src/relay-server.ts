@@ -16,6 +16,7 @@ import type { RelayOptions } from './options';
 import { Pages, sendPage } from './pages';
 import { ambiguityOf } from './request-checks';
 import { SessionFeatures } from './session-policy';
+import { TcpPortsFeature } from './tcp/tcp-ports-feature';
 import { TunnelRegistry } from './tunnel-registry';
 
 /** Header and idle limits of the public port (see README, security). */
@@ -39,6 +40,8 @@ export class RelayServer {
   private readonly router: HostRouter;
   private readonly identities: IdentityStore;
   private readonly gateway: AgentGateway;
+  /** Allocated TCP ports and their listeners (tcp/). */
+  private readonly tcpPorts: TcpPortsFeature;
 
   constructor(
     private readonly options: RelayOptions,
@@ -46,6 +49,8 @@ export class RelayServer {
   ) {
     this.router = new HostRouter(options.domain);
     this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.tcpPorts = TcpPortsFeature.open(options, log);
+    this.tcpPorts.install(this.features);
     this.gateway = new AgentGateway({ ...options, log }, this.identities, this.registry, this.features);
     this.server = http.createServer({
       maxHeaderSize: PUBLIC_LIMITS.maxHeaderSize,
@@ -106,6 +111,7 @@ export class RelayServer {
 
   async close(): Promise<void> {
     this.gateway.close();
+    this.tcpPorts.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
     for (const socket of this.frontConnections) socket.destroy();
     this.server.closeAllConnections();

@@ -13,10 +13,13 @@ import { assertDomainAllowed, normalizeDomain } from '../cli/domain-rules';
 import { AGENT_NAME, AGENT_VERSION } from '../cli/version';
 import { ConfigFileError, loadConfigIfPresent, saveConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig, FirewallRuleConfig, HttpRouteConfig, TcpRouteConfig } from '../config/schema';
+import { publicTcpAddress } from '../config/public-address';
+import { DEFAULT_TCP_DESTINATION, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward, TcpPortError } from '../config/tcp-routes';
 import { AgentRuntime, type ConnectionInfo as RuntimeConnection } from '../runtime/agent-runtime';
 import { watchConfigFile } from '../runtime/config-watcher';
 import { connectToRelay, RelayRefusedError } from '../tunnel/relay-connection';
 import { connectUrl, RelayUrlError } from '../tunnel/relay-url';
+import { relayTcpPorts, releaseOnRelay } from '../tunnel/relay-tcp-ports';
 import type { TunnelState as RuntimeTunnelState } from '../tunnel/tunnel-client';
 import {
   RpcErrorCode,
@@ -34,6 +37,7 @@ import {
   type TunnelStatus,
 } from '../../../protocol/rpc';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
+import { TCP_RPC_CODES } from './tcp-error-codes';
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 const LISTEN_PROBE_TIMEOUT_MS = 1_500;
@@ -60,18 +64,7 @@ export function publicUrl(relayUrl: string, domain: string): string {
   }
 }
 
-/** Public address of a TCP port: the relay's host name without its port. */
-export function publicTcpAddress(relayUrl: string, hostname: string | undefined, port: number): string {
-  let host = hostname;
-  if (!host) {
-    try {
-      host = new URL(/^[a-z]+:\/\//i.test(relayUrl) ? relayUrl : `http://${relayUrl}`).hostname;
-    } catch {
-      host = relayUrl;
-    }
-  }
-  return `${host}:${port}`;
-}
+export { publicTcpAddress } from '../config/public-address';
 
 /** "10.0.0.0/8", "::1", "127.0.0.1" → canonical text; anything else is an InvalidArgument. */
 export function normalizeNetwork(text: string): string {
@@ -142,7 +135,14 @@ function coded(err: unknown): unknown {
   if (err instanceof AgentCoreError) return err;
   if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
   if (err instanceof RelayRefusedError) return new AgentCoreError(REFUSAL_CODES[err.code] ?? RpcErrorCode.InvalidArgument, err.message);
+  if (err instanceof TcpPortError) return new AgentCoreError(TCP_RPC_CODES[err.code], err.message);
   return err;
+}
+
+/** Like coded(), for requests to the relay: anything uncoded means it could not be reached. */
+function codedRelayError(err: unknown): AgentCoreError {
+  const c = coded(err);
+  return c instanceof AgentCoreError ? c : new AgentCoreError(RpcErrorCode.RelayUnreachable, (err as Error).message);
 }
 
 export class RuntimeAgentCore implements AgentCore {
@@ -483,16 +483,38 @@ export class RuntimeAgentCore implements AgentCore {
     this.log('info', `HTTP route ${domain} removed`);
   }
 
-  async allocateTcpPort(_params: TcpAllocateRequest.Params): Promise<TcpPortRoute> {
-    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot allocate TCP ports yet');
+  async allocateTcpPort(params: TcpAllocateRequest.Params): Promise<TcpPortRoute> {
+    const config = this.loadOrThrow();
+    let destination: string | undefined;
+    try {
+      if (params.destinationPort !== undefined) destination = normalizeTcpDestination(params.destination ?? DEFAULT_TCP_DESTINATION);
+    } catch (err) {
+      throw coded(err);
+    }
+    const allocation = await relayTcpPorts.allocate(config).catch((err: unknown) => Promise.reject(codedRelayError(err)));
+    let route!: TcpRouteConfig;
+    const updated = this.edit((c) => {
+      route = recordTcpAllocation(c, allocation.port);
+      if (destination !== undefined && params.destinationPort !== undefined) route = setTcpForward(c, allocation.port, destination, params.destinationPort);
+    });
+    this.log('info', `TCP port ${allocation.port} allocated${route.destination ? ` → ${route.destination}:${route.dstport}` : ''}`);
+    return tcpRouteOf(updated, route);
   }
 
-  async forwardTcpPort(_params: TcpForwardRequest.Params): Promise<TcpPortRoute> {
-    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot forward TCP ports yet');
+  async forwardTcpPort(params: TcpForwardRequest.Params): Promise<TcpPortRoute> {
+    let route!: TcpRouteConfig;
+    const updated = this.edit((c) => {
+      route = setTcpForward(c, params.port, params.destination ?? DEFAULT_TCP_DESTINATION, params.destinationPort);
+    });
+    this.log('info', `TCP port ${params.port} → ${route.destination}:${route.dstport}`);
+    return tcpRouteOf(updated, route);
   }
 
-  async releaseTcpPort(_port: number): Promise<void> {
-    throw new AgentCoreError(RpcErrorCode.Unsupported, 'this agent cannot release TCP ports yet');
+  async releaseTcpPort(port: number): Promise<void> {
+    const config = this.loadOrThrow();
+    await releaseOnRelay(config, port).catch((err: unknown) => Promise.reject(codedRelayError(err)));
+    if (config.tcp.some((t) => t.port === port)) this.edit((c) => removeTcpRoute(c, port));
+    this.log('info', `TCP port ${port} released`);
   }
 
   private rulesOf(config: AgentConfig, ref: RouteRef): FirewallRuleConfig[] {

@@ -5,6 +5,7 @@ import { AGENT_NAME } from '../cli/version';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
+import { createTcpForwardHandler } from '../serve/tcp-forward';
 import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
 import { routesAnnouncement } from './routes-announcement';
@@ -48,7 +49,10 @@ export class AgentRuntime extends EventEmitter {
         this.emit('connectionClose', info);
       },
       log: (line) => this.emit('log', line),
-    }, { httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)) });
+    }, {
+      httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)),
+      tcp: createTcpForwardHandler(() => this.config, (line) => this.emit('log', line)),
+    });
     this.tunnel = new TunnelClient(
       {
         relayUrl: this.config.relay.url,

@@ -1,6 +1,7 @@
 import type { RoutesSync } from '../../../protocol/control';
 import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { routeKind } from '../serve/route-table';
+import { isForwarded } from '../config/tcp-routes';
 
 /** A plain proxy route may take the relay's raw fast path; the relay then rewrites Host itself. */
 function proxyAnnouncement(route: HttpRouteConfig): { hostRewrite?: string } | undefined {
@@ -15,6 +16,7 @@ export function routesAnnouncement(config: AgentConfig): RoutesSync {
   return {
     type: 'routes',
     http: config.http.map((r) => ({ domain: r.domain, firewall: r.firewall, proxy: proxyAnnouncement(r) })),
-    tcp: config.tcp.map((t) => ({ port: t.port, firewall: t.firewall })),
+    // An allocated port without a forward is not announced: the relay closes its connections at once.
+    tcp: config.tcp.filter(isForwarded).map((t) => ({ port: t.port, firewall: t.firewall })),
   };
 }

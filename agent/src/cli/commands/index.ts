@@ -8,6 +8,13 @@ import {
   routeHttpFirewallListCommand,
   routeHttpFirewallRemoveCommand,
 } from './route-http-firewall';
+import { routeTcpAllocateCommand, routeTcpForwardCommand, routeTcpListCommand, routeTcpReleaseCommand } from './route-tcp';
+import {
+  routeTcpFirewallAllowCommand,
+  routeTcpFirewallDropCommand,
+  routeTcpFirewallListCommand,
+  routeTcpFirewallRemoveCommand,
+} from './route-tcp-firewall';
 import { rpcCommand } from './rpc';
 import { startCommand } from './start';
 
@@ -23,5 +30,13 @@ export const COMMANDS: Command[] = [
   routeHttpFirewallDropCommand,
   routeHttpFirewallRemoveCommand,
   routeHttpFirewallListCommand,
+  routeTcpAllocateCommand,
+  routeTcpForwardCommand,
+  routeTcpReleaseCommand,
+  routeTcpListCommand,
+  routeTcpFirewallAllowCommand,
+  routeTcpFirewallDropCommand,
+  routeTcpFirewallRemoveCommand,
+  routeTcpFirewallListCommand,
   rpcCommand,
 ];

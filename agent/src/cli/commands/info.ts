@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/config-file';
 import type { Command } from '../command';
-import { httpRoutesTable } from '../route-rows';
+import { httpRoutesTable, tcpPortsTable } from '../route-rows';
 
 export const infoCommand: Command = {
   path: ['info'],
@@ -20,5 +20,8 @@ export const infoCommand: Command = {
     ctx.out('');
     ctx.out('HTTP routes:');
     ctx.out(httpRoutesTable(config));
+    ctx.out('');
+    ctx.out('TCP ports:');
+    ctx.out(tcpPortsTable(config));
   },
 };

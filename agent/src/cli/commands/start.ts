@@ -1,7 +1,7 @@
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import type { TunnelState } from '../../tunnel/tunnel-client';
 import type { Command } from '../command';
-import { httpRoutesTable } from '../route-rows';
+import { httpRoutesTable, tcpPortsTable } from '../route-rows';
 
 export const startCommand: Command = {
   path: ['start'],
@@ -20,6 +20,7 @@ export const startCommand: Command = {
             ctx.out('');
             ctx.out('Running HTTP services:');
             ctx.out(httpRoutesTable(runtime.currentConfig));
+            if (runtime.currentConfig.tcp.length > 0) ctx.out(`Running TCP services:\n${tcpPortsTable(runtime.currentConfig)}`);
             break;
           case 'offline':
             if (state.fatal) {
@@ -35,6 +36,7 @@ export const startCommand: Command = {
       runtime.on('config', () => {
         ctx.out('Configuration changed; routes reloaded:');
         ctx.out(httpRoutesTable(runtime.currentConfig));
+        if (runtime.currentConfig.tcp.length > 0) ctx.out(tcpPortsTable(runtime.currentConfig));
       });
       runtime.on('routesApplied', () => ctx.out('Relay applied the routes and firewall rules'));
       runtime.on('routesRejected', (rejected: { route: string; reason: string }[]) => {

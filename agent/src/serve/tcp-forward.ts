@@ -1,0 +1,35 @@
+import * as net from 'node:net';
+import type { MuxStream } from '../../../mux/stream';
+import type { TcpOpen } from '../../../protocol/stream-head';
+import type { AgentConfig } from '../config/schema';
+import { isForwarded } from '../config/tcp-routes';
+
+/**
+ * The agent's end of a TCP port: each stream the relay opens for a public connection is piped
+ * to the port's destination (read from the current config, so a new forward applies to the next
+ * connection). A port with no forward, or a destination that refuses, aborts the stream.
+ */
+export function createTcpForwardHandler(currentConfig: () => AgentConfig, log: (line: string) => void = () => undefined): (open: TcpOpen, stream: MuxStream) => void {
+  return (open, stream) => {
+    const route = currentConfig().tcp.find((t) => t.port === open.port);
+    if (!route || !isForwarded(route)) {
+      log(`tcp port ${open.port}: no forward configured; closing the connection from ${open.remoteAddress}`);
+      return void stream.destroy();
+    }
+    const socket = net.connect({ host: route.destination, port: route.dstport, allowHalfOpen: true });
+    socket.setNoDelay(true);
+    let connected = false;
+    socket.once('connect', () => (connected = true));
+    socket.on('error', (err) => {
+      if (!connected) log(`tcp port ${open.port}: cannot reach ${route.destination}:${route.dstport} (${err.message})`);
+      stream.destroy();
+    });
+    stream.on('error', () => socket.destroy());
+    socket.on('close', () => stream.destroy()); // no-op after a clean close of both directions
+    stream.on('close', () => {
+      if (!stream.readableEnded) socket.destroy();
+    });
+    stream.pipe(socket);
+    socket.pipe(stream);
+  };
+}

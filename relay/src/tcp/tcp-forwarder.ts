@@ -1,0 +1,37 @@
+import type { Socket } from 'node:net';
+import { normalizeAddress } from '../../../common/net/client-address';
+import { encodeHead, type TcpOpen } from '../../../protocol/stream-head';
+import type { AgentSession } from '../agent-session';
+
+/**
+ * One public connection to an allocated port. The port's firewall (as the agent announced it)
+ * decides first: a dropped client, or a port the agent announced no forward for, is closed at
+ * once, before any byte reaches the agent. Otherwise a stream opens with a TcpOpen head and raw
+ * bytes flow both ways, half-closes included.
+ */
+export function forwardTcpConnection(socket: Socket, session: AgentSession, port: number): 'forwarded' | 'not-announced' | 'dropped' {
+  const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
+  const firewall = session.routes.tcpFirewall(port);
+  if (!firewall) {
+    socket.destroy();
+    return 'not-announced';
+  }
+  if (!firewall.allows(clientAddress)) {
+    socket.destroy();
+    return 'dropped';
+  }
+  socket.setNoDelay(true);
+  const stream = session.openStream();
+  const open: TcpOpen = { kind: 'tcp', port, remoteAddress: clientAddress, remotePort: socket.remotePort ?? 0 };
+  stream.write(encodeHead(open));
+  // Errors abort both sides; a clean end of one direction only half-closes the other (pipe).
+  socket.on('error', () => stream.destroy());
+  stream.on('error', () => socket.destroy());
+  socket.on('close', () => stream.destroy()); // no-op after a clean close of both directions
+  stream.on('close', () => {
+    if (!stream.readableEnded) socket.destroy();
+  });
+  socket.pipe(stream);
+  stream.pipe(socket);
+  return 'forwarded';
+}

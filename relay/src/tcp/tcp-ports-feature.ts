@@ -1,0 +1,137 @@
+import type { Socket } from 'node:net';
+import { ControlRequestError } from '../../../mux/control-channel';
+import {
+  parseTcpAllocateParams,
+  parseTcpPortParams,
+  TcpMethod,
+  type TcpAllocation,
+  type TcpPortList,
+} from '../../../protocol/control-tcp';
+import type { AgentSession } from '../agent-session';
+import type { SessionFeatures } from '../session-policy';
+import { PortAllocationError, PortAllocator } from './port-allocator';
+import type { PortRange } from './port-range';
+import { canListen, PortListeners } from './port-listeners';
+import { forwardTcpConnection } from './tcp-forwarder';
+
+/** How many ports in use by other programs of the relay host an allocation skips before giving up. */
+const MAX_BUSY_PORTS_SKIPPED = 20;
+
+/**
+ * TCP ports as a session feature: the tcp/* control requests, the rule that a session may only
+ * announce ports its identity holds, and listeners that exist only while the identity's tunnel
+ * is online. `allocator` is undefined when the relay runs without a port range.
+ */
+export class TcpPortsFeature {
+  /** The online tunnel session of each identity (control-mode sessions never appear here). */
+  private readonly tunnels = new Map<string, AgentSession>();
+  private readonly listeners: PortListeners;
+
+  constructor(
+    private readonly allocator: PortAllocator | undefined,
+    private readonly host: string,
+    private readonly log: (line: string) => void,
+  ) {
+    this.listeners = new PortListeners(host, (port, socket) => this.onConnection(port, socket), log);
+  }
+
+  /** The feature for a relay's options: allocations persist in dataDir, listeners bind to host. */
+  static open(options: { dataDir: string; host: string; tcpPorts: PortRange | undefined }, log: (line: string) => void): TcpPortsFeature {
+    const allocator = options.tcpPorts && PortAllocator.open(options.dataDir, options.tcpPorts);
+    return new TcpPortsFeature(allocator, options.host, log);
+  }
+
+  install(features: SessionFeatures): void {
+    features.handle(TcpMethod.Allocate, (session, params) => this.allocate(session, params));
+    features.handle(TcpMethod.Release, (session, params) => this.release(session, params));
+    features.handle(TcpMethod.List, (session) => this.list(session));
+    features.allowPorts((session, port) => this.allocator !== undefined && this.allocator.range.includes(port) && this.allocator.ownerOf(port) === session.identityId);
+    features.observe({
+      online: (session) => this.online(session),
+      offline: (session) => this.offline(session),
+    });
+  }
+
+  close(): void {
+    this.listeners.closeAll();
+    this.tunnels.clear();
+  }
+
+  private requireAllocator(): PortAllocator {
+    if (!this.allocator) throw new ControlRequestError('disabled', 'this relay has no TCP port range (it runs with --tcp-ports off)');
+    return this.allocator;
+  }
+
+  private async allocate(session: AgentSession, params: unknown): Promise<TcpAllocation> {
+    const allocator = this.requireAllocator();
+    const { port: requested } = withCode('invalid-port', () => parseTcpAllocateParams(params));
+    const identity = session.identityId;
+    const skip = new Set<number>();
+    while (skip.size <= MAX_BUSY_PORTS_SKIPPED) {
+      const alreadyHeld = requested !== undefined && allocator.ownerOf(requested) === identity;
+      const allocation = withCode(undefined, () => allocator.allocate(identity, requested, skip));
+      if (await this.usable(identity, allocation.port)) {
+        if (!alreadyHeld) this.log(`tcp port ${allocation.port}: allocated to ${session.hostname}`);
+        return allocation;
+      }
+      if (alreadyHeld) return allocation; // its own port, busy for now; its listener retries on reconnect
+      allocator.release(identity, allocation.port);
+      if (requested !== undefined) throw new ControlRequestError('taken', `port ${requested} is in use by another program on the relay host`);
+      skip.add(allocation.port);
+    }
+    throw new ControlRequestError('none-free', 'no free TCP port could be bound on the relay host; try again later');
+  }
+
+  /** Binds the port now when the identity's tunnel is online, else checks that it could be. */
+  private usable(identity: string, port: number): Promise<boolean> {
+    if (this.tunnels.has(identity)) return this.listeners.open(identity, port);
+    return canListen(this.host, port);
+  }
+
+  private release(session: AgentSession, params: unknown): TcpAllocation {
+    const allocator = this.requireAllocator();
+    const { port } = withCode('invalid-port', () => parseTcpPortParams(params));
+    const released = withCode(undefined, () => allocator.release(session.identityId, port));
+    this.listeners.close(port);
+    this.log(`tcp port ${port}: released by ${session.hostname}`);
+    return released;
+  }
+
+  private list(session: AgentSession): TcpPortList {
+    if (!this.allocator) return { ports: [], range: null };
+    return { ports: this.allocator.portsOf(session.identityId), range: this.allocator.range.toWire() };
+  }
+
+  private online(session: AgentSession): void {
+    if (!this.allocator) return;
+    this.tunnels.set(session.identityId, session);
+    for (const { port } of this.allocator.portsOf(session.identityId)) {
+      if (this.allocator.range.includes(port)) void this.listeners.open(session.identityId, port);
+    }
+  }
+
+  private offline(session: AgentSession): void {
+    if (this.tunnels.get(session.identityId) !== session) return; // a newer session took over
+    this.tunnels.delete(session.identityId);
+    this.listeners.closeIdentity(session.identityId);
+  }
+
+  private onConnection(port: number, socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    const owner = this.allocator?.ownerOf(port);
+    const session = owner === undefined ? undefined : this.tunnels.get(owner);
+    if (!session?.isOpen) return void socket.destroy();
+    forwardTcpConnection(socket, session, port);
+  }
+}
+
+/** Runs `fn`, turning allocator and parameter errors into coded answers for the agent. */
+function withCode<T>(paramCode: 'invalid-port' | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PortAllocationError) throw new ControlRequestError(err.code, err.message);
+    if (paramCode && err instanceof TypeError) throw new ControlRequestError(paramCode, err.message);
+    throw err;
+  }
+}
