@@ -32,6 +32,12 @@ export interface SessionOptions {
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_STREAMS = 4096;
+/**
+ * A batch is sent as soon as it holds this much. The peer handles a message only once all
+ * of it arrived, so batches much smaller than a stream window keep bulk transfers pipelined
+ * (a window-sized batch would turn them into stop-and-wait).
+ */
+const FLUSH_AT_BYTES = 128 * 1024;
 
 /**
  * A yamux-style session over a message transport. Frames written in one turn of the
@@ -161,7 +167,7 @@ export class MuxSession extends EventEmitter implements StreamOwner {
       this.batch.push(payload);
       this.batchBytes += payload.length;
     }
-    if (this.batchBytes >= MAX_MESSAGE_SIZE / 4) this.flush();
+    if (this.batchBytes >= FLUSH_AT_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);

@@ -57,12 +57,21 @@ export interface FirewallRuleWire {
 }
 
 /**
+ * Who terminates TLS for an http route reached on the relay's HTTPS port (by SNI). Either way the
+ * relay passes the raw TLS bytes through on a `tls` stream and never sees plaintext:
+ * 'agent': the agent terminates it (custom certificate or ACME);
+ * 'passthrough': the agent pipes the bytes on to the destination's TLS port.
+ * Absent: the route does not do TLS itself (the relay may terminate TLS with its own certificate).
+ */
+export type HttpRouteTlsMode = 'agent' | 'passthrough';
+
+/**
  * Agent → relay, after the welcome and after every config change: the complete set of
  * routes the relay must know about (it replaces the previous set).
  */
 export interface RoutesSync {
   type: 'routes';
-  http: { domain: string; firewall: FirewallRuleWire[]; proxy?: ProxyAnnouncement }[];
+  http: { domain: string; firewall: FirewallRuleWire[]; tls?: HttpRouteTlsMode; proxy?: ProxyAnnouncement }[];
   tcp: { port: number; firewall: FirewallRuleWire[] }[];
 }
 
@@ -212,7 +221,13 @@ function parseRoutesSync(obj: Record<string, unknown>): RoutesSync {
       if (proxy !== undefined && (typeof proxy !== 'object' || proxy === null || (proxy.hostRewrite !== undefined && (typeof proxy.hostRewrite !== 'string' || !/^[\x21-\x7e]{1,300}$/.test(proxy.hostRewrite))))) {
         throw new ControlMessageError(`http[${i}].proxy must be {hostRewrite?: string}`);
       }
-      return { domain: e.domain, firewall: parseRules(e.firewall ?? [], `http[${i}]`), proxy: proxy ? { hostRewrite: proxy.hostRewrite as string | undefined } : undefined };
+      if (e.tls !== undefined && e.tls !== 'agent' && e.tls !== 'passthrough') throw new ControlMessageError(`http[${i}].tls must be "agent" or "passthrough"`);
+      return {
+        domain: e.domain,
+        firewall: parseRules(e.firewall ?? [], `http[${i}]`),
+        ...(e.tls ? { tls: e.tls } : {}),
+        proxy: proxy ? { hostRewrite: proxy.hostRewrite as string | undefined } : undefined,
+      };
     }),
     tcp: tcp.map((entry, i) => {
       const e = entry as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
+import { startHttpsFront } from './tls/https-front';
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -14,9 +15,16 @@ async function main(argv: string[]): Promise<void> {
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   console.log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`);
   console.log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
+  const httpsFront = await startHttpsFront(relay, options, (line) => console.log(line));
+  if (httpsFront) {
+    const { address: secure, terminatesOwnNames } = httpsFront;
+    const secureHost = secure.family === 'IPv6' ? `[${secure.address}]` : secure.address;
+    const own = terminatesOwnNames ? 'own names with --tls-cert' : 'no certificate for its own names';
+    console.log(`portway-relay listening on https://${secureHost}:${secure.port} (SNI pass-through for routes with TLS at the agent; ${own})`);
+  }
   if (!options.authKey) console.log('warning: no AUTH_KEY set; any agent may connect (open relay)');
   const stop = () => {
-    relay.close().finally(() => process.exit(0));
+    Promise.all([relay.close(), httpsFront?.listener.close()]).finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

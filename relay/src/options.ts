@@ -1,4 +1,5 @@
 import type { PortRange } from './tcp/port-range';
+import { HTTPS_HELP, HTTPS_VALUE_FLAGS, parseHttpsOptions, type HttpsOptions } from './tls/https-options';
 import { parseTcpPorts, TCP_HELP, TCP_VALUE_FLAGS } from './tcp/tcp-options';
 
 /** Relay settings from flags, with TPoT's environment variables as fallbacks. */
@@ -9,6 +10,8 @@ export interface RelayOptions {
   dataDir: string;
   authKey?: string;
   keepaliveMs: number;
+  /** The optional HTTPS port (SNI routing, passthrough, the relay's own certificate): tls/https-options.ts. */
+  https: HttpsOptions;
   /** The TCP port range agents allocate from; undefined when off (tcp/tcp-options.ts). */
   tcpPorts: PortRange | undefined;
 }
@@ -33,7 +36,7 @@ Options (environment variable in brackets):
   --data-dir DIR      where hostnames and other state persist             [DATA_DIR] (default ./portway-data)
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
-${TCP_HELP}  -h, --help          show this help
+${HTTPS_HELP}${TCP_HELP}  -h, --help          show this help
 `;
 
 type Env = Record<string, string | undefined>;
@@ -46,7 +49,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...TCP_VALUE_FLAGS].includes(name)) {
+    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS].includes(name)) {
       throw new OptionsError(`unknown option --${name} (see --help)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -70,6 +73,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     dataDir: flags.get('data-dir') ?? env.DATA_DIR ?? './portway-data',
     authKey: authKey || undefined,
     keepaliveMs: parseInteger(flags.get('keepalive-ms') ?? '15000', 'keepalive-ms', 100, 3_600_000),
+    https: parseHttpsOptions(flags, env, (message) => new OptionsError(message)),
     tcpPorts: parseTcpPorts(flags, env, [port], (message) => new OptionsError(message)),
   };
 }

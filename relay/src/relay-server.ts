@@ -118,10 +118,22 @@ export class RelayServer {
     await new Promise<void>((resolve) => this.front.close(() => resolve()));
   }
 
+  /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
+  serveDecryptedConnection(socket: Duplex): void {
+    this.server.emit('connection', socket);
+  }
+
+  /** Whether an agent identity holds this hostname, online or not. */
+  isKnownHostname(hostname: string): boolean {
+    return this.identities.ownerOf(hostname) !== undefined;
+  }
+
   private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {
     const session = this.registry.get(hostname);
     if (!session) return undefined;
-    return { session, host, clientAddress: normalizeAddress(req.socket.remoteAddress ?? ''), proto: 'http' };
+    // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
+    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    return { session, host, clientAddress: normalizeAddress(req.socket.remoteAddress ?? ''), proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,4 +1,4 @@
-import type { ProxyAnnouncement, RoutesSync } from '../../protocol/control';
+import type { HttpRouteTlsMode, ProxyAnnouncement, RoutesSync } from '../../protocol/control';
 import { Firewall } from './security/firewall';
 
 /**
@@ -14,6 +14,8 @@ export interface AnnouncedHttpRoute {
 export class SessionRoutes {
   private http = new Map<string, AnnouncedHttpRoute>();
   private tcp = new Map<number, Firewall>();
+  /** Domains whose TLS (on the relay's HTTPS port) ends at the agent or its destination. */
+  private tls = new Map<string, HttpRouteTlsMode>();
 
   /**
    * Replaces the announced set. A domain the session may not use, or a rule that does not
@@ -22,6 +24,7 @@ export class SessionRoutes {
   apply(sync: RoutesSync, mayUseDomain: (domain: string) => boolean, mayUsePort: (port: number) => boolean): { route: string; reason: string }[] {
     const rejected: { route: string; reason: string }[] = [];
     const http = new Map<string, AnnouncedHttpRoute>();
+    const tls = new Map<string, HttpRouteTlsMode>();
     for (const route of sync.http) {
       const domain = route.domain.toLowerCase().replace(/\.$/, '');
       if (!mayUseDomain(domain)) {
@@ -30,6 +33,7 @@ export class SessionRoutes {
       }
       try {
         http.set(domain, { firewall: new Firewall(route.firewall), proxy: route.proxy });
+        if (route.tls) tls.set(domain, route.tls);
       } catch (err) {
         rejected.push({ route: domain, reason: (err as Error).message });
       }
@@ -47,6 +51,7 @@ export class SessionRoutes {
       }
     }
     this.http = http;
+    this.tls = tls;
     this.tcp = tcp;
     return rejected;
   }
@@ -58,6 +63,11 @@ export class SessionRoutes {
 
   httpRoute(host: string): AnnouncedHttpRoute | undefined {
     return this.http.get(host);
+  }
+
+  /** How TLS for this SNI name is handled, if the route does TLS itself (the relay then passes it through). */
+  tlsMode(serverName: string): HttpRouteTlsMode | undefined {
+    return this.tls.get(serverName);
   }
 
   tcpFirewall(port: number): Firewall | undefined {

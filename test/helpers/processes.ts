@@ -71,12 +71,15 @@ export interface RelayProcess extends RunningProcess {
   port: number;
   url: string;
   dataDir: string;
+  /** The HTTPS port, when started with `httpsPort`. */
+  httpsPort?: number;
 }
 
-export async function startRelay(options: { dataDir?: string; port?: number; authKey?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<RelayProcess> {
+export async function startRelay(options: { dataDir?: string; port?: number; authKey?: string; extraArgs?: string[]; env?: Record<string, string>; httpsPort?: number } = {}): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? tempDir('portway-relay-');
   const args = [RELAY_BIN, '--domain', 'localhost', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir];
   if (options.authKey) args.push('--auth-key', options.authKey);
+  if (options.httpsPort !== undefined) args.push('--https-port', String(options.httpsPort));
   args.push(...(options.extraArgs ?? []));
   const proc = new RunningProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
   const match = await Promise.race([
@@ -86,7 +89,8 @@ export async function startRelay(options: { dataDir?: string; port?: number; aut
     }),
   ]);
   const port = Number(match[1]);
-  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, dataDir });
+  const httpsPort = options.httpsPort === undefined ? undefined : Number((await proc.waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, dataDir, httpsPort });
 }
 
 export interface CliResult {

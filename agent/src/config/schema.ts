@@ -38,6 +38,8 @@ export interface AgentConfig {
   identity: string;
   hostname?: string;
   acmeDirectory?: string;
+  /** PEM file of a CA to trust for the ACME directory's HTTPS (a private CA; pebble in tests). */
+  acmeCaBundle?: string;
   http: HttpRouteConfig[];
   tcp: TcpRouteConfig[];
 }
@@ -82,6 +84,7 @@ export function validateConfig(value: unknown): AgentConfig {
     identity: value.identity,
     hostname: value.hostname as string | undefined,
     acmeDirectory: typeof value.acmeDirectory === 'string' ? value.acmeDirectory : undefined,
+    acmeCaBundle: typeof value.acmeCaBundle === 'string' ? value.acmeCaBundle : undefined,
     http: http.map((r, i) => {
       const where = `http[${i}]`;
       if (!isObject(r) || typeof r.domain !== 'string') throw new ConfigError(`${where}.domain is missing`);

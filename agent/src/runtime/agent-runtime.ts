@@ -6,6 +6,7 @@ import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
 import { createTcpForwardHandler } from '../serve/tcp-forward';
+import { AgentTls } from '../tls/agent-tls';
 import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
 import { routesAnnouncement } from './routes-announcement';
@@ -29,7 +30,9 @@ export interface ConnectionInfo {
  */
 export class AgentRuntime extends EventEmitter {
   private config: AgentConfig;
-  private readonly routes = new RouteTable();
+  private readonly routes = new RouteTable((route) => this.tls.httpHandler(route));
+  /** TLS by SNI, certificates (custom, ACME) and each route's ACME challenges and --redirect. */
+  private readonly tls: AgentTls;
   private readonly tunnel: TunnelClient;
   private stopWatching: (() => void) | undefined;
   readonly connections = new Map<number, ConnectionInfo>();
@@ -37,6 +40,7 @@ export class AgentRuntime extends EventEmitter {
   constructor(readonly configPath: string) {
     super();
     this.config = loadConfig(configPath);
+    this.tls = new AgentTls({ configPath, config: this.config, handlerFor: (domain) => this.routes.handlerFor(domain), log: (line) => this.emit('log', line) });
     this.routes.update(this.config);
     const dispatch = createStreamDispatcher(this.routes, {
       onOpen: (info) => {
@@ -51,6 +55,7 @@ export class AgentRuntime extends EventEmitter {
       log: (line) => this.emit('log', line),
     }, {
       httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)),
+      tls: (open, stream) => this.tls.handleStream(open, stream),
       tcp: createTcpForwardHandler(() => this.config, (line) => this.emit('log', line)),
     });
     this.tunnel = new TunnelClient(
@@ -69,6 +74,7 @@ export class AgentRuntime extends EventEmitter {
         this.emit('routesApplied', result.rejected);
       });
       this.announceRoutes();
+      this.tls.online();
     });
     this.tunnel.on('state', (state: TunnelState) => {
       if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
@@ -92,6 +98,7 @@ export class AgentRuntime extends EventEmitter {
   stop(): void {
     this.stopWatching?.();
     this.tunnel.stop();
+    this.tls.stop();
     this.routes.close();
   }
 
@@ -107,6 +114,7 @@ export class AgentRuntime extends EventEmitter {
     const relayChanged = next.relay.url !== this.config.relay.url || next.relay.token !== this.config.relay.token;
     this.config = next;
     this.routes.update(next);
+    this.tls.update(next);
     this.announceRoutes();
     this.emit('config', next);
     if (relayChanged) {

@@ -68,9 +68,10 @@ export class RouteTable {
 const noRoute: HttpHandler = (req, res) =>
   sendAgentPage(res, 404, 'No route', `This Portway agent has no route for ${req.host}. Add one with \`portway route http add --domain ${req.host} ...\`.`, req.method);
 
-function defaultHandler(route: HttpRouteConfig): ClosableHandler | undefined {
+/** The handler of a route's plain HTTP: webroot, or reverse proxy (also beside --tls: the transparent route). */
+export function defaultHandler(route: HttpRouteConfig): ClosableHandler | undefined {
   if (routeKind(route) === 'webroot') return createWebrootHandler(route.webroot!);
-  if (routeKind(route) === 'proxy') {
+  if (route.http !== undefined && route.destination) {
     return createReverseProxy({ destination: route.destination!, port: route.http!, hostRewrite: route.hostRewrite });
   }
   return undefined;

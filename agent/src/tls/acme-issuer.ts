@@ -5,7 +5,7 @@
 import * as acme from 'acme-client';
 import { createPrivateKey } from 'node:crypto';
 import * as fs from 'node:fs';
-import { AcmeChallengeFailedError, AcmeDirectoryUnreachableError, AcmeError, type AcmeProblem } from './acme-errors';
+import { AcmeChallengeFailedError, AcmeDirectoryUnreachableError, AcmeError, AcmeProblemError, type AcmeProblem } from './acme-errors';
 import { checkDirectory, useDirectory } from './acme-transport';
 import { inspectCertificatePair } from './cert-store';
 import type { ChallengeStore } from './challenge-store';
@@ -58,6 +58,21 @@ async function loadOrCreateAccountKey(file: string): Promise<string> {
   return pem;
 }
 
+/**
+ * Finds the account of this key, or registers it. For a known key, newAccount answers 200 and
+ * acme-client then "updates" the account with the same fields, which strict CAs (pebble) refuse
+ * as an empty update; so the lookup (onlyReturnExisting, then POST-as-GET) comes first.
+ */
+async function registerAccount(client: acme.Client, email: string | undefined): Promise<void> {
+  try {
+    await client.createAccount({ onlyReturnExisting: true });
+    return;
+  } catch (err) {
+    if (!(err instanceof AcmeProblemError && err.problem.type.endsWith(':accountDoesNotExist'))) throw err;
+  }
+  await client.createAccount({ termsOfServiceAgreed: true, ...(email ? { contact: [`mailto:${email}`] } : {}) });
+}
+
 function problemOf(value: unknown): AcmeProblem | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { type, detail, status } = value as Record<string, unknown>;
@@ -92,11 +107,7 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
     });
 
     step = 'registering the ACME account';
-    // newAccount with a known key returns the existing account, so this is also the lookup.
-    await client.createAccount({
-      termsOfServiceAgreed: true,
-      ...(options.email ? { contact: [`mailto:${options.email}`] } : {}),
-    });
+    await registerAccount(client, options.email);
 
     step = 'placing the order';
     log(`ACME: ordering a certificate for ${domain}`);

@@ -3,6 +3,7 @@ import { loadConfigIfPresent, saveConfig } from '../../config/config-file';
 import type { AgentConfig } from '../../config/schema';
 import { connectToRelay } from '../../tunnel/relay-connection';
 import { connectUrl } from '../../tunnel/relay-url';
+import { ACME_FLAGS, acmeSettings, hasAcmeFlags } from '../acme-flags';
 import { UsageError } from '../args';
 import type { Command } from '../command';
 import { ask, isInteractive } from '../prompt';
@@ -15,6 +16,7 @@ export const configureCommand: Command = {
     { name: 'relay', type: 'string', placeholder: 'URL', description: 'relay URL, e.g. https://relay.example.com' },
     { name: 'token', type: 'string', placeholder: 'T', description: 'auth key or user token the relay requires' },
     { name: 'hostname', type: 'string', placeholder: 'NAME', description: 'ask for this hostname label instead of a random one' },
+    ...ACME_FLAGS,
   ],
   details: 'Without flags in a terminal, it asks. Routes and the agent identity are kept when you configure again.',
   async run(flags, ctx) {
@@ -22,6 +24,13 @@ export const configureCommand: Command = {
     let relay = flags.relay as string | undefined;
     let token = flags.token as string | undefined;
     let hostname = flags.hostname as string | undefined;
+    const acme = acmeSettings(flags, existing);
+    if (!relay && existing && hasAcmeFlags(flags)) {
+      // Only the ACME settings change: no reconnect (a running `start` picks them up).
+      saveConfig(ctx.configPath, { ...existing, ...acme });
+      ctx.out(`ACME directory: ${acme.acmeDirectory ?? 'Let\'s Encrypt (default)'}${acme.acmeCaBundle ? ` (trusting ${acme.acmeCaBundle})` : ''}`);
+      return;
+    }
     if (!relay) {
       if (!isInteractive()) throw new UsageError('--relay is required (or run it in a terminal to be asked)');
       relay = await ask('Relay URL', existing?.relay.url);
@@ -35,7 +44,7 @@ export const configureCommand: Command = {
       relay: { url: relay, token: token ?? (sameRelay ? existing?.relay.token : undefined) },
       identity: existing?.identity ?? randomBytes(32).toString('base64url'),
       hostname: undefined,
-      acmeDirectory: existing?.acmeDirectory,
+      ...acme,
       http: existing?.http ?? [],
       tcp: existing?.tcp ?? [],
     };

@@ -6,6 +6,7 @@ import { UsageError } from '../args';
 import type { Command } from '../command';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
 import { httpRoutesTable } from '../route-rows';
+import { ROUTE_TLS_FLAGS, routeTlsSettings } from '../route-tls-flags';
 
 export const routeHttpAddCommand: Command = {
   path: ['route', 'http', 'add'],
@@ -17,10 +18,14 @@ export const routeHttpAddCommand: Command = {
     { name: 'tls', type: 'port', placeholder: 'PORT', description: 'TLS port of the destination (TLS passed through untouched)' },
     { name: 'webroot', type: 'string', placeholder: 'DIR', description: 'serve static files from this directory' },
     { name: 'no-host-rewrite', type: 'boolean', description: 'keep the visitor\'s Host header instead of the destination\'s' },
+    ...ROUTE_TLS_FLAGS,
   ],
   details: `Examples:
   portway route http add --domain app.small-fire-20477.example.com --destination 127.0.0.1 --http 3000
-  portway route http add --domain docs.small-fire-20477.example.com --webroot ./site`,
+  portway route http add --domain docs.small-fire-20477.example.com --webroot ./site
+  portway route http add --domain small-fire-20477.example.com --destination 127.0.0.1 --http 3000 --letsencrypt --redirect
+  portway route http add --domain app.small-fire-20477.example.com --destination 127.0.0.1 --http 3000 --ca fullchain.pem --key key.pem
+  portway route http add --domain app.small-fire-20477.example.com --destination 127.0.0.1 --http 80 --tls 443   (transparent: TLS passed through)`,
   async run(flags, ctx) {
     const domain = normalizeDomain(flags.domain as string);
     const webroot = flags.webroot as string | undefined;
@@ -34,6 +39,7 @@ export const routeHttpAddCommand: Command = {
       root = path.resolve(webroot);
       if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--webroot ${webroot} is not a directory`);
     }
+    const tlsSettings = routeTlsSettings(flags, domain);
     const route: HttpRouteConfig = {
       domain,
       destination,
@@ -41,6 +47,7 @@ export const routeHttpAddCommand: Command = {
       tls: flags.tls as number | undefined,
       webroot: root,
       hostRewrite: !flags['no-host-rewrite'],
+      ...tlsSettings,
       firewall: [],
     };
     let replaced = false;

@@ -1,0 +1,24 @@
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/**
+ * Pipes a TLS stream from the relay, ClientHello first, to the destination's own TLS port
+ * (`route http add --destination IP --tls PORT`); the destination terminates it.
+ */
+export function passTlsToDestination(stream: Duplex, destination: string, port: number, log: (line: string) => void): void {
+  const socket = net.connect({ host: destination, port, allowHalfOpen: true, noDelay: true });
+  const closeBoth = () => {
+    stream.destroy();
+    socket.destroy();
+  };
+  socket.on('error', (err) => {
+    log(`TLS pass-through to ${destination}:${port} failed: ${err.message}`);
+    closeBoth();
+  });
+  stream.on('error', closeBoth);
+  socket.on('close', () => stream.destroy());
+  socket.once('connect', () => {
+    stream.pipe(socket);
+    socket.pipe(stream);
+  });
+}

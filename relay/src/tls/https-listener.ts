@@ -1,0 +1,87 @@
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { normalizeAddress } from '../../../common/net/client-address';
+import { readServerNameFromSocket } from './client-hello';
+import type { OwnCertificate } from './own-certificate';
+import { routeServerName, type SniRoutingContext } from './sni-routing';
+import { passTlsThrough } from './tls-pass-through';
+
+/** A client that has not sent its whole ClientHello in this long is dropped. */
+export const CLIENT_HELLO_TIMEOUT_MS = 10_000;
+
+export interface HttpsListenerOptions {
+  host: string;
+  port: number;
+  routing: Omit<SniRoutingContext, 'terminates'>;
+  /** The relay's own certificate; without it, only pass-through routes are served. */
+  ownCertificate?: OwnCertificate;
+  /** Serves a decrypted connection exactly like one on the HTTP port. */
+  serveDecrypted(socket: Duplex): void;
+  log(line: string): void;
+}
+
+/**
+ * The relay's HTTPS port: reads only the ClientHello's SNI, then passes the raw TLS through to
+ * the agent (routes that do TLS themselves), terminates it with the relay's own certificate
+ * (its own names), or closes the connection.
+ */
+export class HttpsListener {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly options: HttpsListenerOptions) {
+    // Half-open: a client's FIN travels to the far end while the answer may still be coming.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+  }
+
+  async listen(): Promise<net.AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as net.AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    readServerNameFromSocket(socket, CLIENT_HELLO_TIMEOUT_MS).then(
+      (peek) => this.dispatch(socket, peek.serverName, peek.buffered),
+      () => socket.destroy(),
+    );
+  }
+
+  private dispatch(socket: net.Socket, serverName: string | undefined, clientHello: Buffer): void {
+    const { ownCertificate } = this.options;
+    const decision = routeServerName(serverName, { ...this.options.routing, terminates: ownCertificate !== undefined });
+    const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
+    switch (decision.kind) {
+      case 'refuse':
+        return void socket.destroy();
+      case 'terminate':
+        // allowHalfOpen suits raw pass-through; an HTTP server manages its own connection ends.
+        socket.allowHalfOpen = false;
+        return this.options.serveDecrypted(ownCertificate!.terminate(socket, clientHello));
+      case 'pass-through': {
+        const name = serverName!;
+        // The route's firewall, before any byte reaches the agent.
+        if (decision.session.routes.httpFirewall(name)?.allows(clientAddress) === false) return void socket.destroy();
+        return passTlsThrough(socket, clientHello, decision.session, {
+          kind: 'tls',
+          serverName: name,
+          remoteAddress: clientAddress,
+          remotePort: socket.remotePort ?? 0,
+        });
+      }
+    }
+  }
+}

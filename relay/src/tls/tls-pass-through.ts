@@ -1,0 +1,23 @@
+import type { Socket } from 'node:net';
+import { encodeHead, type TlsOpen } from '../../../protocol/stream-head';
+import type { AgentSession } from '../agent-session';
+
+/**
+ * Hands a TLS connection to the agent untouched: a `tls` stream whose head names the SNI and the
+ * client, then the ClientHello bytes already read, then raw bytes both ways. The relay holds no
+ * key for the route and never sees plaintext.
+ */
+export function passTlsThrough(socket: Socket, clientHello: Buffer, session: AgentSession, open: TlsOpen): void {
+  const stream = session.openStream();
+  const closeBoth = () => {
+    stream.destroy();
+    socket.destroy();
+  };
+  stream.on('error', closeBoth);
+  socket.on('error', closeBoth);
+  socket.on('close', () => stream.destroy());
+  stream.write(encodeHead(open));
+  stream.write(clientHello);
+  stream.pipe(socket);
+  socket.pipe(stream); // resumes the socket, paused right after the ClientHello
+}
