@@ -40,7 +40,7 @@ export class MuxStream extends Duplex {
     private readonly owner: StreamOwner,
     openedLocally: boolean,
   ) {
-    super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
+    super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
     this.openFlag = openedLocally ? Flag.SYN : Flag.ACK;
   }
 
