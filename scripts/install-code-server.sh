@@ -3,7 +3,8 @@
 #   - Debian packages: chromium (driven by playwright-core), ripgrep (code-server's search binary),
 #     libkrb5-dev (gssapi headers for a native addon code-server builds);
 #   - code-server 4.100.3 from npm (VS Code 1.100.3 with a real Node extension host; the last release
-#     that runs on Node 20), cached under .cache/code-server (gitignored).
+#     that runs on Node 20), cached outside the checkout in ${PORTWAY_CACHE_DIR:-~/.cache/portway}/code-server,
+#     so fresh clones (CI) on the same machine reuse it.
 # Skips every step that is already done. Usage: scripts/install-code-server.sh
 set -euo pipefail
 
@@ -14,7 +15,7 @@ RIPGREP_CACHE_DIR_NAME=vscode-ripgrep-cache-1.15.11
 RIPGREP_TARBALL=ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEST="$ROOT/.cache/code-server"
+DEST="${PORTWAY_CACHE_DIR:-$HOME/.cache/portway}/code-server"
 ENTRY="$DEST/node_modules/code-server/out/node/entry.js"
 STAMP="$DEST/.installed-$CODE_SERVER_VERSION"
 

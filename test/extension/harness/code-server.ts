@@ -11,7 +11,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** The repository root (this file runs from out/test/extension/harness/). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-export const CODE_SERVER_ENTRY = path.join(ROOT, '.cache', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+/** Outside the checkout, so fresh clones (CI) on the same machine reuse the install. */
+export const CACHE_DIR = process.env.PORTWAY_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'portway');
+export const CODE_SERVER_ENTRY = path.join(CACHE_DIR, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
