@@ -39,6 +39,8 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     stream.on('close', () => origin.destroy());
     origin.on('close', () => {
       if (!stream.writableEnded) stream.end();
+      // Nothing reads the visitor side any more: drain it so the relay's FIN completes the stream.
+      stream.resume();
     });
   };
 }

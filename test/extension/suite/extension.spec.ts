@@ -55,7 +55,8 @@ async function startRelay(extensionPath: string): Promise<{ child: ChildProcess;
 function get(port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
+      // agent: false — one connection per request, so the Connections view sees it open and close.
+      .get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
