@@ -38,6 +38,12 @@ export const DEFAULT_MAX_STREAMS = 4096;
  * (a window-sized batch would turn them into stop-and-wait).
  */
 const FLUSH_AT_BYTES = 128 * 1024;
+/**
+ * Payloads smaller than this are copied out of a larger message, so a slow reader holding a few
+ * small pieces cannot pin whole batches in memory; larger ones are used in place (no copy on
+ * bulk transfers; what they pin is bounded by the stream window).
+ */
+const SMALL_PAYLOAD = 16 * 1024;
 
 /**
  * A yamux-style session over a message transport. Frames written in one turn of the
@@ -146,9 +152,8 @@ export class MuxSession extends EventEmitter implements StreamOwner {
       }
     }
     if (frame.type === FrameType.Data) {
-      // Copy small payloads out of a large batch so a slow reader cannot pin the whole message.
       const view = frame.payload;
-      const payload = this.currentMessageSize > 2 * view.length ? Buffer.from(view) : view;
+      const payload = view.length < SMALL_PAYLOAD && this.currentMessageSize > 4 * view.length ? Buffer.from(view) : view;
       stream.onData(frame.flags, payload);
     } else {
       stream.onWindowUpdate(frame.flags, frame.length);
