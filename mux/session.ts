@@ -222,9 +222,9 @@ export class MuxSession extends EventEmitter implements StreamOwner {
   // --- closing ---
 
   /** Graceful close: tell the peer, then close the transport. */
-  close(reason = 'closed'): void {
+  close(reason = 'closed', code: GoAwayCode = GoAwayCode.Normal): void {
     if (this.closed) return;
-    this.sendFrame(FrameType.GoAway, 0, 0, GoAwayCode.Normal);
+    this.sendFrame(FrameType.GoAway, 0, 0, code);
     this.shutdown(reason, true);
   }
 

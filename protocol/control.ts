@@ -25,9 +25,11 @@ export const CloseCode = {
   VersionMismatch: 4004,
   Replaced: 4005,
   LimitReached: 4006,
+  /** Too many failed logins from this address; try again later. */
+  RateLimited: 4007,
 } as const;
 
-export type RefusalCode = 'unauthorized' | 'hostname-taken' | 'bad-request' | 'version-mismatch' | 'limit-reached';
+export type RefusalCode = 'unauthorized' | 'hostname-taken' | 'bad-request' | 'version-mismatch' | 'limit-reached' | 'rate-limited';
 
 /** Agent → relay, the first message of every session. */
 export interface Hello {

@@ -1,11 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CloseCode,
   ControlMessageError,
-  HANDSHAKE_TIMEOUT_MS,
   HANDSHAKE_VERSION,
   parseAgentMessage,
   type RefusalCode,
@@ -14,6 +13,7 @@ import {
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { AgentSession } from './agent-session';
 import { HostnameError, type IdentityStore } from './identity-store';
+import type { AgentAdmission } from './security/agent-admission';
 import type { SessionFeatures } from './session-policy';
 import type { TunnelRegistry } from './tunnel-registry';
 
@@ -21,6 +21,12 @@ export interface GatewayOptions {
   domain: string;
   authKey?: string;
   keepaliveMs: number;
+  /** A connection that has not said hello within this is closed. */
+  handshakeTimeoutMs: number;
+  /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
+  maxStreamsPerSession: number;
+  /** The client's address (after trusted proxies), for the failed-login rate limit and logs. */
+  clientAddressOf: (req: IncomingMessage) => string;
   log: (line: string) => void;
 }
 
@@ -29,24 +35,22 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 /** Accepts agent WebSockets: handshake, authentication, hostname assignment. */
 export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_SIZE + 1024, perMessageDeflate: false });
-  private readonly authKeyHash: Buffer | undefined;
 
   constructor(
     private readonly options: GatewayOptions,
     private readonly identities: IdentityStore,
     private readonly registry: TunnelRegistry,
     private readonly features: SessionFeatures,
-  ) {
-    this.authKeyHash = options.authKey ? sha256(options.authKey) : undefined;
-  }
+    private readonly admission: AgentAdmission,
+  ) {}
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const remote = req.socket.remoteAddress ?? '';
-    const timer = setTimeout(() => ws.close(CloseCode.ProtocolError, 'handshake timeout'), HANDSHAKE_TIMEOUT_MS);
+    const remote = this.options.clientAddressOf(req);
+    const timer = setTimeout(() => ws.close(CloseCode.ProtocolError, 'handshake timeout'), this.options.handshakeTimeoutMs);
     ws.on('error', () => ws.terminate());
     ws.once('message', (data: Buffer, isBinary: boolean) => {
       clearTimeout(timer);
@@ -66,12 +70,14 @@ export class AgentGateway {
     if (hello.version !== HANDSHAKE_VERSION) {
       return this.refuse(ws, 'version-mismatch', `this relay speaks protocol version ${HANDSHAKE_VERSION}, the agent ${hello.version}; upgrade the older side`);
     }
-    if (!this.authorized(hello.auth)) {
-      this.options.log(`refused agent from ${remote}: wrong or missing auth key`);
-      return this.refuse(ws, 'unauthorized', 'the relay refused the auth key (missing or wrong)');
-    }
+    const login = this.admission.login(hello.auth, remote);
+    if (!login.ok) return this.refuse(ws, login.code, login.message);
     if (hello.identity.length < 16) return this.refuse(ws, 'bad-request', 'identity too short');
     const identityId = sha256(hello.identity).toString('hex');
+    if (hello.mode !== 'control') {
+      const admitted = this.admission.admitTunnel(login.token, identityId);
+      if (!admitted.ok) return this.refuse(ws, admitted.code, admitted.message);
+    }
     let hostname: string;
     try {
       hostname = this.identities.assign(identityId, hello.requestedHostname);
@@ -79,7 +85,11 @@ export class AgentGateway {
       if (err instanceof HostnameError) return this.refuse(ws, err.code === 'taken' ? 'hostname-taken' : 'bad-request', err.message);
       throw err;
     }
-    const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs);
+    const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs, {
+      tokenId: login.token?.id,
+      maxStreams: this.options.maxStreamsPerSession,
+    });
+    this.admission.track(session);
     const { features } = this;
     for (const [method, handler] of features.requestHandlers) session.control.handle(method, (params) => handler(session, params));
     session.control.on('routes', (sync) => {
@@ -102,12 +112,6 @@ export class AgentGateway {
     session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`));
   }
 
-  /** Constant-time comparison of fixed-length hashes, so timing tells nothing about the key. */
-  private authorized(presented: string | undefined): boolean {
-    if (!this.authKeyHash) return true;
-    return timingSafeEqual(sha256(presented ?? ''), this.authKeyHash);
-  }
-
   private refuse(ws: WebSocket, code: RefusalCode, message: string): void {
     this.send(ws, { type: 'refused', code, message });
     const closeCode = {
@@ -116,6 +120,7 @@ export class AgentGateway {
       'bad-request': CloseCode.BadRequest,
       'version-mismatch': CloseCode.VersionMismatch,
       'limit-reached': CloseCode.LimitReached,
+      'rate-limited': CloseCode.RateLimited,
     }[code];
     ws.close(closeCode, message.slice(0, 120));
   }

@@ -3,7 +3,16 @@ import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
 import type { MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
+import { GoAwayCode } from '../../protocol/frame';
 import { SessionRoutes } from './session-routes';
+
+/** Who a session is beyond its identity, and what it may use. */
+export interface SessionGrant {
+  /** The token it logged in with (undefined: AUTH_KEY or an open relay); per-token limits key on it. */
+  tokenId?: string;
+  /** Streams (public requests) in flight at once; beyond it the relay answers 503. */
+  maxStreams?: number;
+}
 
 /** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
 export class AgentSession {
@@ -11,6 +20,10 @@ export class AgentSession {
   readonly control: ControlChannel<AgentToRelay>;
   readonly routes = new SessionRoutes();
   readonly connectedAt = new Date();
+  readonly tokenId: string | undefined;
+  private readonly maxStreams: number;
+  /** WebSocket close code when the mux closes the transport: a protocol error unless close() said otherwise. */
+  private closeCode: number = CloseCode.ProtocolError;
 
   constructor(
     readonly ws: WebSocket,
@@ -18,11 +31,14 @@ export class AgentSession {
     readonly hostname: string,
     readonly remoteAddress: string,
     keepaliveMs: number,
+    grant: SessionGrant = {},
   ) {
+    this.tokenId = grant.tokenId;
+    this.maxStreams = grant.maxStreams ?? Number.POSITIVE_INFINITY;
     this.mux = new MuxSession(
       {
         send: (message) => ws.send(message, { binary: true }),
-        close: (reason) => ws.close(CloseCode.ProtocolError, reason.slice(0, 120)),
+        close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),
       },
       // The relay opens every stream; an agent that tries to is cut off.
       { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs },
@@ -45,6 +61,11 @@ export class AgentSession {
     return domain === this.hostname || domain.endsWith(`.${this.hostname}`);
   }
 
+  /** Whether the session already carries its most streams (a new request would exceed the limit). */
+  get atStreamLimit(): boolean {
+    return this.mux.streamCount >= this.maxStreams;
+  }
+
   openStream(): MuxStream {
     return this.mux.openStream();
   }
@@ -54,7 +75,8 @@ export class AgentSession {
   }
 
   close(code: number, reason: string): void {
-    this.mux.close(reason);
+    this.closeCode = code;
+    this.mux.close(reason, code === CloseCode.Unauthorized ? GoAwayCode.Unauthorized : GoAwayCode.Normal);
     this.ws.close(code, reason.slice(0, 120));
   }
 }

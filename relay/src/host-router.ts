@@ -13,13 +13,23 @@ export type HostTarget =
 export class HostRouter {
   private readonly suffix: string;
 
-  constructor(private readonly domain: string) {
+  /**
+   * @param customDomainTunnel for a host outside the apex: the assigned hostname of the tunnel
+   *   whose identity verified that domain (or a parent of it), if any.
+   */
+  constructor(
+    private readonly domain: string,
+    private readonly customDomainTunnel: (host: string) => string | undefined = () => undefined,
+  ) {
     this.suffix = `.${domain}`;
   }
 
   route(host: string): HostTarget {
     if (host === this.domain || host === '' || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return { kind: 'relay' };
-    if (!host.endsWith(this.suffix)) return { kind: 'unknown' };
+    if (!host.endsWith(this.suffix)) {
+      const hostname = this.customDomainTunnel(host);
+      return hostname === undefined ? { kind: 'unknown' } : { kind: 'tunnel', hostname };
+    }
     const prefix = host.slice(0, -this.suffix.length);
     const lastDot = prefix.lastIndexOf('.');
     const label = lastDot < 0 ? prefix : prefix.slice(lastDot + 1);

@@ -12,6 +12,8 @@ export interface ForwardContext {
   /** Normalised host the request was routed by. */
   host: string;
   clientAddress: string;
+  /** X-Forwarded-For for the agent (a trusted proxy's chain plus it); clientAddress when absent. */
+  forwardedFor?: string;
   proto: 'http' | 'https';
 }
 
@@ -20,7 +22,7 @@ function openHead(req: IncomingMessage, ctx: ForwardContext, upgrade: boolean): 
     kind: 'http',
     method: req.method ?? 'GET',
     url: req.url ?? '/',
-    rawHeaders: forwardedRequestHeaders(req, ctx.clientAddress, ctx.proto, upgrade),
+    rawHeaders: forwardedRequestHeaders(req, ctx.clientAddress, ctx.proto, upgrade, ctx.forwardedFor),
     host: ctx.host,
     proto: ctx.proto,
     remoteAddress: ctx.clientAddress,

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
+import { runTokenCli } from './security/token-cli';
 import { startHttpsFront } from './tls/https-front';
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'token') return void (process.exitCode = await runTokenCli(argv.slice(1)));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(SERVE_HELP);
     return;
@@ -17,14 +19,13 @@ async function main(argv: string[]): Promise<void> {
   console.log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
   const httpsFront = await startHttpsFront(relay, options, (line) => console.log(line));
   if (httpsFront) {
-    const { address: secure, terminatesOwnNames } = httpsFront;
+    const { address: secure, ownNames } = httpsFront;
     const secureHost = secure.family === 'IPv6' ? `[${secure.address}]` : secure.address;
-    const own = terminatesOwnNames ? 'own names with --tls-cert' : 'no certificate for its own names';
-    console.log(`portway-relay listening on https://${secureHost}:${secure.port} (SNI pass-through for routes with TLS at the agent; ${own})`);
+    console.log(`portway-relay listening on https://${secureHost}:${secure.port} (SNI pass-through for routes with TLS at the agent; ${ownNames})`);
   }
-  if (!options.authKey) console.log('warning: no AUTH_KEY set; any agent may connect (open relay)');
+  if (relay.security.admission.isOpen) console.log('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
   const stop = () => {
-    Promise.all([relay.close(), httpsFront?.listener.close()]).finally(() => process.exit(0));
+    Promise.all([relay.close(), httpsFront?.close()]).finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

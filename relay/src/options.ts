@@ -1,5 +1,6 @@
+import { HTTPS_BOOLEAN_FLAGS, HTTPS_HELP, HTTPS_VALUE_FLAGS, parseHttpsOptions, type HttpsOptions } from './tls/https-options';
+import { parseSecurityOptions, SECURITY_BOOLEAN_FLAGS, SECURITY_HELP, SECURITY_VALUE_FLAGS, type SecurityOptions } from './security/security-options';
 import type { PortRange } from './tcp/port-range';
-import { HTTPS_HELP, HTTPS_VALUE_FLAGS, parseHttpsOptions, type HttpsOptions } from './tls/https-options';
 import { parseTcpPorts, TCP_HELP, TCP_VALUE_FLAGS } from './tcp/tcp-options';
 
 /** Relay settings from flags, with TPoT's environment variables as fallbacks. */
@@ -12,6 +13,8 @@ export interface RelayOptions {
   keepaliveMs: number;
   /** The optional HTTPS port (SNI routing, passthrough, the relay's own certificate): tls/https-options.ts. */
   https: HttpsOptions;
+  /** Trusted proxies, PROXY protocol, DNS resolver, limits (security/security-options.ts). */
+  security: SecurityOptions;
   /** The TCP port range agents allocate from; undefined when off (tcp/tcp-options.ts). */
   tcpPorts: PortRange | undefined;
 }
@@ -36,7 +39,9 @@ Options (environment variable in brackets):
   --data-dir DIR      where hostnames and other state persist             [DATA_DIR] (default ./portway-data)
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
-${HTTPS_HELP}${TCP_HELP}  -h, --help          show this help
+${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}  -h, --help          show this help
+
+Tokens: portway-relay token create|ls|revoke (see portway-relay token --help)
 `;
 
 type Env = Record<string, string | undefined>;
@@ -49,7 +54,15 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS].includes(name)) {
+    if ((HTTPS_BOOLEAN_FLAGS as readonly string[]).includes(name) && eq < 0) {
+      flags.set(name, '1');
+      continue;
+    }
+    if ((SECURITY_BOOLEAN_FLAGS as readonly string[]).includes(name) && eq < 0) {
+      flags.set(name, 'true');
+      continue;
+    }
+    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...SECURITY_VALUE_FLAGS, ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS].includes(name)) {
       throw new OptionsError(`unknown option --${name} (see --help)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -74,6 +87,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     authKey: authKey || undefined,
     keepaliveMs: parseInteger(flags.get('keepalive-ms') ?? '15000', 'keepalive-ms', 100, 3_600_000),
     https: parseHttpsOptions(flags, env, (message) => new OptionsError(message)),
+    security: parseSecurityOptions(flags, env, (message) => new OptionsError(message)),
     tcpPorts: parseTcpPorts(flags, env, [port], (message) => new OptionsError(message)),
   };
 }

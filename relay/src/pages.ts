@@ -24,6 +24,8 @@ export const Pages = {
   tunnelLost: (res: ServerResponse, host: string) =>
     sendPage(res, 502, 'Tunnel connection lost', `The connection to the agent for ${host} ended before it answered.`),
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
+  tunnelBusy: (res: ServerResponse, host: string) =>
+    sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
   forbidden: (res: ServerResponse, host: string) =>
     sendPage(res, 403, 'Forbidden', `The firewall of ${host} does not admit your address.`),
 };

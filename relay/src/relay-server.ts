@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ACME_CHALLENGE_PREFIX, type ChallengeAnswer } from '../../common/acme/challenge-store';
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
@@ -15,27 +16,31 @@ import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, sendPage } from './pages';
 import { ambiguityOf } from './request-checks';
+import { RelaySecurity } from './security/relay-security';
+import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
 import { TcpPortsFeature } from './tcp/tcp-ports-feature';
 import { TunnelRegistry } from './tunnel-registry';
-
-/** Header and idle limits of the public port (see README, security). */
-export const PUBLIC_LIMITS = {
-  maxHeaderSize: 16 * 1024,
-  headersTimeoutMs: 20_000,
-  keepAliveTimeoutMs: 10_000,
-  requestTimeoutMs: 0, // long uploads and streams are fine; slow headers are not (headersTimeout)
-} as const;
 
 /** The relay: one HTTP port for agents (WebSocket upgrade on CONNECT_PATH) and for visitors. */
 export class RelayServer {
   readonly registry = new TunnelRegistry();
   /** Where features (TCP ports, custom domains, tokens…) hook into agent sessions. */
   readonly features = new SessionFeatures();
-  /** The public port: visitor connections start on the fast path (fast-http/). */
-  private readonly front: net.Server;
+  /**
+   * ACME HTTP-01 answers for the relay's own names (--acme, tls/relay-acme.ts), asked before any
+   * routing; undefined (not ours) lets the request go on, e.g. to an agent running its own ACME.
+   */
+  ownChallenges: { answer(method: string, url: string): ChallengeAnswer | undefined } | undefined;
+  /** Client addresses, agent admission (tokens), custom domains (see security/relay-security.ts). */
+  readonly security: RelaySecurity;
+  /**
+   * The public port: visitor connections start on the fast path (fast-http/), which hands
+   * anything it does not serve to `server`. With PROXY protocol on, `server` listens itself.
+   */
+  private readonly front: net.Server | undefined;
   private readonly frontConnections = new Set<net.Socket>();
-  /** Full HTTP handling (never listens itself): the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
+  /** Full HTTP handling: the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
   private readonly server: http.Server;
   private readonly router: HostRouter;
   private readonly identities: IdentityStore;
@@ -47,75 +52,94 @@ export class RelayServer {
     private readonly options: RelayOptions,
     private readonly log: (line: string) => void = (line) => console.log(line),
   ) {
-    this.router = new HostRouter(options.domain);
+    this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
     this.tcpPorts = TcpPortsFeature.open(options, log);
     this.tcpPorts.install(this.features);
-    this.gateway = new AgentGateway({ ...options, log }, this.identities, this.registry, this.features);
-    this.server = http.createServer({
-      maxHeaderSize: PUBLIC_LIMITS.maxHeaderSize,
-      headersTimeout: PUBLIC_LIMITS.headersTimeoutMs,
-      requestTimeout: PUBLIC_LIMITS.requestTimeoutMs,
-      keepAliveTimeout: PUBLIC_LIMITS.keepAliveTimeoutMs,
-      noDelay: true,
-    });
+    const { limits } = options.security;
+    this.gateway = new AgentGateway(
+      {
+        ...options,
+        log,
+        handshakeTimeoutMs: limits.handshakeTimeoutMs,
+        maxStreamsPerSession: limits.maxStreamsPerSession,
+        clientAddressOf: (req) => this.security.addresses.clientOf(req),
+      },
+      this.identities,
+      this.registry,
+      this.features,
+      this.security.admission,
+    );
+    this.server = http.createServer({ ...publicServerOptions(limits), noDelay: true });
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    const hooks = {
-      route: (head: RequestHead, socket: net.Socket) => this.fastRoute(head, socket),
-      handOff: (socket: net.Socket, unread: Buffer) => {
-        this.frontConnections.delete(socket);
-        this.server.emit('connection', socket);
-        if (unread.length > 0) socket.emit('data', unread);
-        socket.resume();
-      },
-      headersTimeoutMs: PUBLIC_LIMITS.headersTimeoutMs,
-      keepAliveTimeoutMs: PUBLIC_LIMITS.keepAliveTimeoutMs,
-    };
-    this.front = net.createServer({ noDelay: true }, (socket) => {
-      this.frontConnections.add(socket);
-      socket.once('close', () => this.frontConnections.delete(socket));
-      new FastConnection(socket, hooks);
-    });
+    this.security.guard(this.server);
+    if (!options.security.proxyProtocol) {
+      const hooks = {
+        route: (head: RequestHead, socket: net.Socket) => this.fastRoute(head, socket),
+        handOff: (socket: net.Socket, unread: Buffer) => {
+          this.frontConnections.delete(socket);
+          this.server.emit('connection', socket);
+          if (unread.length > 0) socket.emit('data', unread);
+          socket.resume();
+        },
+        headersTimeoutMs: limits.headersTimeoutMs,
+        keepAliveTimeoutMs: limits.idleTimeoutMs,
+        maxHeadSize: limits.maxHeaderSize,
+      };
+      this.front = net.createServer({ noDelay: true }, (socket) => {
+        this.frontConnections.add(socket);
+        socket.once('close', () => this.frontConnections.delete(socket));
+        new FastConnection(socket, hooks);
+      });
+    }
   }
 
   /**
-   * The fast path serves a request when it goes to a connected agent's plain proxy route
-   * and the route's firewall admits the client; everything else takes the full path.
+   * The fast path serves a request when it goes to a connected agent's plain proxy route,
+   * from a client that is not a trusted proxy, admitted by the route's firewall; anything
+   * else takes the full path (which also answers refusals with their pages).
    */
   private fastRoute(head: RequestHead, socket: net.Socket): FastRoute | undefined {
     if (!head.target.startsWith('/')) return undefined;
+    // The relay's own ACME challenges are answered on the full path (onRequest).
+    if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
     const target = this.router.route(host);
     if (target.kind !== 'tunnel') return undefined;
     const session = this.registry.get(target.hostname);
     const route = session?.routes.httpRoute(host);
-    if (!session || !route?.proxy) return undefined;
+    if (!session || !route?.proxy || session.atStreamLimit) return undefined;
     const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
-    if (!route.firewall.allows(clientAddress)) return undefined;
+    if (this.security.addresses.trusted.isTrusted(clientAddress) || !route.firewall.allows(clientAddress)) return undefined;
     return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress, clientPort: socket.remotePort ?? 0, proto: 'http' };
   }
 
   async listen(): Promise<AddressInfo> {
+    await this.security.open();
+    const listener = this.front ?? this.server;
     await new Promise<void>((resolve, reject) => {
-      this.front.once('error', reject);
-      this.front.listen(this.options.port, this.options.host, () => {
-        this.front.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(this.options.port, this.options.host, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
-    // The full HTTP server only receives handed-off sockets; 'listening' starts its header timeouts.
-    this.server.emit('listening');
-    return this.front.address() as AddressInfo;
+    // A server that only receives handed-off sockets starts its header timeouts on 'listening'.
+    if (this.front) this.server.emit('listening');
+    return listener.address() as AddressInfo;
   }
 
   async close(): Promise<void> {
     this.gateway.close();
+    this.security.close();
     this.tcpPorts.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
     for (const socket of this.frontConnections) socket.destroy();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.front.close(() => resolve()));
+    const listener = this.front ?? this.server;
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
   }
 
   /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
@@ -133,7 +157,8 @@ export class RelayServer {
     if (!session) return undefined;
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    return { session, host, clientAddress: normalizeAddress(req.socket.remoteAddress ?? ''), proto };
+    const { addresses } = this.security;
+    return { session, host, clientAddress: addresses.clientOf(req), forwardedFor: addresses.forwardedFor(req), proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -142,6 +167,8 @@ export class RelayServer {
       res.shouldKeepAlive = false;
       return Pages.badRequest(res, `Refused: ${ambiguity}.`);
     }
+    const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
+    if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
     const host = normalizeHost(req.headers.host);
     const target = this.router.route(host);
     if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
@@ -150,6 +177,7 @@ export class RelayServer {
     if (ctx) {
       // The route's firewall, checked here for every request (also each one on a kept-alive connection).
       if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return Pages.forbidden(res, host);
+      if (ctx.session.atStreamLimit) return Pages.tunnelBusy(res, host);
       return forwardRequest(req, res, ctx);
     }
     if (this.identities.ownerOf(target.hostname)) return Pages.tunnelOffline(res, target.hostname);
@@ -185,6 +213,7 @@ export class RelayServer {
     const ctx = this.context(req, host, target.hostname);
     if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
     if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return refuse(403, 'Forbidden');
+    if (ctx.session.atStreamLimit) return refuse(503, 'Tunnel Busy');
     forwardUpgrade(req, socket, head, ctx);
   }
 }

@@ -18,11 +18,11 @@ import {
   AcmeDirectoryUnreachableError,
   AcmeProblemError,
   AcmeRateLimitedError,
-} from '../../agent/src/tls/acme-errors';
-import { obtainCertificate, type ObtainCertificateOptions } from '../../agent/src/tls/acme-issuer';
-import { CertificateStore, renewalTime } from '../../agent/src/tls/cert-store';
-import { answerChallenge, ChallengeStore } from '../../agent/src/tls/challenge-store';
-import { RenewalScheduler, type FailedEvent, type RenewalTimers, type RenewedEvent } from '../../agent/src/tls/renewal';
+} from '../../common/acme/acme-errors';
+import { obtainCertificate, type ObtainCertificateOptions } from '../../common/acme/acme-issuer';
+import { CertificateStore, renewalTime } from '../../common/acme/cert-store';
+import { answerChallenge, ChallengeStore } from '../../common/acme/challenge-store';
+import { RenewalScheduler, type FailedEvent, type RenewalTimers, type RenewedEvent } from '../../common/acme/renewal';
 import { startPebble, type Pebble } from '../helpers/pebble';
 
 const DOMAIN = 'app.portway.test';

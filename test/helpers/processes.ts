@@ -83,7 +83,7 @@ export async function startRelay(options: { dataDir?: string; port?: number; aut
   args.push(...(options.extraArgs ?? []));
   const proc = new RunningProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
   const match = await Promise.race([
-    proc.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/),
+    proc.waitFor(/listening on http:\/\/(?:127\.0\.0\.1|\[::\]):(\d+)/), // [::]: a dual-stack relay (extraArgs --host ::)
     proc.exited.then((code) => {
       throw new Error(`relay exited with ${code}:\n${proc.lines.join('\n')}`);
     }),

@@ -17,11 +17,16 @@ export class UsageError extends Error {
   }
 }
 
-export function parseFlags(tokens: string[], specs: FlagSpec[]): ParsedFlags {
+/** `positional`: the string flag a bare argument fills (`portway domain add example.com`). */
+export function parseFlags(tokens: string[], specs: FlagSpec[], positional?: string): ParsedFlags {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const flags: ParsedFlags = {};
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
+    if (!token.startsWith('--') && positional !== undefined && flags[positional] === undefined) {
+      flags[positional] = token;
+      continue;
+    }
     if (!token.startsWith('--')) throw new UsageError(`unexpected argument "${token}"`);
     const eq = token.indexOf('=');
     const name = eq > 0 ? token.slice(2, eq) : token.slice(2);

@@ -14,6 +14,8 @@ export interface Command {
   path: string[];
   summary: string;
   flags: FlagSpec[];
+  /** The flag a bare argument fills, e.g. 'domain' for `portway domain add example.com`. */
+  positional?: string;
   /** Extra help text after the flags (examples). */
   details?: string;
   run(flags: ParsedFlags, ctx: CommandContext): Promise<number | void>;

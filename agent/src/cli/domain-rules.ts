@@ -10,10 +10,13 @@ export function normalizeDomain(text: string): string {
   return domain;
 }
 
-/** A route's domain must be the assigned hostname or one of its subdomains. */
+/** A route's domain must be the assigned hostname, a verified custom domain, or a subdomain of either. */
 export function assertDomainAllowed(config: AgentConfig, domain: string): void {
   const hostname = config.hostname;
   if (!hostname) throw new UsageError('this agent has no hostname yet; run `portway configure` first');
-  if (domain === hostname || domain.endsWith(`.${hostname}`)) return;
-  throw new UsageError(`${domain} is not ${hostname} or a subdomain of it; use e.g. --domain app.${hostname}`);
+  const covers = (parent: string) => domain === parent || domain.endsWith(`.${parent}`);
+  if (covers(hostname) || (config.domains ?? []).some(covers)) return;
+  throw new UsageError(
+    `${domain} is not ${hostname}, a verified custom domain, or a subdomain of one; use e.g. --domain app.${hostname}, or verify the domain first with \`portway domain add\``,
+  );
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { HttpRouteConfig } from '../config/schema';
 import { certificateCoversDomain, loadCertificatePair } from '../tls/cert-pair';
-import { normalizeAcmeDomain } from '../tls/domain-name';
+import { normalizeAcmeDomain } from '../../../common/acme/domain-name';
 import { UsageError, type FlagSpec, type ParsedFlags } from './args';
 
 /** The TLS flags of `route http add`. */

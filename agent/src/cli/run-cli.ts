@@ -10,7 +10,8 @@ const GLOBAL_HELP = `  --config FILE  config file (default ~/.portway/config.jso
 
 function commandHelp(command: Command): string {
   const flags = flagHelp(command.flags);
-  return [`Usage: portway ${command.path.join(' ')} [options]`, '', command.summary, '', 'Options:', flags, GLOBAL_HELP, command.details ? `\n${command.details}` : '']
+  const bare = command.positional ? ` ${command.positional.toUpperCase()}` : '';
+  return [`Usage: portway ${command.path.join(' ')}${bare} [options]`, '', command.summary, '', 'Options:', flags, GLOBAL_HELP, command.details ? `\n${command.details}` : '']
     .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
     .join('\n');
 }
@@ -74,7 +75,7 @@ export async function runCli(argv: string[], commands: Command[]): Promise<numbe
     err,
   };
   try {
-    const flags = parseFlags(rest.slice(command.path.length), command.flags);
+    const flags = parseFlags(rest.slice(command.path.length), command.flags, command.positional);
     return (await command.run(flags, ctx)) ?? 0;
   } catch (e) {
     if (e instanceof UsageError) return usage(err, `${e.message}\nSee: portway ${command.path.join(' ')} --help`);

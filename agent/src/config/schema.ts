@@ -37,6 +37,8 @@ export interface AgentConfig {
   /** The agent's secret identity; the relay keys the hostname by its hash. */
   identity: string;
   hostname?: string;
+  /** Custom domains the relay verified for this identity (`portway domain add`); routes may use them and their subdomains. */
+  domains?: string[];
   acmeDirectory?: string;
   /** PEM file of a CA to trust for the ACME directory's HTTPS (a private CA; pebble in tests). */
   acmeCaBundle?: string;
@@ -65,6 +67,12 @@ function firewallRules(v: unknown, where: string): FirewallRuleConfig[] {
   });
 }
 
+function verifiedDomains(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'string')) throw new ConfigError('domains must be a list of domain names');
+  return v as string[];
+}
+
 /** Checks a parsed config file; the message says which field is wrong. */
 export function validateConfig(value: unknown): AgentConfig {
   if (!isObject(value)) throw new ConfigError('the file must hold a JSON object');
@@ -83,6 +91,7 @@ export function validateConfig(value: unknown): AgentConfig {
     relay: { url: relay.url, token: relay.token as string | undefined },
     identity: value.identity,
     hostname: value.hostname as string | undefined,
+    domains: verifiedDomains(value.domains),
     acmeDirectory: typeof value.acmeDirectory === 'string' ? value.acmeDirectory : undefined,
     acmeCaBundle: typeof value.acmeCaBundle === 'string' ? value.acmeCaBundle : undefined,
     http: http.map((r, i) => {

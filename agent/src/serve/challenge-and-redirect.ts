@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRouteConfig } from '../config/schema';
-import { answerChallenge, type ChallengeStore } from '../tls/challenge-store';
+import { answerChallenge, type ChallengeStore } from '../../../common/acme/challenge-store';
 import type { AgentRequest, AgentResponse, HttpHandler } from './http-exchange';
 
 type ClosableHandler = HttpHandler & { close?(): void };

@@ -8,10 +8,10 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AgentConfig } from '../config/schema';
-import { LETS_ENCRYPT_DIRECTORY, obtainCertificate } from './acme-issuer';
-import { CertificateStore, type StoredCertificate } from './cert-store';
-import { ChallengeStore } from './challenge-store';
-import { RenewalScheduler } from './renewal';
+import { LETS_ENCRYPT_DIRECTORY, obtainCertificate } from '../../../common/acme/acme-issuer';
+import { CertificateStore, type StoredCertificate } from '../../../common/acme/cert-store';
+import { ChallengeStore } from '../../../common/acme/challenge-store';
+import { RenewalScheduler } from '../../../common/acme/renewal';
 
 /** First retry after a failed issuance; doubles per failure (RenewalScheduler caps it at a day). */
 const FIRST_RETRY_MS = 5 * 60 * 1000;

@@ -1,7 +1,7 @@
 import * as tls from 'node:tls';
 import type { AgentConfig } from '../config/schema';
 import { loadCertificatePair } from './cert-pair';
-import type { StoredCertificate } from './cert-store';
+import type { StoredCertificate } from '../../../common/acme/cert-store';
 
 /**
  * The SecureContext of every route whose TLS ends at the agent, by domain: the custom pair

@@ -71,7 +71,8 @@ export class TunnelClient extends EventEmitter {
       connection = await connectToRelay(this.options);
     } catch (err) {
       if (this.stopped) return;
-      const fatal = err instanceof RelayRefusedError;
+      // Too many failed logins from this address (maybe someone else's): waiting may help.
+      const fatal = err instanceof RelayRefusedError && err.code !== 'rate-limited';
       return this.scheduleRetry((err as Error).message, fatal);
     }
     if (this.stopped) {

@@ -3,17 +3,34 @@ import { HostRouter } from '../host-router';
 import type { RelayOptions } from '../options';
 import type { RelayServer } from '../relay-server';
 import { HttpsListener } from './https-listener';
-import { OwnCertificate } from './own-certificate';
+import { GivenCertificate, OwnCertificate } from './own-certificate';
+import { RelayAcme } from './relay-acme';
+
+export interface HttpsFront {
+  listener: HttpsListener;
+  address: AddressInfo;
+  /** How the relay's own names get TLS, for the start-up line. */
+  ownNames: string;
+  /** ACME for the relay's own names (--acme); undefined when off. */
+  acme?: RelayAcme;
+  close(): Promise<void>;
+}
 
 /** Starts the HTTPS port when --https-port is set; undefined otherwise. */
-export async function startHttpsFront(
-  relay: RelayServer,
-  options: RelayOptions,
-  log: (line: string) => void,
-): Promise<{ listener: HttpsListener; address: AddressInfo; terminatesOwnNames: boolean } | undefined> {
+export async function startHttpsFront(relay: RelayServer, options: RelayOptions, log: (line: string) => void): Promise<HttpsFront | undefined> {
   const { https } = options;
   if (https.port === undefined) return undefined;
-  const ownCertificate = https.certFile && https.keyFile ? new OwnCertificate(https.certFile, https.keyFile) : undefined;
+  const given = https.certFile && https.keyFile ? new GivenCertificate(https.certFile, https.keyFile) : undefined;
+  const acme = https.acme
+    ? new RelayAcme({
+        ...https.acme,
+        dataDir: options.dataDir,
+        domain: options.domain,
+        coveredByGiven: (name) => given?.covers(name) ?? false,
+        isOwnName: (name) => name === options.domain || relay.isKnownHostname(name),
+        log,
+      })
+    : undefined;
   const listener = new HttpsListener({
     host: options.host,
     port: https.port,
@@ -24,10 +41,27 @@ export async function startHttpsFront(
       sessions: () => relay.registry.all(),
       isKnownHostname: (hostname) => relay.isKnownHostname(hostname),
     },
-    ownCertificate,
+    ownCertificate: given || acme ? new OwnCertificate(given, acme) : undefined,
     serveDecrypted: (socket) => relay.serveDecryptedConnection(socket),
     log,
   });
   const address = await listener.listen();
-  return { listener, address, terminatesOwnNames: ownCertificate !== undefined };
+  if (acme) {
+    // Challenges first: the HTTP port answers the CA from now on, before anything else routes.
+    relay.ownChallenges = acme;
+    relay.registry.on('online', (session: { hostname: string }) => acme.hostnameOnline(session.hostname));
+    acme.start();
+    for (const session of relay.registry.all()) acme.hostnameOnline(session.hostname);
+  }
+  const modes = [given && '--tls-cert', acme && `ACME from ${https.acme!.directoryUrl}`].filter(Boolean);
+  return {
+    listener,
+    address,
+    acme,
+    ownNames: modes.length > 0 ? `own names with ${modes.join(', then ')}` : 'no certificate for its own names',
+    async close() {
+      acme?.stop();
+      await listener.close();
+    },
+  };
 }

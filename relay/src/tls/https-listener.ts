@@ -13,7 +13,7 @@ export interface HttpsListenerOptions {
   host: string;
   port: number;
   routing: Omit<SniRoutingContext, 'terminates'>;
-  /** The relay's own certificate; without it, only pass-through routes are served. */
+  /** The relay's certificates for its own names (given, or ACME); without, only pass-through routes are served. */
   ownCertificate?: OwnCertificate;
   /** Serves a decrypted connection exactly like one on the HTTP port. */
   serveDecrypted(socket: Duplex): void;
@@ -22,8 +22,8 @@ export interface HttpsListenerOptions {
 
 /**
  * The relay's HTTPS port: reads only the ClientHello's SNI, then passes the raw TLS through to
- * the agent (routes that do TLS themselves), terminates it with the relay's own certificate
- * (its own names), or closes the connection.
+ * the agent (routes that do TLS themselves), terminates it with the relay's certificate for
+ * that name (its own names: --tls-cert or ACME), or closes the connection.
  */
 export class HttpsListener {
   private readonly server: net.Server;
@@ -62,7 +62,8 @@ export class HttpsListener {
 
   private dispatch(socket: net.Socket, serverName: string | undefined, clientHello: Buffer): void {
     const { ownCertificate } = this.options;
-    const decision = routeServerName(serverName, { ...this.options.routing, terminates: ownCertificate !== undefined });
+    const terminates = (name: string) => ownCertificate?.covers(name) ?? false;
+    const decision = routeServerName(serverName, { ...this.options.routing, terminates });
     const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
     switch (decision.kind) {
       case 'refuse':
@@ -70,7 +71,7 @@ export class HttpsListener {
       case 'terminate':
         // allowHalfOpen suits raw pass-through; an HTTP server manages its own connection ends.
         socket.allowHalfOpen = false;
-        return this.options.serveDecrypted(ownCertificate!.terminate(socket, clientHello));
+        return this.options.serveDecrypted(ownCertificate!.terminate(socket, clientHello, serverName!));
       case 'pass-through': {
         const name = serverName!;
         // The route's firewall, before any byte reaches the agent.

@@ -20,8 +20,8 @@ export interface SniRoutingContext {
   sessions(): Iterable<AgentSession>;
   /** Whether an agent identity holds this hostname, online or not. */
   isKnownHostname(hostname: string): boolean;
-  /** Whether the relay has a certificate for its own names (--tls-cert). */
-  terminates: boolean;
+  /** Whether the relay has a certificate for this one of its own names (--tls-cert, --acme). */
+  terminates(serverName: string): boolean;
 }
 
 /** Picks the fate of a TLS connection from its server name; never falls back to a default tunnel. */
@@ -30,14 +30,15 @@ export function routeServerName(serverName: string | undefined, ctx: SniRoutingC
   const target = ctx.router.route(serverName);
   if (target.kind === 'relay') {
     // Only the apex itself: an IP-literal "name" is not something clients send.
-    if (serverName === ctx.domain && ctx.terminates) return { kind: 'terminate' };
-    return { kind: 'refuse', reason: ctx.terminates ? `not a name of this relay: ${serverName}` : 'the relay has no certificate of its own (--tls-cert)' };
+    if (serverName !== ctx.domain) return { kind: 'refuse', reason: `not a name of this relay: ${serverName}` };
+    if (ctx.terminates(serverName)) return { kind: 'terminate' };
+    return { kind: 'refuse', reason: `the relay has no certificate for ${serverName} (--tls-cert, --acme)` };
   }
   if (target.kind === 'tunnel') {
     const session = ctx.sessionFor(target.hostname);
     const mode = session?.routes.tlsMode(serverName);
     if (session && mode) return { kind: 'pass-through', session, mode };
-    if (ctx.terminates && (session || ctx.isKnownHostname(target.hostname))) return { kind: 'terminate' };
+    if ((session || ctx.isKnownHostname(target.hostname)) && ctx.terminates(serverName)) return { kind: 'terminate' };
     return { kind: 'refuse', reason: `no TLS route for ${serverName}` };
   }
   for (const session of ctx.sessions()) {

@@ -44,6 +44,7 @@ export const configureCommand: Command = {
       relay: { url: relay, token: token ?? (sameRelay ? existing?.relay.token : undefined) },
       identity: existing?.identity ?? randomBytes(32).toString('base64url'),
       hostname: undefined,
+      domains: sameRelay ? existing?.domains : undefined, // verified by that relay only
       ...acme,
       http: existing?.http ?? [],
       tcp: existing?.tcp ?? [],

@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { configureCommand } from './configure';
+import { domainAddCommand, domainListCommand, domainRemoveCommand, domainVerifyCommand } from './domain';
 import { infoCommand } from './info';
 import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
 import {
@@ -38,5 +39,9 @@ export const COMMANDS: Command[] = [
   routeTcpFirewallDropCommand,
   routeTcpFirewallRemoveCommand,
   routeTcpFirewallListCommand,
+  domainAddCommand,
+  domainVerifyCommand,
+  domainListCommand,
+  domainRemoveCommand,
   rpcCommand,
 ];

@@ -61,8 +61,8 @@ export class AcmeChallengeFailedError extends AcmeError {
   constructor(readonly domain: string, readonly problem: AcmeProblem) {
     super(
       `HTTP-01 challenge for ${domain} failed: ${describe(problem)}. The CA must be able to fetch ` +
-        `http://${domain}/.well-known/acme-challenge/<token> through the tunnel: check that ${domain} ` +
-        `resolves to the relay and that the relay's port 80 is reachable.`,
+        `http://${domain}/.well-known/acme-challenge/<token> on the relay's port 80: check that ${domain} ` +
+        `resolves to the relay and that its port 80 is reachable.`,
     );
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Keeps the stored ACME certificates of the routes fresh. It wakes at the earliest renewal time
+ * Keeps stored ACME certificates fresh (the agent's routes, the relay's own names). It wakes at the earliest renewal time
  * (or every `checkIntervalMs`, whichever is sooner, so a suspended laptop catches up), renews
  * what is due one domain at a time, and tells the core through events so it can swap the
  * route's SecureContext without a restart. Clock and timers are injectable for tests.

@@ -1,5 +1,5 @@
 /**
- * How the agent's ACME traffic reaches the CA: acme-client's shared axios instance, scoped per
+ * How ACME traffic (the agent's, the relay's) reaches the CA: acme-client's shared axios instance, scoped per
  * directory origin. Registering an origin
  * - trusts an extra CA bundle for it (a private CA, or pebble in tests) without touching
  *   process-wide TLS settings or other origins;

@@ -1,6 +1,7 @@
 /**
- * Certificates the agent obtained (or was given), one directory per domain beside the agent
- * config: `<configDir>/certs/<domain>/fullchain.pem` and `key.pem`, both 0600.
+ * Obtained certificates, one directory per domain: `<dir>/<domain>/fullchain.pem` and `key.pem`,
+ * both 0600. The agent keeps them beside its config (`<configDir>/certs`), the relay in its data
+ * dir (`<dataDir>/certs`).
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -1,6 +1,7 @@
 /**
  * Obtains one certificate for one domain from an ACME CA with the HTTP-01 challenge, answered
- * by whatever serves the domain's plain HTTP from `challenges` (the agent, through the tunnel).
+ * by whatever serves the domain's plain HTTP from `challenges`: the agent through the tunnel for
+ * its routes, the relay itself for its own names. Shared by both packages (common/acme/).
  */
 import * as acme from 'acme-client';
 import { createPrivateKey } from 'node:crypto';

@@ -1,8 +1,9 @@
 /**
  * Pending HTTP-01 challenges: token -> key authorization.
  *
- * The issuer fills it while an order is being validated; whatever serves plain HTTP for a
- * route (the agent's handler behind the tunnel) answers the CA's GET from it. Kept free of any
+ * The issuer fills it while an order is being validated; whatever serves plain HTTP for the
+ * name (the agent's handler behind the tunnel, or the relay for its own names) answers the CA's
+ * GET from it. Kept free of any
  * HTTP library so the core can adapt it to its own request/response types.
  */
 
@@ -52,4 +53,16 @@ export function answerChallenge(store: ChallengeStore, method: string, url: stri
   const keyAuthorization = TOKEN_PATTERN.test(token) ? store.get(token) : undefined;
   if (keyAuthorization === undefined) return { status: 404, headers, body: 'unknown ACME challenge token\n' };
   return { status: 200, headers, body: method === 'HEAD' ? '' : keyAuthorization };
+}
+
+/**
+ * Answers only a GET/HEAD for a token this store holds; undefined for anything else (another
+ * path, another method, an unknown token), so the caller routes it as usual. For a front that
+ * shares the challenge path with others behind it: the relay answers its own tokens and lets
+ * the rest reach the agent, which may be running ACME for its routes.
+ */
+export function answerOwnChallenge(store: ChallengeStore, method: string, url: string): ChallengeAnswer | undefined {
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  const answer = answerChallenge(store, method, url);
+  return answer?.status === 200 ? answer : undefined;
 }

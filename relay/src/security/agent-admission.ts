@@ -1,0 +1,107 @@
+/**
+ * Who may open a session on the relay, and how many: the AUTH_KEY (single-key mode) or a per-user
+ * token, a rate limit on failed logins per client address, the per-token tunnel limit, and closing
+ * every live session of a token the operator revoked.
+ *
+ * The relay is open (anyone may connect) only when it has neither an AUTH_KEY nor any token.
+ * Presented secrets are never logged; log lines name tokens by id.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CloseCode, type RefusalCode } from '../../../protocol/control';
+import type { AgentSession } from '../agent-session';
+import type { TunnelRegistry } from '../tunnel-registry';
+import { RateLimiter, rateLimitKey, type RateLimiterOptions } from './rate-limiter';
+import type { TokenRecord, TokenStore } from './token-store';
+
+/** Failed logins per client address: a burst of 10, then one every 6 s. Successes cost nothing. */
+export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerSecond: 1 / 6 };
+
+export type Admission = { ok: true; token?: TokenRecord } | { ok: false; code: RefusalCode; message: string };
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+export class AgentAdmission {
+  private readonly authKeyHash: Buffer | undefined;
+  private readonly failedLogins: RateLimiter;
+  /** Sessions (tunnel and control) that logged in with a token, for revocation. */
+  private readonly tokenSessions = new Set<AgentSession>();
+  private tokens: TokenStore | undefined;
+  private stopListening: () => void = () => undefined;
+
+  constructor(
+    authKey: string | undefined,
+    private readonly registry: TunnelRegistry,
+    private readonly log: (line: string) => void,
+    limiter: RateLimiterOptions = FAILED_LOGIN_LIMIT,
+  ) {
+    this.authKeyHash = authKey ? sha256(authKey) : undefined;
+    this.failedLogins = new RateLimiter(limiter);
+  }
+
+  /** Starts accepting the store's tokens (loaded before the relay listens); revocations close sessions. */
+  useTokens(tokens: TokenStore): void {
+    this.stopListening();
+    this.tokens = tokens;
+    this.stopListening = tokens.onChange((change) => {
+      for (const record of change.added) this.log(`token added: ${record.name} (${record.id})`);
+      for (const record of change.removed) {
+        this.log(`token revoked: ${record.name} (${record.id})`);
+        this.closeSessionsOf(record);
+      }
+    });
+  }
+
+  /** Whether agents must present a credential at all. */
+  get isOpen(): boolean {
+    return this.authKeyHash === undefined && (this.tokens?.list().length ?? 0) === 0;
+  }
+
+  /** Checks a hello's credential from `clientAddress` (after trusted-proxy resolution). */
+  login(presented: string | undefined, clientAddress: string): Admission {
+    const token = this.tokens?.verify(presented);
+    if (this.isOpen) return { ok: true, token };
+    const key = rateLimitKey(clientAddress);
+    const allowance = this.failedLogins.check(key);
+    if (!allowance.allowed) {
+      const seconds = Math.ceil(allowance.retryAfterMs / 1000);
+      return { ok: false, code: 'rate-limited', message: `too many failed logins from your address; try again in ${seconds} s` };
+    }
+    if (token) return { ok: true, token };
+    if (this.authKeyHash && timingSafeEqual(sha256(presented ?? ''), this.authKeyHash)) return { ok: true };
+    this.failedLogins.take(key);
+    this.log(`refused agent from ${clientAddress}: wrong or missing auth key or token`);
+    return { ok: false, code: 'unauthorized', message: 'the relay refused the auth key or token (missing, wrong or revoked)' };
+  }
+
+  /** The per-token tunnel limit, checked before a new tunnel session is accepted. */
+  admitTunnel(token: TokenRecord | undefined, identityId: string): Admission {
+    if (token?.maxTunnels === undefined) return { ok: true, token };
+    // A reconnect of an identity already online replaces its old session, so it does not count.
+    const others = new Set(this.registry.all().filter((s) => s.tokenId === token.id && s.identityId !== identityId).map((s) => s.identityId));
+    if (others.size < token.maxTunnels) return { ok: true, token };
+    return {
+      ok: false,
+      code: 'limit-reached',
+      message: `token "${token.name}" allows ${token.maxTunnels} tunnel(s) at once and ${others.size} are online; stop one or ask the relay operator to raise the limit`,
+    };
+  }
+
+  /** Remembers a token session so that revoking its token closes it. */
+  track(session: AgentSession): void {
+    if (session.tokenId === undefined) return;
+    this.tokenSessions.add(session);
+    session.mux.once('close', () => this.tokenSessions.delete(session));
+  }
+
+  close(): void {
+    this.stopListening();
+  }
+
+  private closeSessionsOf(record: TokenRecord): void {
+    for (const session of this.tokenSessions) {
+      if (session.tokenId !== record.id) continue;
+      this.log(`closing ${session.hostname}: token ${record.id} was revoked`);
+      session.close(CloseCode.Unauthorized, 'token revoked');
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The relay's security settings: whom to believe about client addresses, where to check DNS, and
+ * the limits of the public port. Parsed from the serve flags (see options.ts), each with a default
+ * that is safe on the internet.
+ */
+import { TrustedProxies, TrustedProxiesError } from './trusted-proxies';
+
+export interface PublicLimits {
+  /** Largest request head (request line + headers), bytes; larger gets 431. */
+  maxHeaderSize: number;
+  /** A request head must be complete within this time from its first byte (slowloris). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  idleTimeoutMs: number;
+  /** An agent WebSocket must say hello within this time. */
+  handshakeTimeoutMs: number;
+  /** Streams (public requests in flight) one agent session may carry at once; beyond it 503. */
+  maxStreamsPerSession: number;
+}
+
+export const DEFAULT_LIMITS: PublicLimits = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  idleTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+  maxStreamsPerSession: 1024,
+};
+
+export interface SecurityOptions {
+  /** Proxies whose X-Forwarded-For / PROXY header is believed (CIDR text, validated). */
+  trustedProxies: string[];
+  /** Require a PROXY protocol (v1/v2) header from trusted proxies; close everyone else. */
+  proxyProtocol: boolean;
+  /** DNS server for custom-domain TXT checks, `host:port`; the system's when absent. */
+  dnsResolver?: string;
+  limits: PublicLimits;
+}
+
+export const SECURITY_VALUE_FLAGS = [
+  'trusted-proxies',
+  'dns-resolver',
+  'max-header-size',
+  'headers-timeout-ms',
+  'idle-timeout-ms',
+  'handshake-timeout-ms',
+  'max-streams-per-session',
+] as const;
+export const SECURITY_BOOLEAN_FLAGS = ['proxy-protocol'] as const;
+
+export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded-For / PROXY headers only from these   [TRUSTED_PROXIES] (default: nobody)
+  --proxy-protocol    expect a PROXY v1/v2 header from trusted proxies; close other peers
+  --dns-resolver H:P  DNS server for custom-domain TXT checks               [DNS_RESOLVER] (default: system)
+  --max-header-size N       bytes of request head (default ${DEFAULT_LIMITS.maxHeaderSize})
+  --headers-timeout-ms N    a request head must arrive within this (default ${DEFAULT_LIMITS.headersTimeoutMs})
+  --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
+  --handshake-timeout-ms N  agents must say hello within this (default ${DEFAULT_LIMITS.handshakeTimeoutMs})
+  --max-streams-per-session N  requests in flight per tunnel; beyond it 503 (default ${DEFAULT_LIMITS.maxStreamsPerSession})
+`;
+
+/** The public HTTP server's settings for these limits. */
+export function publicServerOptions(limits: PublicLimits): { maxHeaderSize: number; headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
+  return {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0, // long uploads and streams are fine; slow headers are not (headersTimeout)
+    keepAliveTimeout: limits.idleTimeoutMs,
+    // Node checks the headers timeout on this interval (30 s by default): a quarter of it keeps the limit honest.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the security flags; `fail` turns a message into the caller's options error. */
+export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: Env, fail: (message: string) => Error): SecurityOptions {
+  const proxies = flags.get('trusted-proxies') ?? env.TRUSTED_PROXIES ?? '';
+  let trusted: TrustedProxies;
+  try {
+    trusted = TrustedProxies.fromList(proxies);
+  } catch (err) {
+    if (err instanceof TrustedProxiesError) throw fail(`--trusted-proxies: ${err.message}`);
+    throw err;
+  }
+  const proxyProtocol = flags.has('proxy-protocol');
+  if (proxyProtocol && trusted.isEmpty) throw fail('--proxy-protocol needs --trusted-proxies (whose PROXY headers to believe)');
+  const dnsResolver = flags.get('dns-resolver') ?? env.DNS_RESOLVER;
+  if (dnsResolver !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(dnsResolver)) {
+    throw fail(`--dns-resolver must be HOST or HOST:PORT (got "${dnsResolver}")`);
+  }
+  const number = (name: string, fallback: number, min: number, max: number): number => {
+    const text = flags.get(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw fail(`--${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+    return value;
+  };
+  return {
+    trustedProxies: trusted.cidrs,
+    proxyProtocol,
+    dnsResolver: dnsResolver || undefined,
+    limits: {
+      maxHeaderSize: number('max-header-size', DEFAULT_LIMITS.maxHeaderSize, 1024, 1024 * 1024),
+      headersTimeoutMs: number('headers-timeout-ms', DEFAULT_LIMITS.headersTimeoutMs, 100, 600_000),
+      idleTimeoutMs: number('idle-timeout-ms', DEFAULT_LIMITS.idleTimeoutMs, 100, 3_600_000),
+      handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
+      maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 65_536),
+    },
+  };
+}
