@@ -49,7 +49,8 @@ describe('packages and command-line entry points', () => {
 
   it('the relay refuses a missing domain and a short auth key with a clear error', async () => {
     const bin = path.join(ROOT, 'relay', 'bin', 'portway-relay.js');
-    const env = { ...process.env, DOMAIN: '', AUTH_KEY: '' };
+    // The relay's settings come from flags or from these variables: none may leak in from outside.
+    const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DOMAIN;
     delete env.AUTH_KEY;
     await assert.rejects(run(process.execPath, [bin, '--port', '0'], { env }), (err: { code: number; stderr: string }) => err.code === 2 && /a domain is required/.test(err.stderr));
