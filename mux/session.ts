@@ -130,6 +130,10 @@ export class MuxSession extends EventEmitter implements StreamOwner {
   }
 
   private onStreamFrame(frame: Frame): void {
+    // A window update that grants nothing and carries no flag has no use but to make us work.
+    if (frame.type === FrameType.WindowUpdate && frame.length === 0 && frame.flags === 0) {
+      return this.protocolError('empty window update');
+    }
     const id = frame.streamId;
     let stream = this.streams.get(id);
     if (!stream) {

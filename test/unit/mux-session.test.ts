@@ -107,6 +107,19 @@ describe('multiplexed session', () => {
     assert.match(await closed2, /may not open/);
   });
 
+  it('cuts off a peer that floods empty window updates', async () => {
+    const { client, server } = pair();
+    client.on('stream', (c: MuxStream) => c.on('error', () => undefined));
+    const s = server.openStream();
+    s.on('error', () => undefined);
+    s.write('x');
+    await new Promise<void>((resolve) => client.once('stream', () => resolve()));
+    const closed = new Promise<string>((resolve) => server.once('close', resolve));
+    const flood = Array.from({ length: 1000 }, () => encodeFrame({ type: FrameType.WindowUpdate, flags: 0, streamId: s.id, length: 0 }));
+    server.receive(Buffer.concat(flood));
+    assert.match(await closed, /empty window update/);
+  });
+
   it('ignores late frames for streams that already closed', async () => {
     const { client, server } = pair();
     client.on('stream', (s: MuxStream) => s.destroy());
