@@ -9,15 +9,14 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
 import { request } from '../helpers/http-client';
 import { startRelay, type RelayProcess } from '../helpers/processes';
 import { openWorkbench, processesInGroup, ROOT, startCodeServer, type CodeServer, type Workbench } from '../extension/harness/code-server';
+import { answerInput, pickMenuItem, sharePortAsNewUser, statusItem, treeRow, UI_TIMEOUT, until } from '../extension/harness/workbench-ui';
 
 const AUTH_KEY = 'portway-e2e-key-'.padEnd(40, 'x');
 const ORIGIN_TEXT = 'hello from the e2e origin';
 const EXTENSION_PATH = process.env.PORTWAY_TEST_EXTENSION_PATH ?? ROOT;
-const UI_TIMEOUT = 30_000;
 /** Flip to true once agents push firewall rules to the relay (the protocol has no message for it yet). */
 const RELAY_ENFORCES_AGENT_FIREWALL = true;
 
@@ -49,56 +48,8 @@ after(async () => {
   origin?.close();
 });
 
-const quickInput = (page: Page) => page.locator('.quick-input-widget');
-const quickInputBox = (page: Page) => page.locator('.quick-input-widget .quick-input-box input');
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await quickInputBox(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  await quickInputBox(page).fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: UI_TIMEOUT });
-  await page.keyboard.press('Enter');
-}
-
-/** Waits for a quick input whose title contains `title`, types `text` and accepts it. */
-async function answerInput(page: Page, title: string, text: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  await quickInputBox(page).fill(text);
-  await page.keyboard.press('Enter');
-}
-
-function notification(page: Page, text: string | RegExp): Locator {
-  return page.locator('.notification-toast', { hasText: text }).first();
-}
-
-function statusItem(page: Page, text: string | RegExp): Locator {
-  return page.locator('.statusbar-item', { hasText: text }).first();
-}
-
-function treeRow(page: Page, viewTitle: string, text: string | RegExp): Locator {
-  return page.locator('.pane', { has: page.locator('.pane-header', { hasText: viewTitle }) }).locator('.monaco-list-row', { hasText: text }).first();
-}
-
-/** Picks a context-menu entry (hover focuses it, Enter runs it, as a keyboard user would). */
-async function pickMenuItem(page: Page, label: string): Promise<void> {
-  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
-  await item.waitFor({ timeout: UI_TIMEOUT });
-  await item.hover();
-  await page.keyboard.press('Enter');
-}
-
 function agentPids(): number[] {
   return processesInGroup(codeServer.pgid, 'portway.js');
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = UI_TIMEOUT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewall, agent restart', { timeout: 240_000 }, async (t) => {
@@ -110,30 +61,16 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   const firstAgent = await until('the agent process', () => agentPids()[0]);
   await workbench.screenshot('workbench');
 
-  // Share Port from the Command Palette: no relay yet, so it walks through URL and token.
-  await runCommand(page, 'Portway: Share Port…');
-  await answerInput(page, 'Relay URL', relay.url);
-  await answerInput(page, 'Relay token', AUTH_KEY);
-  await notification(page, /connected to .* hostname is/).waitFor({ timeout: UI_TIMEOUT });
-
-  // The port picker lists the origin's port, with the owning process.
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Share Port' }).waitFor({ timeout: UI_TIMEOUT });
-  const originRow = page.locator('.quick-input-list .monaco-list-row', { hasText: String(originPort) }).first();
-  await originRow.waitFor({ timeout: UI_TIMEOUT });
-  assert.match((await originRow.textContent()) ?? '', /node/, 'the process name is shown');
-  await quickInputBox(page).fill(String(originPort));
-  await workbench.screenshot('port-picker');
-  await originRow.click();
-  await answerInput(page, 'Subdomain', '');
-
-  // The URL is announced and shown in the status bar.
-  const shared = notification(page, /sharing port \d+ at http:\/\//);
-  await shared.waitFor({ timeout: UI_TIMEOUT });
-  const url = ((await shared.textContent()) ?? '').match(/http:\/\/[^\s/]+\//)?.[0];
-  assert.ok(url, 'the notification names the URL');
-  const hostname = new URL(url).hostname;
+  // Share Port from the Command Palette: no relay yet, so it walks through URL and token; the
+  // port picker lists the origin's port with the owning process; the URL lands in the status bar.
+  const { hostname, portRowText } = await sharePortAsNewUser(page, {
+    relayUrl: relay.url,
+    token: AUTH_KEY,
+    port: originPort,
+    screenshot: (name) => workbench.screenshot(name),
+  });
+  assert.match(portRowText, /node/, 'the process name is shown');
   assert.match(hostname, /\.localhost$/);
-  await statusItem(page, hostname).waitFor({ timeout: UI_TIMEOUT });
   await workbench.screenshot('shared');
 
   // The URL works through the relay and reaches the origin.

@@ -3,7 +3,7 @@
  * host) on loopback, driven by playwright-core with Debian's chromium. code-server is installed
  * (and cached) by scripts/install-code-server.sh, which this runs when it is missing.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -63,13 +63,47 @@ function waitForLine(child: ChildProcess, lines: string[], pattern: RegExp, time
   });
 }
 
-/** Starts code-server on 127.0.0.1 (a free port) with scratch HOME, user data and extensions dirs. */
-export async function startCodeServer(options: { workspace?: string; userSettings?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<CodeServer> {
+/**
+ * Installs a packaged extension (.vsix) into `extensionsDir` the way a user would, with
+ * code-server's own `--install-extension` (scratch HOME and user data; nothing is started).
+ * Resolves with code-server's output once it reports success.
+ */
+export async function installExtension(vsix: string, extensionsDir: string): Promise<string> {
+  ensureCodeServer();
+  const root = scratchDir('portway-vsix-install-');
+  const home = path.join(root, 'home');
+  fs.mkdirSync(home, { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [CODE_SERVER_ENTRY, '--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', path.join(root, 'user-data'), '--disable-telemetry'],
+        { env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_CACHE_HOME: path.join(home, '.cache'), EXTENSIONS_GALLERY: '{}' }, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          const text = `${stdout}${stderr}`;
+          if (err) reject(new Error(`code-server --install-extension failed: ${err.message}\n${text}`));
+          else resolve(text);
+        },
+      );
+    });
+    if (!/successfully installed/i.test(output)) throw new Error(`code-server --install-extension did not report success:\n${output}`);
+    return output;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts code-server on 127.0.0.1 (a free port) with scratch HOME, user data and extensions dirs
+ * (or the given `extensionsDir`, e.g. one a .vsix was installed into; the caller owns it).
+ */
+export async function startCodeServer(options: { workspace?: string; extensionsDir?: string; userSettings?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<CodeServer> {
   ensureCodeServer();
   const root = scratchDir('portway-code-server-');
   const home = path.join(root, 'home');
   const userData = path.join(root, 'user-data');
-  const extensions = path.join(root, 'extensions');
+  const extensions = options.extensionsDir ?? path.join(root, 'extensions');
   const workspace = options.workspace ?? path.join(root, 'workspace');
   for (const dir of [home, userData, extensions, workspace, path.join(userData, 'User')]) fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
@@ -189,9 +223,10 @@ export interface Workbench {
 
 /**
  * Opens the workbench in chromium with the extension at `extensionPath` loaded as a development
- * extension (no packaging), and optionally a mocha suite as extension tests.
+ * extension (no packaging), and optionally a mocha suite as extension tests. Without
+ * `extensionPath` only the installed extensions (see installExtension) run.
  */
-export async function openWorkbench(server: CodeServer, options: { extensionPath: string; extensionTestsPath?: string; artifactPrefix: string }): Promise<Workbench> {
+export async function openWorkbench(server: CodeServer, options: { extensionPath?: string; extensionTestsPath?: string; artifactPrefix: string }): Promise<Workbench> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const old of fs.readdirSync(ARTIFACTS)) if (old.startsWith(`${options.artifactPrefix}-`)) fs.rmSync(path.join(ARTIFACTS, old), { force: true });
   const profile = scratchDir('portway-chromium-');
@@ -212,9 +247,11 @@ export async function openWorkbench(server: CodeServer, options: { extensionPath
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(code));
   const remote = (p: string) => `vscode-remote://127.0.0.1:${server.port}${p}`;
-  const payload: [string, string][] = [['extensionDevelopmentPath', remote(options.extensionPath)]];
+  const payload: [string, string][] = [];
+  if (options.extensionPath) payload.push(['extensionDevelopmentPath', remote(options.extensionPath)]);
   if (options.extensionTestsPath) payload.push(['extensionTestsPath', remote(options.extensionTestsPath)]);
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  const query = payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '';
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}${query}`);
   let shot = 0;
   return {
     context,
