@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { splice } from '../../../common/splice';
 import type { MuxStream } from '../../../mux/stream';
 import type { TcpOpen } from '../../../protocol/stream-head';
 import type { AgentConfig } from '../config/schema';
@@ -20,16 +21,8 @@ export function createTcpForwardHandler(currentConfig: () => AgentConfig, log: (
     socket.setNoDelay(true);
     let connected = false;
     socket.once('connect', () => (connected = true));
-    socket.on('error', (err) => {
+    splice(socket, stream, (err) => {
       if (!connected) log(`tcp port ${open.port}: cannot reach ${route.destination}:${route.dstport} (${err.message})`);
-      stream.destroy();
     });
-    stream.on('error', () => socket.destroy());
-    socket.on('close', () => stream.destroy()); // no-op after a clean close of both directions
-    stream.on('close', () => {
-      if (!stream.readableEnded) socket.destroy();
-    });
-    stream.pipe(socket);
-    socket.pipe(stream);
   };
 }

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { splice } from '../../../common/splice';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -7,18 +8,5 @@ import type { Duplex } from 'node:stream';
  */
 export function passTlsToDestination(stream: Duplex, destination: string, port: number, log: (line: string) => void): void {
   const socket = net.connect({ host: destination, port, allowHalfOpen: true, noDelay: true });
-  const closeBoth = () => {
-    stream.destroy();
-    socket.destroy();
-  };
-  socket.on('error', (err) => {
-    log(`TLS pass-through to ${destination}:${port} failed: ${err.message}`);
-    closeBoth();
-  });
-  stream.on('error', closeBoth);
-  socket.on('close', () => stream.destroy());
-  socket.once('connect', () => {
-    stream.pipe(socket);
-    socket.pipe(stream);
-  });
+  splice(socket, stream, (err) => log(`TLS pass-through to ${destination}:${port} failed: ${err.message}`));
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { normalizeAddress } from '../../../common/net/client-address';
+import { splice } from '../../../common/splice';
 import { encodeHead, type TcpOpen } from '../../../protocol/stream-head';
 import type { AgentSession } from '../agent-session';
 
@@ -24,14 +25,6 @@ export function forwardTcpConnection(socket: Socket, session: AgentSession, port
   const stream = session.openStream();
   const open: TcpOpen = { kind: 'tcp', port, remoteAddress: clientAddress, remotePort: socket.remotePort ?? 0 };
   stream.write(encodeHead(open));
-  // Errors abort both sides; a clean end of one direction only half-closes the other (pipe).
-  socket.on('error', () => stream.destroy());
-  stream.on('error', () => socket.destroy());
-  socket.on('close', () => stream.destroy()); // no-op after a clean close of both directions
-  stream.on('close', () => {
-    if (!stream.readableEnded) socket.destroy();
-  });
-  socket.pipe(stream);
-  stream.pipe(socket);
+  splice(socket, stream);
   return 'forwarded';
 }

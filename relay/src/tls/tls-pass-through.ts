@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { splice } from '../../../common/splice';
 import { encodeHead, type TlsOpen } from '../../../protocol/stream-head';
 import type { AgentSession } from '../agent-session';
 
@@ -9,15 +10,7 @@ import type { AgentSession } from '../agent-session';
  */
 export function passTlsThrough(socket: Socket, clientHello: Buffer, session: AgentSession, open: TlsOpen): void {
   const stream = session.openStream();
-  const closeBoth = () => {
-    stream.destroy();
-    socket.destroy();
-  };
-  stream.on('error', closeBoth);
-  socket.on('error', closeBoth);
-  socket.on('close', () => stream.destroy());
   stream.write(encodeHead(open));
   stream.write(clientHello);
-  stream.pipe(socket);
-  socket.pipe(stream); // resumes the socket, paused right after the ClientHello
+  splice(socket, stream); // resumes the socket, paused right after the ClientHello
 }
