@@ -5,20 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import ipaddr from 'ipaddr.js';
-import { UsageError } from '../cli/args';
 import { assertDomainAllowed, normalizeDomain } from '../cli/domain-rules';
 import { AGENT_NAME, AGENT_VERSION } from '../cli/version';
 import { ConfigFileError, loadConfigIfPresent, saveConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig, FirewallRuleConfig, HttpRouteConfig, TcpRouteConfig } from '../config/schema';
-import { publicTcpAddress } from '../config/public-address';
-import { DEFAULT_TCP_DESTINATION, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward, TcpPortError } from '../config/tcp-routes';
+import { DEFAULT_TCP_DESTINATION, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward } from '../config/tcp-routes';
 import { AgentRuntime, type ConnectionInfo as RuntimeConnection } from '../runtime/agent-runtime';
 import { watchConfigFile } from '../runtime/config-watcher';
-import { connectToRelay, RelayRefusedError } from '../tunnel/relay-connection';
-import { connectUrl, RelayUrlError } from '../tunnel/relay-url';
+import { connectToRelay } from '../tunnel/relay-connection';
+import { connectUrl } from '../tunnel/relay-url';
 import { relayTcpPorts, releaseOnRelay } from '../tunnel/relay-tcp-ports';
 import type { TunnelState as RuntimeTunnelState } from '../tunnel/tunnel-client';
 import {
@@ -37,113 +33,12 @@ import {
   type TunnelStatus,
 } from '../../../protocol/rpc';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
-import { TCP_RPC_CODES } from './tcp-error-codes';
+import { coded, codedRelayError, normalizeNetwork } from './coded-errors';
+import { isListening } from './port-probe';
+import { httpRouteOf, publicUrl, routeListOf, tcpRouteOf } from './route-views';
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
-const LISTEN_PROBE_TIMEOUT_MS = 1_500;
 const DEFAULT_DESTINATION = '127.0.0.1';
-
-const REFUSAL_CODES: Record<string, RpcErrorCode> = {
-  unauthorized: RpcErrorCode.Unauthorized,
-  'hostname-taken': RpcErrorCode.NameTaken,
-  'version-mismatch': RpcErrorCode.VersionMismatch,
-  'limit-reached': RpcErrorCode.LimitReached,
-  'bad-request': RpcErrorCode.InvalidArgument,
-};
-
-/** Public URL of a domain served by the relay at relayUrl: the relay's scheme and port. */
-export function publicUrl(relayUrl: string, domain: string): string {
-  let text = relayUrl.trim();
-  if (!/^[a-z]+:\/\//i.test(text)) text = `http://${text}`;
-  try {
-    const url = new URL(text);
-    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
-    return `${secure ? 'https' : 'http'}://${domain}${url.port ? `:${url.port}` : ''}/`;
-  } catch {
-    return `http://${domain}/`;
-  }
-}
-
-export { publicTcpAddress } from '../config/public-address';
-
-/** "10.0.0.0/8", "::1", "127.0.0.1" → canonical text; anything else is an InvalidArgument. */
-export function normalizeNetwork(text: string): string {
-  const input = text.trim();
-  const fail = (): never => {
-    throw new AgentCoreError(RpcErrorCode.InvalidArgument, `"${text}" is not an IP address or CIDR network (e.g. 203.0.113.7 or 10.0.0.0/8)`);
-  };
-  const [addr, bits, extra] = input.split('/');
-  if (extra !== undefined || !addr) fail();
-  if (addr.includes('.') && !addr.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addr)) fail();
-  if (!ipaddr.isValid(addr)) fail();
-  const parsed = ipaddr.parse(addr);
-  if (bits === undefined) return parsed.toString();
-  if (!/^\d{1,3}$/.test(bits)) fail();
-  const prefix = Number(bits);
-  if (prefix > (parsed.kind() === 'ipv4' ? 32 : 128)) fail();
-  return `${parsed.toString()}/${prefix}`;
-}
-
-/** True when something accepts TCP connections on host:port. */
-export function isListening(host: string, port: number, timeoutMs = LISTEN_PROBE_TIMEOUT_MS): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function httpRouteOf(config: AgentConfig, route: HttpRouteConfig): HttpRoute {
-  const kind = route.webroot ? 'webroot' : route.tls !== undefined && route.destination ? 'passthrough' : 'proxy';
-  return {
-    domain: route.domain,
-    url: publicUrl(config.relay.url, route.domain),
-    kind,
-    destination: route.destination,
-    httpPort: route.http,
-    tlsPort: route.tls,
-    webroot: route.webroot,
-    tls: route.letsencrypt ? 'acme' : route.ca ? 'custom' : route.tls !== undefined ? 'passthrough' : 'none',
-    redirectToHttps: route.redirect ?? false,
-    firewall: route.firewall.map((r) => ({ action: r.action, network: r.network })),
-  };
-}
-
-function tcpRouteOf(config: AgentConfig, route: TcpRouteConfig): TcpPortRoute {
-  return {
-    port: route.port,
-    address: publicTcpAddress(config.relay.url, config.hostname, route.port),
-    destination: route.destination,
-    destinationPort: route.dstport,
-    firewall: route.firewall.map((r) => ({ action: r.action, network: r.network })),
-  };
-}
-
-export function routeListOf(config: AgentConfig | undefined): RouteList {
-  if (!config) return { http: [], tcp: [] };
-  return { http: config.http.map((r) => httpRouteOf(config, r)), tcp: config.tcp.map((r) => tcpRouteOf(config, r)) };
-}
-
-/** Errors of the CLI's own helpers → coded errors for the extension. */
-function coded(err: unknown): unknown {
-  if (err instanceof AgentCoreError) return err;
-  if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
-  if (err instanceof RelayRefusedError) return new AgentCoreError(REFUSAL_CODES[err.code] ?? RpcErrorCode.InvalidArgument, err.message);
-  if (err instanceof TcpPortError) return new AgentCoreError(TCP_RPC_CODES[err.code], err.message);
-  return err;
-}
-
-/** Like coded(), for requests to the relay: anything uncoded means it could not be reached. */
-function codedRelayError(err: unknown): AgentCoreError {
-  const c = coded(err);
-  return c instanceof AgentCoreError ? c : new AgentCoreError(RpcErrorCode.RelayUnreachable, (err as Error).message);
-}
 
 export class RuntimeAgentCore implements AgentCore {
   readonly version = AGENT_VERSION;

@@ -1,0 +1,44 @@
+import { UsageError } from '../cli/args';
+import { TcpPortError } from '../config/tcp-routes';
+import { RelayRefusedError } from '../tunnel/relay-connection';
+import { RelayUrlError } from '../tunnel/relay-url';
+import { RpcErrorCode } from '../../../protocol/rpc';
+import { AgentCoreError } from './agent-core';
+import { InvalidNetworkError, Network } from '../../../common/net/network';
+import { TCP_RPC_CODES } from './tcp-error-codes';
+
+/** The agent's own errors, turned into the coded errors the extension shows with a next step. */
+
+const REFUSAL_CODES: Record<string, RpcErrorCode> = {
+  unauthorized: RpcErrorCode.Unauthorized,
+  'hostname-taken': RpcErrorCode.NameTaken,
+  'version-mismatch': RpcErrorCode.VersionMismatch,
+  'limit-reached': RpcErrorCode.LimitReached,
+  'bad-request': RpcErrorCode.InvalidArgument,
+};
+
+/** Errors of the CLI's own helpers → coded errors for the extension. */
+export function coded(err: unknown): unknown {
+  if (err instanceof AgentCoreError) return err;
+  if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
+  if (err instanceof RelayRefusedError) return new AgentCoreError(REFUSAL_CODES[err.code] ?? RpcErrorCode.InvalidArgument, err.message);
+  if (err instanceof TcpPortError) return new AgentCoreError(TCP_RPC_CODES[err.code], err.message);
+  return err;
+}
+
+/** Like coded(), for requests to the relay: anything uncoded means it could not be reached. */
+export function codedRelayError(err: unknown): AgentCoreError {
+  const c = coded(err);
+  return c instanceof AgentCoreError ? c : new AgentCoreError(RpcErrorCode.RelayUnreachable, (err as Error).message);
+}
+
+
+/** "10.0.0.0/8", "::1", "127.0.0.1" → canonical text; anything else is an InvalidArgument. */
+export function normalizeNetwork(text: string): string {
+  try {
+    return Network.parse(text).toString();
+  } catch (err) {
+    if (err instanceof InvalidNetworkError) throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${err.message} (e.g. 203.0.113.7 or 10.0.0.0/8)`);
+    throw err;
+  }
+}
