@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { normalizeHost } from '../../../common/http-headers';
+import { normalizeAddress } from '../../../common/net/client-address';
 import { type AgentRequest, type AgentResponse, headerMap } from './http-exchange';
 
 export interface NodeExchangeOptions {
@@ -11,24 +13,6 @@ export interface NodeExchangeOptions {
    */
   remoteAddress?: string;
   remotePort?: number;
-}
-
-/** Lower-cased, without port or trailing dot: how routes are keyed. */
-export function normalizeHost(hostHeader: string | undefined): string {
-  let host = (hostHeader ?? '').trim().toLowerCase();
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    host = close === -1 ? host : host.slice(0, close + 1); // IPv6 literal keeps its brackets
-  } else {
-    const colon = host.lastIndexOf(':');
-    if (colon !== -1) host = host.slice(0, colon);
-  }
-  return host.endsWith('.') ? host.slice(0, -1) : host;
-}
-
-/** "::ffff:1.2.3.4" → "1.2.3.4", so IPv4 clients look the same on dual-stack sockets. */
-function unmapIPv4(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /**
@@ -47,7 +31,7 @@ export function adaptNodeExchange(
     headers: headerMap(req.rawHeaders),
     host: opts.host ?? normalizeHost(req.headers.host),
     proto: opts.proto,
-    remoteAddress: opts.remoteAddress ?? unmapIPv4(req.socket.remoteAddress ?? ''),
+    remoteAddress: opts.remoteAddress ?? normalizeAddress(req.socket.remoteAddress ?? ''),
     remotePort: opts.remotePort ?? req.socket.remotePort ?? 0,
     body: req,
   };
