@@ -2,8 +2,8 @@ import type { Duplex } from 'node:stream';
 
 /**
  * Joins a socket and a stream into one byte pipe, both ways. An error on either side aborts
- * both; a clean end of one direction only half-closes the other (pipe), and when the socket
- * closes, or the stream closes before its peer finished sending, the other side goes too.
+ * both; a clean end of one direction only half-closes the other (pipe); a side that closes
+ * without having ended takes the other down too.
  * Every raw forward (TCP ports, TLS pass-through, raw HTTP) uses this one rule.
  */
 export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) => void): void {
@@ -12,7 +12,12 @@ export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) =>
     stream.destroy();
   });
   stream.on('error', () => socket.destroy());
-  socket.on('close', () => stream.destroy()); // a no-op after a clean close of both directions
+  // A side that closed after a clean end lets the pipe finish the other (its buffered bytes
+  // still go out); one that closed abruptly takes the other down at once.
+  socket.on('close', () => {
+    if (!socket.readableEnded) stream.destroy();
+    else stream.resume(); // nowhere to deliver what still comes: drain it so the stream can finish
+  });
   stream.on('close', () => {
     if (!stream.readableEnded) socket.destroy();
   });
