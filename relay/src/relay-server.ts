@@ -57,6 +57,7 @@ export class RelayServer {
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
     this.tcpPorts = TcpPortsFeature.open(options, log);
     this.tcpPorts.install(this.features);
+    this.tcpPorts.limitPortsByToken((tokenId) => this.security.tokens?.list().find((t) => t.id === tokenId));
     const { limits } = options.security;
     this.gateway = new AgentGateway(
       {

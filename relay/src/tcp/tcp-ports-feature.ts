@@ -26,6 +26,9 @@ export class TcpPortsFeature {
   /** The online tunnel session of each identity (control-mode sessions never appear here). */
   private readonly tunnels = new Map<string, AgentSession>();
   private readonly listeners: PortListeners;
+  /** Which token each identity logged in with (seen since start), for per-token port limits. */
+  private readonly tokenOf = new Map<string, string>();
+  private portLimitOf: (tokenId: string) => { name: string; maxTcpPorts?: number } | undefined = () => undefined;
 
   constructor(
     private readonly allocator: PortAllocator | undefined,
@@ -52,6 +55,25 @@ export class TcpPortsFeature {
     });
   }
 
+  /** Per-token limits (`token create --max-tcp-ports N`): looked up by the session's token. */
+  limitPortsByToken(lookup: (tokenId: string) => { name: string; maxTcpPorts?: number } | undefined): void {
+    this.portLimitOf = lookup;
+  }
+
+  /** Refuses a new port when the identities using this session's token already hold the token's maximum. */
+  private checkTokenLimit(session: AgentSession, requested: number | undefined, allocator: PortAllocator): void {
+    if (session.tokenId === undefined) return;
+    this.tokenOf.set(session.identityId, session.tokenId);
+    const token = this.portLimitOf(session.tokenId);
+    if (token?.maxTcpPorts === undefined) return;
+    if (requested !== undefined && allocator.ownerOf(requested) === session.identityId) return; // already its own
+    let held = 0;
+    for (const [identity, tokenId] of this.tokenOf) if (tokenId === session.tokenId) held += allocator.portsOf(identity).length;
+    if (held >= token.maxTcpPorts) {
+      throw new ControlRequestError('limit-reached', `token "${token.name}" allows ${token.maxTcpPorts} TCP port(s) and its agents hold ${held}; release one first`);
+    }
+  }
+
   close(): void {
     this.listeners.closeAll();
     this.tunnels.clear();
@@ -66,6 +88,7 @@ export class TcpPortsFeature {
     const allocator = this.requireAllocator();
     const { port: requested } = withCode('invalid-port', () => parseTcpAllocateParams(params));
     const identity = session.identityId;
+    this.checkTokenLimit(session, requested, allocator);
     const skip = new Set<number>();
     while (skip.size <= MAX_BUSY_PORTS_SKIPPED) {
       const alreadyHeld = requested !== undefined && allocator.ownerOf(requested) === identity;
@@ -103,6 +126,7 @@ export class TcpPortsFeature {
   }
 
   private online(session: AgentSession): void {
+    if (session.tokenId !== undefined) this.tokenOf.set(session.identityId, session.tokenId);
     if (!this.allocator) return;
     this.tunnels.set(session.identityId, session);
     for (const { port } of this.allocator.portsOf(session.identityId)) {
