@@ -18,6 +18,11 @@ const REFUSAL_CODES: Record<string, RpcErrorCode> = {
 };
 
 /** Errors of the CLI's own helpers → coded errors for the extension. */
+/** The extension's error code for a relay refusal (a wrong token, a taken name…). */
+export function rpcCodeForRefusal(code: string | undefined): RpcErrorCode | undefined {
+  return code === undefined ? undefined : REFUSAL_CODES[code] ?? RpcErrorCode.InvalidArgument;
+}
+
 export function coded(err: unknown): unknown {
   if (err instanceof AgentCoreError) return err;
   if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);

@@ -33,7 +33,7 @@ import {
   type TunnelStatus,
 } from '../../../protocol/rpc';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
-import { coded, codedRelayError, normalizeNetwork } from './coded-errors';
+import { coded, codedRelayError, normalizeNetwork, rpcCodeForRefusal } from './coded-errors';
 import { isListening } from './port-probe';
 import { httpRouteOf, publicUrl, routeListOf, tcpRouteOf } from './route-views';
 
@@ -140,7 +140,7 @@ export class RuntimeAgentCore implements AgentCore {
           state: 'offline',
           reason: state.reason,
           nextAttemptAt: state.retryInMs !== undefined ? Date.now() + state.retryInMs : undefined,
-          errorCode: state.fatal ? this.lastRefusal?.code : RpcErrorCode.RelayUnreachable,
+          errorCode: state.fatal ? rpcCodeForRefusal(state.refusal) : RpcErrorCode.RelayUnreachable,
         };
       default: {
         const unreachable: never = state;
@@ -184,6 +184,8 @@ export class RuntimeAgentCore implements AgentCore {
     this.lastRefusal = undefined;
     runtime.on('state', (state: RuntimeTunnelState) => {
       if (state.status === 'offline') this.log(state.fatal ? 'error' : 'warn', `tunnel offline: ${state.reason}`);
+      // Kept for status() after the runtime that was refused is disposed.
+      if (state.status === 'offline' && state.fatal) this.lastRefusal = { code: rpcCodeForRefusal(state.refusal) ?? RpcErrorCode.RelayUnreachable, message: state.reason };
       if (state.status === 'online') this.log('info', `tunnel online as ${state.hostname}`);
       this.emit({ type: 'state', status: this.status() });
     });

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
 import { Backoff } from './backoff';
+import type { RefusalCode } from '../../../protocol/control';
 import { connectToRelay, RelayRefusedError, type ConnectOptions, type RelayConnection } from './relay-connection';
 
 export type TunnelState =
   | { status: 'connecting'; attempt: number }
   | { status: 'online'; hostname: string; relayUrl: string }
-  | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean }
+  | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean; /** The relay's refusal, when it said no. */ refusal?: RefusalCode }
   | { status: 'stopped' };
 
 /**
@@ -73,7 +74,7 @@ export class TunnelClient extends EventEmitter {
       if (this.stopped) return;
       // Too many failed logins from this address (maybe someone else's): waiting may help.
       const fatal = err instanceof RelayRefusedError && err.code !== 'rate-limited';
-      return this.scheduleRetry((err as Error).message, fatal);
+      return this.scheduleRetry((err as Error).message, fatal, err instanceof RelayRefusedError ? err.code : undefined);
     }
     if (this.stopped) {
       connection.mux.close('agent stopped');
@@ -93,10 +94,10 @@ export class TunnelClient extends EventEmitter {
     this.emit('online', connection);
   }
 
-  private scheduleRetry(reason: string, fatal: boolean): void {
+  private scheduleRetry(reason: string, fatal: boolean, refusal?: RefusalCode): void {
     if (fatal) {
       this.stopped = true;
-      this.setState({ status: 'offline', reason, fatal: true });
+      this.setState({ status: 'offline', reason, fatal: true, refusal });
       return;
     }
     const delay = this.backoff.next();
