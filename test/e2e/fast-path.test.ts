@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startOrigin, type TestOrigin } from '../helpers/origin';
-import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
+import { type TestOrigin } from '../helpers/origin';
+import { startTunnel, type TunnelFixture } from '../helpers/tunnel-fixture';
+import { type RelayProcess } from '../helpers/processes';
 
 /** Sends raw bytes on one connection and collects everything until `until` matches (or the socket closes). */
 function exchange(port: number, text: string, until: (answer: string) => boolean, localAddress?: string): Promise<string> {
@@ -28,25 +29,17 @@ const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).len
 describe('relay fast path: raw HTTP over one stream per connection', () => {
   let relay: RelayProcess;
   let origin: TestOrigin;
-  let agent: RunningProcess;
   let hostname: string;
-  let configPath: string;
   let originConnections = 0;
 
+  let fx: TunnelFixture;
+
   before(async () => {
-    origin = await startOrigin();
+    fx = await startTunnel();
+    ({ relay, origin, hostname } = fx);
     origin.server.on('connection', () => originConnections++);
-    relay = await startRelay();
-    ({ configPath, hostname } = await configureAgent(relay));
-    await portway(configPath, ['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(origin.port)]);
-    agent = startAgent(configPath);
-    await agent.waitFor(/Relay applied the routes/);
   });
-  after(async () => {
-    await agent?.stop();
-    await relay?.stop();
-    await origin?.close();
-  });
+  after(async () => fx?.stop());
 
   it('answers pipelined requests in order over one origin connection', async () => {
     const before = originConnections;
@@ -89,17 +82,13 @@ describe('relay fast path: raw HTTP over one stream per connection', () => {
   });
 
   it('checks the firewall on every request of a kept-alive connection', async () => {
-    const from = agent.lines.length;
-    await portway(configPath, ['route', 'http', 'firewall', 'drop', '--domain', hostname, '--network', '127.0.0.7']);
-    await agent.waitFor(/Relay applied the routes/, 10_000, from);
+    await fx.change(['route', 'http', 'firewall', 'drop', '--domain', hostname, '--network', '127.0.0.7']);
     const answer = await exchange(relay.port, `GET /one HTTP/1.1\r\nHost: ${hostname}\r\n\r\nGET /two HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, (a) => count(a, /HTTP\/1\.1 403/g) >= 2, '127.0.0.7');
     assert.equal(count(answer, /HTTP\/1\.1 403/g), 2);
     assert.doesNotMatch(answer, /hello from origin/);
     const admitted = await exchange(relay.port, `GET /ok HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, (a) => a.includes('/ok'), '127.0.0.8');
     assert.match(admitted, /hello from origin \/ok/);
-    const done = agent.lines.length;
-    await portway(configPath, ['route', 'http', 'firewall', 'rm', '--domain', hostname, '--network', '127.0.0.7']);
-    await agent.waitFor(/Relay applied the routes/, 10_000, done);
+    await fx.change(['route', 'http', 'firewall', 'rm', '--domain', hostname, '--network', '127.0.0.7']);
   });
 
   it('refuses smuggling attempts with 400 and closes, on a fresh or a used connection', async () => {

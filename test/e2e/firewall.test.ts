@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { startOrigin, type TestOrigin } from '../helpers/origin';
-import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
+import { startTunnel, type TunnelFixture } from '../helpers/tunnel-fixture';
+import { portway, type RelayProcess } from '../helpers/processes';
 
 /** A request from a chosen loopback source address (127.0.0.x), so rules can tell clients apart. */
 function fetchFrom(localAddress: string, port: number, host: string, headers: Record<string, string> = {}): Promise<number> {
@@ -19,33 +19,18 @@ function fetchFrom(localAddress: string, port: number, host: string, headers: Re
 
 describe('per-route firewall, enforced by the relay (real processes on loopback)', () => {
   let relay: RelayProcess;
-  let origin: TestOrigin;
-  let agent: RunningProcess;
   let configPath: string;
   let hostname: string;
 
-  before(async () => {
-    origin = await startOrigin();
-    relay = await startRelay();
-    ({ configPath, hostname } = await configureAgent(relay));
-    await portway(configPath, ['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(origin.port)]);
-    agent = startAgent(configPath);
-    await agent.waitFor(/Connected to/);
-  });
-  after(async () => {
-    await agent?.stop();
-    await relay?.stop();
-    await origin?.close();
-  });
+  let fx: TunnelFixture;
 
-  /** Runs a CLI change and waits until the running agent has reloaded it. */
-  async function change(args: string[]): Promise<void> {
-    const from = agent.lines.length;
-    const result = await portway(configPath, args);
-    assert.equal(result.code, 0, result.stderr);
-    await agent.waitFor(/routes reloaded/, 10_000, from);
-    await agent.waitFor(/Relay applied the routes/, 10_000, from);
-  }
+  before(async () => {
+    fx = await startTunnel();
+    ({ relay, configPath, hostname } = fx);
+  });
+  after(async () => fx?.stop());
+
+  const change = (args: string[]) => fx.change(args);
 
   it('drop-only: the dropped address gets 403, others pass, live without restart', async () => {
     assert.equal(await fetchFrom('127.0.0.2', relay.port, hostname), 200);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
-import { portway } from '../helpers/processes';
+import { applyAgentChange } from '../helpers/tunnel-fixture';
 
 /** GET through the relay from a chosen source; the relay listens dual-stack, so IPv4 arrives as ::ffff:a.b.c.d. */
 function fetchFrom(fx: HostileFixture, local: { host: string; localAddress: string }, headers: Record<string, string> = {}, path = '/'): Promise<{ status: number; body: string }> {
@@ -29,12 +29,7 @@ describe('firewall bypass attempts (dual-stack relay on loopback)', () => {
   });
   after(async () => fx?.stop());
 
-  async function rule(args: string[]): Promise<void> {
-    const from = fx.canary.agent.lines.length;
-    const result = await portway(fx.canary.configPath, ['route', 'http', 'firewall', ...args, '--domain', fx.canary.hostname]);
-    assert.equal(result.code, 0, result.stderr);
-    await fx.canary.agent.waitFor(/Relay applied the routes/, 10_000, from);
-  }
+  const rule = (args: string[]) => applyAgentChange(fx.canary.agent, fx.canary.configPath, ['route', 'http', 'firewall', ...args, '--domain', fx.canary.hostname]);
 
   it('an IPv4 rule catches IPv4-mapped IPv6 peers (::ffff:127.0.0.2)', async () => {
     assert.equal((await fetchFrom(fx, V4('127.0.0.2'))).status, 200);

@@ -12,6 +12,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { applyAgentChange } from '../helpers/tunnel-fixture';
 import { request } from '../helpers/http-client';
 import { configureAgent, portway, startAgent, startRelay, tempDir, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { makeCa, makeLeaf, type TestCertificate } from '../helpers/test-certs';
@@ -57,14 +58,7 @@ describe('HTTPS port: TLS routes by SNI (real processes on loopback)', { timeout
   let tlsOriginPort: number;
   let httpsPort: number;
 
-  /** Runs a CLI change and waits until the running agent reloaded it and the relay applied it. */
-  async function change(args: string[]): Promise<void> {
-    const from = agent.lines.length;
-    const result = await portway(configPath, args);
-    assert.equal(result.code, 0, result.stderr);
-    await agent.waitFor(/routes reloaded/, 10_000, from);
-    await agent.waitFor(/Relay applied the routes/, 10_000, from);
-  }
+  const change = (args: string[]) => applyAgentChange(agent, configPath, args);
 
   before(async () => {
     dir = tempDir('portway-tls-');

@@ -5,6 +5,7 @@ import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fix
 import { startOrigin, type TestOrigin } from '../helpers/origin';
 import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { startProxyProtocolForwarder } from '../helpers/proxy-protocol-forwarder';
+import { applyAgentChange } from '../helpers/tunnel-fixture';
 
 /** Sends raw bytes from a chosen loopback address and returns everything the relay answers. */
 function rawFrom(localAddress: string, port: number, bytes: string): Promise<string> {
@@ -26,11 +27,8 @@ function rawFrom(localAddress: string, port: number, bytes: string): Promise<str
 
 const get = (host: string, path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`;
 
-async function drop(fx: HostileFixture, network: string): Promise<void> {
-  const from = fx.canary.agent.lines.length;
-  const result = await portway(fx.canary.configPath, ['route', 'http', 'firewall', 'drop', '--domain', fx.canary.hostname, '--network', network]);
-  assert.equal(result.code, 0, result.stderr);
-  await fx.canary.agent.waitFor(/Relay applied the routes/, 10_000, from);
+function drop(fx: HostileFixture, network: string): Promise<void> {
+  return applyAgentChange(fx.canary.agent, fx.canary.configPath, ['route', 'http', 'firewall', 'drop', '--domain', fx.canary.hostname, '--network', network]);
 }
 
 describe('PROXY protocol from a trusted proxy (real relay on loopback)', () => {

@@ -5,33 +5,25 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { request } from '../helpers/http-client';
-import { patternChunk, patternDigest, startOrigin, type TestOrigin } from '../helpers/origin';
-import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
+import { patternChunk, patternDigest, type TestOrigin } from '../helpers/origin';
+import { type RelayProcess } from '../helpers/processes';
+import { startTunnel, type TunnelFixture } from '../helpers/tunnel-fixture';
 
 const MiB = 1024 * 1024;
 
 describe('HTTP through relay and agent (real processes on loopback)', () => {
   let relay: RelayProcess;
   let origin: TestOrigin;
-  let agent: RunningProcess;
-  let configPath: string;
   let hostname: string;
 
+  let fx: TunnelFixture;
+
   before(async () => {
-    origin = await startOrigin();
-    relay = await startRelay();
-    ({ configPath, hostname } = await configureAgent(relay));
-    const added = await portway(configPath, ['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(origin.port)]);
-    assert.equal(added.code, 0, added.stderr);
-    agent = startAgent(configPath);
-    await agent.waitFor(/Connected to .* as /);
+    fx = await startTunnel();
+    ({ relay, origin, hostname } = fx);
   });
 
-  after(async () => {
-    await agent?.stop();
-    await relay?.stop();
-    await origin?.close();
-  });
+  after(async () => fx?.stop());
 
   it('assigns a pktriot-style hostname under the relay domain', () => {
     assert.match(hostname, /^[a-z]+-[a-z]+-\d{5}\.localhost$/);
@@ -56,10 +48,7 @@ describe('HTTP through relay and agent (real processes on loopback)', () => {
 
   it('keeps the visitor Host with --no-host-rewrite, on a subdomain route', async () => {
     const domain = `raw.${hostname}`;
-    const changed = agent.lines.length;
-    const added = await portway(configPath, ['route', 'http', 'add', '--domain', domain, '--destination', '127.0.0.1', '--http', String(origin.port), '--no-host-rewrite']);
-    assert.equal(added.code, 0, added.stderr);
-    await agent.waitFor(/routes reloaded/, 10_000, changed);
+    await fx.change(['route', 'http', 'add', '--domain', domain, '--destination', '127.0.0.1', '--http', String(origin.port), '--no-host-rewrite']);
     const res = await request(relay.port, domain, { path: '/echo-headers' });
     assert.equal(res.status, 200);
     assert.equal(JSON.parse(res.body.toString()).headers.host, domain);
@@ -179,9 +168,7 @@ describe('HTTP through relay and agent (real processes on loopback)', () => {
     const deadPort = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const domain = `down.${hostname}`;
-    const changed = agent.lines.length;
-    await portway(configPath, ['route', 'http', 'add', '--domain', domain, '--destination', '127.0.0.1', '--http', String(deadPort)]);
-    await agent.waitFor(/routes reloaded/, 10_000, changed);
+    await fx.change(['route', 'http', 'add', '--domain', domain, '--destination', '127.0.0.1', '--http', String(deadPort)]);
     const res = await request(relay.port, domain);
     assert.equal(res.status, 502);
     assert.match(res.body.toString(), /could not reach 127\.0\.0\.1:\d+/);
