@@ -8,7 +8,7 @@ import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
 import { FastConnection } from './fast-http/fast-connection';
-import type { FastRoute } from './fast-http/fast-route';
+import type { ClientPeer, FastRoute } from './fast-http/fast-route';
 import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
@@ -78,7 +78,11 @@ export class RelayServer {
     this.security.guard(this.server);
     if (!options.security.proxyProtocol) {
       const hooks = {
-        route: (head: RequestHead, socket: net.Socket) => this.fastRoute(head, socket),
+        peerOf: (socket: net.Socket): ClientPeer => {
+          const address = normalizeAddress(socket.remoteAddress ?? '');
+          return { address, port: socket.remotePort ?? 0, trustedProxy: this.security.addresses.trusted.isTrusted(address) };
+        },
+        route: (head: RequestHead, peer: ClientPeer) => this.fastRoute(head, peer),
         handOff: (socket: net.Socket, unread: Buffer) => {
           this.frontConnections.delete(socket);
           this.server.emit('connection', socket);
@@ -102,7 +106,7 @@ export class RelayServer {
    * from a client that is not a trusted proxy, admitted by the route's firewall; anything
    * else takes the full path (which also answers refusals with their pages).
    */
-  private fastRoute(head: RequestHead, socket: net.Socket): FastRoute | undefined {
+  private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
     if (!head.target.startsWith('/')) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
@@ -112,9 +116,8 @@ export class RelayServer {
     const session = this.registry.get(target.hostname);
     const route = session?.routes.httpRoute(host);
     if (!session || !route?.proxy || session.atStreamLimit) return undefined;
-    const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
-    if (this.security.addresses.trusted.isTrusted(clientAddress) || !route.firewall.allows(clientAddress)) return undefined;
-    return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress, clientPort: socket.remotePort ?? 0, proto: 'http' };
+    if (peer.trustedProxy || !route.firewall.allows(peer.address)) return undefined;
+    return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
   }
 
   async listen(): Promise<AddressInfo> {

@@ -2,14 +2,16 @@ import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
 import { encodeHead } from '../../../protocol/stream-head';
 import { BodyScanner, FramingError } from './body-framing';
-import type { FastRoute } from './fast-route';
+import type { ClientPeer, FastRoute } from './fast-route';
 import { parseRequestHead, type RequestHead } from './request-head';
 import { parseResponseHead } from './response-head';
 import { serializeRequestHead } from './serialize-head';
 
 export interface FastConnectionHooks {
   /** The fast route for this request, or undefined to let the full HTTP server handle it. */
-  route(head: RequestHead, socket: Socket): FastRoute | undefined;
+  /** Who the connection comes from (called once per connection). */
+  peerOf(socket: Socket): ClientPeer;
+  route(head: RequestHead, peer: ClientPeer): FastRoute | undefined;
   /** Gives the socket (with these unread bytes) to the full HTTP server. */
   handOff(socket: Socket, unread: Buffer): void;
   headersTimeoutMs: number;
@@ -45,12 +47,14 @@ export class FastConnection {
   private pendingRefusal: { code: number; reason: string } | undefined;
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly peer: ClientPeer;
 
   constructor(
     private readonly socket: Socket,
     private readonly hooks: FastConnectionHooks,
   ) {
     socket.setNoDelay(true);
+    this.peer = hooks.peerOf(socket);
     socket.on('data', this.onClientData);
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => this.destroy());
@@ -120,7 +124,7 @@ export class FastConnection {
 
   /** Forwards one request head; false when the fast path cannot serve it. */
   private startRequest(head: RequestHead): boolean {
-    const route = this.hooks.route(head, this.socket);
+    const route = this.hooks.route(head, this.peer);
     if (!route) return false;
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {

@@ -1,5 +1,13 @@
 import type { AgentSession } from '../agent-session';
 
+/** Who is on the other end of a visitor connection; worked out once per connection, not per request. */
+export interface ClientPeer {
+  address: string;
+  port: number;
+  /** A trusted proxy speaks for other clients: its requests take the full path (forwarding headers). */
+  trustedProxy: boolean;
+}
+
 /** Where the fast path sends one request: a tunnel's proxy route, already admitted by its firewall. */
 export interface FastRoute {
   session: AgentSession;
