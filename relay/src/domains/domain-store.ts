@@ -9,10 +9,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { CorruptFileError, readJsonFile, writeJsonFileAtomic } from '../security/json-file';
+import { CorruptFileError, readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
 import { canonicalHost, domainAndParents, normalizeDomain } from './domain-name';
 
-export { CorruptFileError } from '../security/json-file';
+export { CorruptFileError } from '../../../common/json-file';
 
 export const DOMAINS_FILE = 'domains.json';
 const FILE_VERSION = 1;
@@ -59,7 +59,7 @@ export class DomainStore {
   static async open(dataDir: string, options: DomainStoreOptions = {}): Promise<DomainStore> {
     await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
     const store = new DomainStore(path.join(dataDir, DOMAINS_FILE), options);
-    const data = await readJsonFile(store.file);
+    const data = await readJsonFileAsync(store.file);
     if (data !== undefined) store.bindings = parseDomainFile(store.file, data);
     return store;
   }
@@ -151,7 +151,7 @@ export class DomainStore {
   }
 
   private write(bindings: Map<string, DomainBinding>): Promise<void> {
-    return writeJsonFileAtomic(this.file, { version: FILE_VERSION, domains: [...bindings.values()] });
+    return writeJsonFileAtomicAsync(this.file, { version: FILE_VERSION, domains: [...bindings.values()] });
   }
 }
 

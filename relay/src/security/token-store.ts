@@ -11,9 +11,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fsp, watch as watchFs, FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { CorruptFileError, readJsonFile, writeJsonFileAtomic } from './json-file';
+import { CorruptFileError, readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
 
-export { CorruptFileError } from './json-file';
+export { CorruptFileError } from '../../../common/json-file';
 
 export const TOKENS_FILE = 'tokens.json';
 export const TOKEN_PREFIX = 'pw_';
@@ -226,14 +226,14 @@ export class TokenStore {
   }
 
   private async readTokens(): Promise<LoadedToken[]> {
-    const data = await readJsonFile(this.file);
+    const data = await readJsonFileAsync(this.file);
     if (data === undefined) return [];
     return parseTokenFile(this.file, data);
   }
 
   private async writeTokens(tokens: LoadedToken[]): Promise<void> {
     const stored: StoredToken[] = tokens.map((t) => ({ ...t.record, sha256: t.hash.toString('hex') }));
-    await writeJsonFileAtomic(this.file, { version: FILE_VERSION, tokens: stored });
+    await writeJsonFileAtomicAsync(this.file, { version: FILE_VERSION, tokens: stored });
   }
 }
 
