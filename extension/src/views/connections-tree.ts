@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { TunnelSession } from '../tunnel-session';
 import { describeConnection, type ConnectionEntry } from './connections-model';
+import { treeItemOf } from './tree-item';
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<ConnectionEntry>, vscode.Disposable {
   private readonly didChange = new vscode.EventEmitter<void>();
@@ -33,14 +34,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Connecti
   }
 
   getTreeItem(entry: ConnectionEntry): vscode.TreeItem {
-    const view = describeConnection(entry);
-    const item = new vscode.TreeItem(view.label, vscode.TreeItemCollapsibleState.None);
-    item.id = entry.id + (entry.closedAt === undefined ? '' : ':closed');
-    item.description = view.description;
-    item.tooltip = view.tooltip;
-    item.contextValue = view.contextValue;
-    item.iconPath = new vscode.ThemeIcon(view.icon);
-    return item;
+    return treeItemOf(describeConnection(entry), entry.id + (entry.closedAt === undefined ? '' : ':closed'));
   }
 
   dispose(): void {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { TunnelSession } from '../tunnel-session';
 import { childNodes, describeNode, rootNodes, type RouteNode } from './routes-model';
+import { treeItemOf } from './tree-item';
 
 export class RoutesTreeProvider implements vscode.TreeDataProvider<RouteNode>, vscode.Disposable {
   private readonly didChange = new vscode.EventEmitter<RouteNode | undefined>();
@@ -17,17 +18,7 @@ export class RoutesTreeProvider implements vscode.TreeDataProvider<RouteNode>, v
   }
 
   getTreeItem(node: RouteNode): vscode.TreeItem {
-    const view = describeNode(node);
-    const item = new vscode.TreeItem(
-      view.label,
-      view.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
-    );
-    item.id = node.id;
-    item.description = view.description;
-    item.tooltip = view.tooltip;
-    item.contextValue = view.contextValue;
-    item.iconPath = new vscode.ThemeIcon(view.icon);
-    return item;
+    return treeItemOf(describeNode(node), node.id);
   }
 
   dispose(): void {
