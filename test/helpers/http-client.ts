@@ -22,19 +22,3 @@ export function request(port: number, host: string, options: { path?: string; me
     req.end(options.body);
   });
 }
-
-/** Polls until the request answers with the wanted status (bounded), for routes that apply asynchronously. */
-export async function waitForStatus(port: number, host: string, status: number, options: { path?: string; timeoutMs?: number } = {}): Promise<SimpleResponse> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  let last: SimpleResponse | Error | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await request(port, host, { path: options.path });
-      if (last.status === status) return last;
-    } catch (err) {
-      last = err as Error;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected ${status} from ${host}; last: ${last instanceof Error ? last.message : `${last?.status} ${last?.body.toString().slice(0, 200)}`}`);
-}
