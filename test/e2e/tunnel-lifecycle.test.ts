@@ -44,10 +44,10 @@ describe('tunnel lifecycle (real processes on loopback)', () => {
     const agent = startAgent(configPath);
     await agent.waitFor(/Connected to/);
     assert.equal((await request(relay.port, hostname)).status, 200, 'built-in test page while online');
+    const from = relay.lines.length;
     await agent.stop();
-    let res = await request(relay.port, hostname);
-    // The relay may not have seen the close yet for a moment; the agent's exit closes its socket.
-    for (let i = 0; i < 100 && res.status === 200; i++) res = await request(relay.port, hostname);
+    await relay.waitFor(new RegExp(`agent offline: ${hostname.replace(/\./g, '\\.')}`), 10_000, from);
+    const res = await request(relay.port, hostname);
     assert.equal(res.status, 502);
     assert.match(res.body.toString(), /not connected/);
   });
