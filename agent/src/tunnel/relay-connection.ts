@@ -33,6 +33,16 @@ export interface RelayConnection {
   ws: WebSocket;
 }
 
+/**
+ * RFC 6455 masking exists so a hostile page in a browser cannot shape bytes that a confused
+ * proxy cache would take for HTTP. The agent is not a browser and runs no untrusted script, so
+ * it sends the all-zero mask, which ws (and the relay's reader) then skip: no copy of every
+ * byte on either end. The frames stay valid WebSocket frames for nginx or an ingress.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 /** Opens one WebSocket to the relay, does the handshake, and returns the multiplexed session. */
 export function connectToRelay(options: ConnectOptions): Promise<RelayConnection> {
   return new Promise((resolve, reject) => {
@@ -48,6 +58,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
       perMessageDeflate: false,
       maxPayload: MAX_MESSAGE_SIZE + 1024,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      generateMask: zeroMask,
     });
     const timer = setTimeout(() => fail(new Error('relay did not answer the handshake in time')), HANDSHAKE_TIMEOUT_MS);
     ws.on('error', (err) => fail(new Error(`cannot reach relay ${options.relayUrl}: ${err.message}`)));
