@@ -26,7 +26,8 @@ export type DomainErrorCode =
   | 'no-record'
   | 'mismatch'
   | 'timeout'
-  | 'dns-error';
+  | 'dns-error'
+  | 'rate-limited'; // too many verification lookups for this token (or identity); the message says when to retry
 
 export interface DomainParams {
   domain: string;

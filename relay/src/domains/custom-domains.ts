@@ -11,10 +11,13 @@ import type { SessionFeatures } from '../session-policy';
 import { DomainNameError, normalizeDomain } from './domain-name';
 import { DomainStore, DomainStoreError } from './domain-store';
 import { DomainVerificationError, expectedTxtValue, txtRecordName, verifyDomainTxt } from './txt-verifier';
+import { VerificationLimit, type VerificationLimitOptions } from './verification-limit';
 
 export interface CustomDomainsOptions {
   /** DNS server for TXT checks (`host:port`); the system's when absent. */
   resolver?: string;
+  /** Budget of TXT lookups per token (or identity without one). */
+  verifyLimit: VerificationLimitOptions;
   /** The assigned hostname of an identity (tunnels are registered by hostname). */
   hostnameOf: (identityId: string) => string | undefined;
   log: (line: string) => void;
@@ -22,11 +25,13 @@ export interface CustomDomainsOptions {
 
 export class CustomDomains {
   private store: DomainStore | undefined;
+  private readonly verifyLimit: VerificationLimit;
 
   constructor(
     features: SessionFeatures,
     private readonly options: CustomDomainsOptions,
   ) {
+    this.verifyLimit = new VerificationLimit(options.verifyLimit);
     features.allowDomains((session, domain) => this.store?.owns(session.identityId, domain) ?? false);
     features.handle(DomainMethod.Challenge, (session, params) => this.challenge(session, params));
     features.handle(DomainMethod.Verify, (session, params) => this.verify(session, params));
@@ -62,6 +67,7 @@ export class CustomDomains {
     return guard(async () => {
       const domain = normalizeDomain(parseDomainParams(params).domain);
       this.domains.checkBindable(session.identityId, domain); // before any DNS traffic
+      this.verifyLimit.spend(session); // refused requests cost no lookup
       await verifyDomainTxt(domain, expectedTxtValue(session.identityId, domain), { resolver: this.options.resolver });
       const binding = await this.domains.bind(session.identityId, domain);
       this.options.log(`domain verified: ${domain} for ${session.hostname}`);

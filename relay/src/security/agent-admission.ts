@@ -1,7 +1,9 @@
 /**
  * Who may open a session on the relay, and how many: the AUTH_KEY (single-key mode) or a per-user
- * token, a rate limit on failed logins per client address, the per-token tunnel limit, and closing
- * every live session of a token the operator revoked.
+ * token, a rate limit on failed logins per client address, the per-token tunnel limit (the token's
+ * own, else the relay's --max-tunnels-per-token), and closing every live session of a token the
+ * operator revoked. Sessions without a token (AUTH_KEY, open relay) have no tunnel limit: that one
+ * credential is shared by everyone, so a count over it would limit the whole team at once.
  *
  * The relay is open (anyone may connect) only when it has neither an AUTH_KEY nor any token.
  * Presented secrets are never logged; log lines name tokens by id.
@@ -16,6 +18,13 @@ import type { TokenRecord, TokenStore } from './token-store';
 /** Failed logins per client address: a burst of 10, then one every 6 s. Successes cost nothing. */
 export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerSecond: 1 / 6 };
 
+export interface AdmissionOptions {
+  /** Tunnels at once for tokens without their own maxTunnels; undefined: unlimited. */
+  maxTunnelsPerToken?: number;
+  /** The failed-login budget per client address. */
+  failedLoginLimit?: RateLimiterOptions;
+}
+
 export type Admission = { ok: true; token?: TokenRecord } | { ok: false; code: RefusalCode; message: string };
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
@@ -27,15 +36,17 @@ export class AgentAdmission {
   private readonly tokenSessions = new Set<AgentSession>();
   private tokens: TokenStore | undefined;
   private stopListening: () => void = () => undefined;
+  private readonly defaultMaxTunnels: number | undefined;
 
   constructor(
     authKey: string | undefined,
     private readonly registry: TunnelRegistry,
     private readonly log: (line: string) => void,
-    limiter: RateLimiterOptions = FAILED_LOGIN_LIMIT,
+    options: AdmissionOptions = {},
   ) {
     this.authKeyHash = authKey ? sha256(authKey) : undefined;
-    this.failedLogins = new RateLimiter(limiter);
+    this.failedLogins = new RateLimiter(options.failedLoginLimit ?? FAILED_LOGIN_LIMIT);
+    this.defaultMaxTunnels = options.maxTunnelsPerToken;
   }
 
   /** Starts accepting the store's tokens (loaded before the relay listens); revocations close sessions. */
@@ -73,16 +84,19 @@ export class AgentAdmission {
     return { ok: false, code: 'unauthorized', message: 'the relay refused the auth key or token (missing, wrong or revoked)' };
   }
 
-  /** The per-token tunnel limit, checked before a new tunnel session is accepted. */
+  /** The tunnel limit of a token (its own, else the relay's default), checked before a new tunnel session is accepted. */
   admitTunnel(token: TokenRecord | undefined, identityId: string): Admission {
-    if (token?.maxTunnels === undefined) return { ok: true, token };
+    if (token === undefined) return { ok: true };
+    const limit = token.maxTunnels ?? this.defaultMaxTunnels;
+    if (limit === undefined) return { ok: true, token };
     // A reconnect of an identity already online replaces its old session, so it does not count.
     const others = new Set(this.registry.all().filter((s) => s.tokenId === token.id && s.identityId !== identityId).map((s) => s.identityId));
-    if (others.size < token.maxTunnels) return { ok: true, token };
+    if (others.size < limit) return { ok: true, token };
+    const whose = token.maxTunnels === undefined ? " (the relay's default)" : '';
     return {
       ok: false,
       code: 'limit-reached',
-      message: `token "${token.name}" allows ${token.maxTunnels} tunnel(s) at once and ${others.size} are online; stop one or ask the relay operator to raise the limit`,
+      message: `token "${token.name}" allows ${limit} tunnel(s) at once${whose} and ${others.size} are online; stop one or ask the relay operator to raise the limit`,
     };
   }
 

@@ -1,7 +1,8 @@
 /**
  * Everything that decides who gets in, gathered for the relay server: client addresses (trusted
  * proxies, PROXY protocol), agent admission (AUTH_KEY, tokens, failed-login rate limit, per-token
- * tunnel limit, revocation) and verified custom domains. The stores load before the relay listens.
+ * tunnel limit, revocation) and verified custom domains (with their DNS lookup budget). The
+ * stores load before the relay listens.
  */
 import type { Server } from 'node:net';
 import { CustomDomains } from '../domains/custom-domains';
@@ -12,6 +13,7 @@ import type { TunnelRegistry } from '../tunnel-registry';
 import { AgentAdmission } from './agent-admission';
 import { ClientAddressResolver } from './client-address-resolver';
 import { requireProxyProtocol } from './proxy-protocol-gate';
+import { DOMAIN_VERIFY_BURST } from './security-options';
 import { TokenStore } from './token-store';
 import { TrustedProxies } from './trusted-proxies';
 
@@ -29,9 +31,10 @@ export class RelaySecurity {
     private readonly log: (line: string) => void,
   ) {
     this.addresses = new ClientAddressResolver(new TrustedProxies(options.security.trustedProxies));
-    this.admission = new AgentAdmission(options.authKey, registry, log);
+    this.admission = new AgentAdmission(options.authKey, registry, log, { maxTunnelsPerToken: options.security.maxTunnelsPerToken });
     this.customDomains = new CustomDomains(features, {
       resolver: options.security.dnsResolver,
+      verifyLimit: { burst: DOMAIN_VERIFY_BURST, intervalMs: options.security.domainVerifyIntervalMs },
       hostnameOf: (identityId) => identities.hostnameOf(identityId),
       log,
     });

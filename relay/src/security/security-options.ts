@@ -33,12 +33,25 @@ export interface SecurityOptions {
   proxyProtocol: boolean;
   /** DNS server for custom-domain TXT checks, `host:port`; the system's when absent. */
   dnsResolver?: string;
+  /**
+   * Tunnels at once for a token created without its own `--max-tunnels` (a token's own limit
+   * wins); undefined: unlimited. The AUTH_KEY and an open relay are not tokens and are not counted.
+   */
+  maxTunnelsPerToken?: number;
+  /** Steady interval between custom-domain DNS lookups per token (or agent identity), after a burst. */
+  domainVerifyIntervalMs: number;
   limits: PublicLimits;
 }
+
+/** Custom-domain verification lookups: a burst of this many, then one per `domainVerifyIntervalMs`. */
+export const DOMAIN_VERIFY_BURST = 5;
+export const DEFAULT_DOMAIN_VERIFY_INTERVAL_MS = 5_000;
 
 export const SECURITY_VALUE_FLAGS = [
   'trusted-proxies',
   'dns-resolver',
+  'domain-verify-interval-ms',
+  'max-tunnels-per-token',
   'max-header-size',
   'headers-timeout-ms',
   'idle-timeout-ms',
@@ -50,6 +63,8 @@ export const SECURITY_BOOLEAN_FLAGS = ['proxy-protocol'] as const;
 export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded-For / PROXY headers only from these   [TRUSTED_PROXIES] (default: nobody)
   --proxy-protocol    expect a PROXY v1/v2 header from trusted proxies; close other peers
   --dns-resolver H:P  DNS server for custom-domain TXT checks               [DNS_RESOLVER] (default: system)
+  --domain-verify-interval-ms N  after a burst of ${DOMAIN_VERIFY_BURST}, one TXT lookup per token (or agent) per N ms (default ${DEFAULT_DOMAIN_VERIFY_INTERVAL_MS})
+  --max-tunnels-per-token N  tunnels at once for tokens created without --max-tunnels   [MAX_TUNNELS_PER_TOKEN] (default: unlimited)
   --max-header-size N       bytes of request head (default ${DEFAULT_LIMITS.maxHeaderSize})
   --headers-timeout-ms N    a request head must arrive within this (default ${DEFAULT_LIMITS.headersTimeoutMs})
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
@@ -87,17 +102,21 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
   if (dnsResolver !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(dnsResolver)) {
     throw fail(`--dns-resolver must be HOST or HOST:PORT (got "${dnsResolver}")`);
   }
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const text = flags.get(name);
+  const number = <T>(name: string, fallback: T, min: number, max: number, envName?: string): number | T => {
+    const fromFlag = flags.get(name);
+    const text = fromFlag ?? (envName === undefined ? undefined : env[envName] || undefined);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw fail(`--${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+    const source = fromFlag === undefined ? envName : `--${name}`;
+    if (!/^\d+$/.test(text) || value < min || value > max) throw fail(`${source} must be a whole number from ${min} to ${max} (got "${text}")`);
     return value;
   };
   return {
     trustedProxies: trusted.cidrs,
     proxyProtocol,
     dnsResolver: dnsResolver || undefined,
+    maxTunnelsPerToken: number('max-tunnels-per-token', undefined, 1, 1_000_000, 'MAX_TUNNELS_PER_TOKEN'),
+    domainVerifyIntervalMs: number('domain-verify-interval-ms', DEFAULT_DOMAIN_VERIFY_INTERVAL_MS, 100, 3_600_000),
     limits: {
       maxHeaderSize: number('max-header-size', DEFAULT_LIMITS.maxHeaderSize, 1024, 1024 * 1024),
       headersTimeoutMs: number('headers-timeout-ms', DEFAULT_LIMITS.headersTimeoutMs, 100, 600_000),
