@@ -314,12 +314,23 @@ export namespace ConnectionDidOpenNotification {
   export const type = new NotificationType<ConnectionInfo>(method);
 }
 
+/** A connection's byte counts so far (see ConnectionInfo for the directions). */
+export interface ConnectionBytes {
+  id: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * Byte counts of open connections while they are open, so a long download or a WebSocket can be
+ * watched growing. Sent about once a second, only while a connection is open and only when some
+ * count changed; one message lists every connection that changed since the last one. The final
+ * counts come with connection/didClose.
+ */
 export namespace ConnectionDidUpdateNotification {
   export const method = 'connection/didUpdate' as const;
   export interface Params {
-    id: string;
-    bytesIn: number;
-    bytesOut: number;
+    connections: ConnectionBytes[];
   }
   export const type = new NotificationType<Params>(method);
 }

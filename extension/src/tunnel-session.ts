@@ -24,7 +24,7 @@ import {
 import type { AgentClient } from './agent/agent-client';
 import { ContextKey, Setting, TOKEN_SECRET_KEY } from './ids';
 import type { Log } from './log';
-import { ConnectionsModel } from './views/connections-model';
+import { ConnectionsModel, type ConnectionEntry } from './views/connections-model';
 
 export class TunnelSession implements vscode.Disposable {
   private _status: TunnelStatus = { state: 'stopped', configured: false };
@@ -40,7 +40,11 @@ export class TunnelSession implements vscode.Disposable {
   private readonly didChangeRoutes = new vscode.EventEmitter<RouteList>();
   readonly onDidChangeRoutes = this.didChangeRoutes.event;
   private readonly didChangeConnections = new vscode.EventEmitter<void>();
+  /** Connections opened, closed or reset: the whole list may differ. */
   readonly onDidChangeConnections = this.didChangeConnections.event;
+  private readonly didUpdateConnectionBytes = new vscode.EventEmitter<ConnectionEntry[]>();
+  /** Live byte counts of these open connections changed (same entry objects as connections.entries()). */
+  readonly onDidUpdateConnectionBytes = this.didUpdateConnectionBytes.event;
 
   constructor(
     readonly client: AgentClient,
@@ -51,6 +55,7 @@ export class TunnelSession implements vscode.Disposable {
       this.didChangeStatus,
       this.didChangeRoutes,
       this.didChangeConnections,
+      this.didUpdateConnectionBytes,
       client.onNotification(TunnelDidChangeStateNotification.type, (s) => this.setStatus(s)),
       client.onNotification(RouteDidChangeNotification.type, (r) => this.setRoutes(r)),
       client.onNotification(ConnectionDidOpenNotification.type, (c) => {
@@ -58,8 +63,8 @@ export class TunnelSession implements vscode.Disposable {
         this.didChangeConnections.fire();
       }),
       client.onNotification(ConnectionDidUpdateNotification.type, (u) => {
-        this.connections.updated(u);
-        this.didChangeConnections.fire();
+        const changed = this.connections.updated(u);
+        if (changed.length > 0) this.didUpdateConnectionBytes.fire(changed);
       }),
       client.onNotification(ConnectionDidCloseNotification.type, (c) => {
         this.connections.closedConnection(c);

@@ -76,8 +76,14 @@ test('connections: open ones newest first, then a bounded history of closed ones
   model.opened(conn('c2', 2));
   model.opened(conn('c3', 3));
   assert.deepEqual(model.entries().map((c) => c.id), ['c3', 'c2', 'c1']);
-  model.updated({ id: 'c2', bytesIn: 5, bytesOut: 7 });
+  const c2 = model.entries()[1];
+  const changed = model.updated({ connections: [{ id: 'c2', bytesIn: 5, bytesOut: 7 }, { id: 'c3', bytesIn: 0, bytesOut: 0 }, { id: 'gone', bytesIn: 1, bytesOut: 1 }] });
+  assert.deepEqual(changed.map((c) => c.id), ['c2'], 'only entries whose counts moved');
+  assert.equal(changed[0], c2, 'updated in place: the tree can refresh that very row');
   assert.equal(model.entries()[1].bytesOut, 7);
+  assert.deepEqual(model.updated({ connections: [{ id: 'c2', bytesIn: 5, bytesOut: 7 }] }), [], 'same counts again: nothing to redraw');
+  model.updated({ connections: [{ id: 'c2', bytesIn: 1200 * 1024, bytesOut: 34 * 1024 }] });
+  assert.match(describeConnection(c2).description, /↓1\.2 MB ↑34\.0 KB$/, 'open row shows the live figures');
   model.closedConnection({ id: 'c1', bytesIn: 10, bytesOut: 2048, closedAt: 4 });
   model.closedConnection({ id: 'c2', bytesIn: 1, bytesOut: 1, closedAt: 5, error: 'reset' });
   model.closedConnection({ id: 'unknown', bytesIn: 1, bytesOut: 1, closedAt: 5 });

@@ -12,6 +12,7 @@ import { attachRpcServer } from '../../agent/src/rpc/server';
 import {
   ConnectionDidCloseNotification,
   ConnectionDidOpenNotification,
+  ConnectionDidUpdateNotification,
   FirewallAddRequest,
   InitializeRequest,
   ListeningPortsRequest,
@@ -216,6 +217,10 @@ test('core events become notifications', async () => {
   const connection: ConnectionInfo = { id: 'c1', route: { kind: 'http', domain: 'a.relay.test' }, clientAddress: '127.0.0.1', openedAt: 1, bytesIn: 0, bytesOut: 0 };
   core.fire({ type: 'connectionOpen', connection });
   assert.deepEqual(await opened, connection);
+
+  const updated = nextNotification<ConnectionDidUpdateNotification.Params>(client, ConnectionDidUpdateNotification.type);
+  core.fire({ type: 'connectionUpdate', update: { connections: [{ id: 'c1', bytesIn: 4, bytesOut: 9000 }] } });
+  assert.deepEqual(await updated, { connections: [{ id: 'c1', bytesIn: 4, bytesOut: 9000 }] });
 
   const closed = nextNotification<ConnectionDidCloseNotification.Params>(client, ConnectionDidCloseNotification.type);
   core.fire({ type: 'connectionClose', close: { id: 'c1', bytesIn: 10, bytesOut: 20, closedAt: 2 } });

@@ -34,6 +34,7 @@ import {
 } from '../../../protocol/rpc';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
 import { coded, codedRelayError, normalizeNetwork, rpcCodeForRefusal } from './coded-errors';
+import { OpenConnections } from './open-connections';
 import { isListening } from './port-probe';
 import { httpRouteOf, publicUrl, routeListOf, tcpRouteOf } from './route-views';
 
@@ -44,9 +45,7 @@ export class RuntimeAgentCore implements AgentCore {
   readonly version = AGENT_VERSION;
   private runtime: AgentRuntime | undefined;
   private readonly listeners = new Set<(event: AgentCoreEvent) => void>();
-  /** Open connections by the runtime's stream id. */
-  private readonly connections = new Map<number, ConnectionInfo>();
-  private connectionSeq = 0;
+  private readonly connections = new OpenConnections((event) => this.emit(event));
   private stopWatching: (() => void) | undefined;
   /** Last fatal refusal, kept so status() can name its code after the runtime gave up. */
   private lastRefusal: { code: RpcErrorCode; message: string } | undefined;
@@ -192,24 +191,8 @@ export class RuntimeAgentCore implements AgentCore {
     runtime.on('config', () => this.emitRoutes());
     runtime.on('configError', (err: Error) => this.log('error', `${err.message} (keeping the previous routes)`));
     runtime.on('log', (line: string) => this.log('info', line));
-    runtime.on('connectionOpen', (c: RuntimeConnection) => {
-      const connection: ConnectionInfo = {
-        id: `c${++this.connectionSeq}`,
-        route: c.kind === 'tcp' ? { kind: 'tcp', port: Number(c.host) } : { kind: 'http', domain: c.host },
-        clientAddress: c.remoteAddress,
-        openedAt: c.openedAt,
-        bytesIn: 0,
-        bytesOut: 0,
-      };
-      this.connections.set(c.id, connection);
-      this.emit({ type: 'connectionOpen', connection });
-    });
-    runtime.on('connectionClose', (c: { id: number; bytesIn: number; bytesOut: number }) => {
-      const connection = this.connections.get(c.id);
-      if (!connection) return;
-      this.connections.delete(c.id);
-      this.emit({ type: 'connectionClose', close: { id: connection.id, bytesIn: c.bytesIn, bytesOut: c.bytesOut, closedAt: Date.now() } });
-    });
+    runtime.on('connectionOpen', (c: RuntimeConnection) => this.connections.opened(c));
+    runtime.on('connectionClose', (c: { id: number; bytesIn: number; bytesOut: number }) => this.connections.closed(c));
     this.runtime = runtime;
     runtime.start();
   }
@@ -220,11 +203,7 @@ export class RuntimeAgentCore implements AgentCore {
     this.runtime = undefined;
     runtime.stop();
     runtime.removeAllListeners();
-    const now = Date.now();
-    for (const connection of this.connections.values()) {
-      this.emit({ type: 'connectionClose', close: { id: connection.id, bytesIn: connection.bytesIn, bytesOut: connection.bytesOut, closedAt: now } });
-    }
-    this.connections.clear();
+    this.connections.closeAll();
   }
 
   async stop(): Promise<TunnelStatus> {
@@ -449,11 +428,12 @@ export class RuntimeAgentCore implements AgentCore {
   }
 
   listConnections(): ConnectionInfo[] {
-    return [...this.connections.values()];
+    return this.connections.list();
   }
 
   async dispose(): Promise<void> {
     this.disposeRuntime();
+    this.connections.dispose();
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.listeners.clear();

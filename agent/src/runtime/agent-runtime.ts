@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { MuxStream } from '../../../mux/stream';
 import { loadConfig, saveConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../cli/version';
@@ -18,6 +19,8 @@ export interface ConnectionInfo {
   host: string;
   remoteAddress: string;
   openedAt: number;
+  /** The stream's live byte counters (from the client / to the client), read while it is open. */
+  counters: { readonly bytesIn: number; readonly bytesOut: number };
 }
 
 /**
@@ -36,6 +39,8 @@ export class AgentRuntime extends EventEmitter {
   private readonly tunnel: TunnelClient;
   private stopWatching: (() => void) | undefined;
   readonly connections = new Map<number, ConnectionInfo>();
+  /** Streams by id from arrival to close, so an opened connection can point at its counters. */
+  private readonly liveStreams = new Map<number, MuxStream>();
 
   constructor(readonly configPath: string) {
     super();
@@ -44,7 +49,8 @@ export class AgentRuntime extends EventEmitter {
     this.routes.update(this.config);
     const dispatch = createStreamDispatcher(this.routes, {
       onOpen: (info) => {
-        const connection = { ...info, openedAt: Date.now() };
+        const counters = this.liveStreams.get(info.id) ?? { bytesIn: 0, bytesOut: 0 };
+        const connection = { ...info, openedAt: Date.now(), counters };
         this.connections.set(info.id, connection);
         this.emit('connectionOpen', connection);
       },
@@ -66,7 +72,13 @@ export class AgentRuntime extends EventEmitter {
         requestedHostname: this.config.hostname,
         agentName: AGENT_NAME,
       },
-      dispatch,
+      (stream) => {
+        this.liveStreams.set(stream.id, stream);
+        stream.once('close', () => {
+          if (this.liveStreams.get(stream.id) === stream) this.liveStreams.delete(stream.id);
+        });
+        dispatch(stream);
+      },
     );
     this.tunnel.on('online', (connection: RelayConnection) => {
       connection.control.on('routes-result', (result) => {

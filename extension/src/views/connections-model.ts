@@ -29,9 +29,19 @@ export class ConnectionsModel {
     this.open.set(c.id, { ...c });
   }
 
-  updated(u: ConnectionDidUpdateNotification.Params): void {
-    const c = this.open.get(u.id);
-    if (c) Object.assign(c, { bytesIn: u.bytesIn, bytesOut: u.bytesOut });
+  /**
+   * Applies live byte counts; returns the entries that changed. They are updated in place, the
+   * same objects entries() returns, so a tree can refresh just those rows.
+   */
+  updated(u: ConnectionDidUpdateNotification.Params): ConnectionEntry[] {
+    const changed: ConnectionEntry[] = [];
+    for (const { id, bytesIn, bytesOut } of u.connections) {
+      const c = this.open.get(id);
+      if (!c || (c.bytesIn === bytesIn && c.bytesOut === bytesOut)) continue;
+      Object.assign(c, { bytesIn, bytesOut });
+      changed.push(c);
+    }
+    return changed;
   }
 
   closedConnection(e: ConnectionDidCloseNotification.Params): void {

@@ -5,16 +5,20 @@ import { describeConnection, type ConnectionEntry } from './connections-model';
 import { treeItemOf } from './tree-item';
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<ConnectionEntry>, vscode.Disposable {
-  private readonly didChange = new vscode.EventEmitter<void>();
+  private readonly didChange = new vscode.EventEmitter<ConnectionEntry[] | void>();
   readonly onDidChangeTreeData = this.didChange.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private view: vscode.TreeView<ConnectionEntry> | undefined;
 
   constructor(private readonly session: TunnelSession) {
-    this.subscription = session.onDidChangeConnections(() => {
-      this.didChange.fire();
-      this.updateBadge();
-    });
+    this.subscriptions = [
+      session.onDidChangeConnections(() => {
+        this.didChange.fire();
+        this.updateBadge();
+      }),
+      // Live byte counts: only the rows that changed are redrawn, the rest of the tree stays put.
+      session.onDidUpdateConnectionBytes((changed) => this.didChange.fire(changed)),
+    ];
   }
 
   /** The view this provider fills, for its badge (open connection count). */
@@ -38,7 +42,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Connecti
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.didChange.dispose();
   }
 }

@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import type { PortwayApi } from '../../../extension/src/extension';
 import { errorCode } from '../../../extension/src/errors';
 import { Command, Setting } from '../../../extension/src/ids';
+import { describeConnection, formatBytes } from '../../../extension/src/views/connections-model';
 import { RouteAddRequest, RpcErrorCode, type TunnelStatus } from '../../../protocol/rpc';
 
 const EXTENSION_ID = 'portway.portway';
@@ -52,6 +53,23 @@ async function startRelay(extensionPath: string): Promise<{ child: ChildProcess;
   return { child, port, url: `http://127.0.0.1:${port}` };
 }
 
+/** Resolves once `ready()` holds, checking now and after each `event`. */
+function until<T>(event: vscode.Event<T>, ready: () => boolean): Promise<void> {
+  return ready() ? Promise.resolve() : waitFor(event, ready).then(() => undefined);
+}
+
+/** A download through the relay whose body the test feeds chunk by chunk (origin's /stream). */
+function download(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/stream', headers: { host }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+      .on('error', reject);
+  });
+}
+
 function get(port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
@@ -71,6 +89,8 @@ describe('Portway in the extension host', () => {
   let relay: Awaited<ReturnType<typeof startRelay>>;
   let origin: http.Server;
   let originPort: number;
+  /** Waiting for the next /stream request: its response is fed and ended by the test. */
+  const streamWaiters: ((res: http.ServerResponse) => void)[] = [];
 
   before(async () => {
     const found = vscode.extensions.getExtension<PortwayApi>(EXTENSION_ID);
@@ -78,7 +98,12 @@ describe('Portway in the extension host', () => {
     extension = found;
     api = await extension.activate();
     relay = await startRelay(extension.extensionPath);
-    origin = http.createServer((_req, res) => res.end('origin says hi'));
+    origin = http.createServer((req, res) => {
+      if (req.url !== '/stream') return void res.end('origin says hi');
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(64 * 1024));
+      streamWaiters.shift()?.(res);
+    });
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     originPort = (origin.address() as AddressInfo).port;
   });
@@ -132,6 +157,32 @@ describe('Portway in the extension host', () => {
     assert.equal(entry.clientAddress, '127.0.0.1');
     assert.deepEqual(entry.route, { kind: 'http', domain: route.domain });
     assert.ok(entry.bytesOut > 0);
+  });
+
+  it('shows a long download growing in the Connections view while it is open', async () => {
+    const hostname = api.session.status.hostname!;
+    const { connections } = api.session;
+    const openEntry = () => connections.entries().find((c) => c.closedAt === undefined && c.route.kind === 'http');
+    const arrived = new Promise<http.ServerResponse>((resolve) => streamWaiters.push(resolve));
+    const done = download(relay.port, hostname);
+    const stream = await arrived;
+    await until(api.session.onDidChangeConnections, () => openEntry() !== undefined);
+    const entry = openEntry()!;
+    // Live reports only name the rows that changed, and update the very entry the tree shows.
+    const refreshed: unknown[][] = [];
+    const sub = api.session.onDidUpdateConnectionBytes((changed) => refreshed.push(changed));
+    await until(api.session.onDidUpdateConnectionBytes, () => entry.bytesOut >= 64 * 1024);
+    const first = entry.bytesOut;
+    assert.equal(entry.closedAt, undefined, 'counted while open');
+    stream.write(Buffer.alloc(512 * 1024));
+    await until(api.session.onDidUpdateConnectionBytes, () => entry.bytesOut >= first + 512 * 1024);
+    assert.equal(entry.closedAt, undefined);
+    assert.ok(describeConnection(entry).description.endsWith(`↑${formatBytes(entry.bytesOut)}`), describeConnection(entry).description);
+    sub.dispose();
+    assert.ok(refreshed.length > 0 && refreshed.every((changed) => changed.length === 1 && changed[0] === entry), 'only the changed row');
+    stream.end();
+    await done;
+    await until(api.session.onDidChangeConnections, () => connections.openCount === 0);
   });
 
   it('restarts a crashed agent and resumes sharing; gives up after 5 crashes in 3 minutes; Restart Agent recovers', async () => {
