@@ -183,6 +183,12 @@ export class MuxSession extends EventEmitter implements StreamOwner {
     }
   }
 
+  sendFramed(frame: Buffer): void {
+    if (this.closed) return;
+    this.flush(); // frames queued earlier go first
+    this.transport.send(frame);
+  }
+
   protocolError(reason: string): void {
     if (this.closed) return;
     this.sendFrame(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError);

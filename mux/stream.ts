@@ -1,9 +1,11 @@
 import { Duplex } from 'node:stream';
-import { Flag, FrameType, INITIAL_WINDOW, MAX_FRAME_PAYLOAD, MAX_WINDOW } from '../protocol/frame';
+import { Flag, FrameType, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAYLOAD, MAX_WINDOW, writeHeader } from '../protocol/frame';
 
 /** What a stream needs from its session; kept narrow so the stream is testable alone. */
 export interface StreamOwner {
   sendFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void;
+  /** Sends one frame already laid out as header and payload in a single buffer. */
+  sendFramed(frame: Buffer): void;
   protocolError(reason: string): void;
   forget(streamId: number): void;
 }
@@ -31,6 +33,8 @@ export class MuxStream extends Duplex {
   private localFinSent = false;
   private remoteFinReceived = false;
   private resetDone = false;
+  /** Someone waiting for the send window to reach `bytes` (see whenCredit). */
+  private creditWaiter: { bytes: number; callback: () => void } | undefined;
   /** Bytes sent and received, for connection views and metrics. */
   bytesIn = 0;
   bytesOut = 0;
@@ -71,6 +75,7 @@ export class MuxStream extends Duplex {
       }
       this.sendWindow += delta;
       this.drainPending();
+      this.wakeCreditWaiter();
     }
     if (flags & Flag.FIN) this.onRemoteFin();
     if (flags & Flag.RST) this.onRemoteReset();
@@ -119,6 +124,44 @@ export class MuxStream extends Duplex {
     }
   }
 
+  // --- direct sending, for sources that read straight into frames (see framed-reader.ts) ---
+
+  /** The peer's remaining credit for this stream. */
+  get sendCredit(): number {
+    return this.sendWindow;
+  }
+
+  /** Bytes that may go out through sendFramed now: the window, or 0 while the Writable side holds data. */
+  get directCredit(): number {
+    if (this.pending || this.writableLength > 0 || this.writableEnded || this.destroyed) return 0;
+    return this.sendWindow;
+  }
+
+  /**
+   * Sends `length` bytes that already sit at frame[HEADER_SIZE…]; the header is written in
+   * front of them, so the payload goes out without being copied. length ≤ directCredit.
+   */
+  sendFramed(frame: Buffer, length: number): void {
+    if (length > this.directCredit || length > MAX_FRAME_PAYLOAD) throw new RangeError(`sendFramed: ${length} bytes exceed the credit`);
+    writeHeader(frame, 0, FrameType.Data, this.takeOpenFlag(), this.id, length);
+    this.sendWindow -= length;
+    this.bytesOut += length;
+    this.owner.sendFramed(frame.subarray(0, HEADER_SIZE + length));
+  }
+
+  /** Calls back once the send window holds at least `bytes` (at once if it already does). */
+  whenCredit(bytes: number, callback: () => void): void {
+    this.creditWaiter = { bytes: Math.min(bytes, INITIAL_WINDOW), callback };
+    this.wakeCreditWaiter();
+  }
+
+  private wakeCreditWaiter(): void {
+    const waiter = this.creditWaiter;
+    if (!waiter || this.sendWindow < waiter.bytes || this.destroyed) return;
+    this.creditWaiter = undefined;
+    waiter.callback();
+  }
+
   override _final(callback: (err?: Error | null) => void): void {
     this.localFinSent = true;
     this.owner.sendFrame(FrameType.WindowUpdate, this.takeOpenFlag() | Flag.FIN, this.id, 0);
@@ -127,8 +170,10 @@ export class MuxStream extends Duplex {
 
   override _read(): void {
     // Credit back what the consumer has taken out of the buffer, once it is worth a frame.
+    // A quarter window, not half: a sender reading 256 KiB at a time (framed-reader.ts) then
+    // always has credit for its next read while the previous ones are in flight.
     const consumed = INITIAL_WINDOW - this.recvWindow - this.readableLength;
-    if (consumed >= INITIAL_WINDOW / 2 || (consumed > 0 && this.readableLength === 0 && consumed >= 16 * 1024)) {
+    if (consumed >= INITIAL_WINDOW / 4 || (consumed > 0 && this.readableLength === 0 && consumed >= 16 * 1024)) {
       this.recvWindow += consumed;
       this.owner.sendFrame(FrameType.WindowUpdate, this.takeOpenFlag(), this.id, consumed);
     }
@@ -145,6 +190,7 @@ export class MuxStream extends Duplex {
       this.pending = null;
       writeCallback(err ?? new StreamResetError('stream closed'));
     }
+    this.creditWaiter = undefined;
     this.owner.forget(this.id);
     callback(err);
   }

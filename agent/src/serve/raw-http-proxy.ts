@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { htmlPage } from '../../../common/html-page';
+import { FramedReader } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { HttpRouteConfig } from '../config/schema';
@@ -23,11 +24,13 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     }
     const { destination, http: port } = route;
     let connected = false;
-    const origin = net.connect({ host: destination, port, noDelay: true });
+    // The origin's answers are read straight into frames (no copy of bulk bodies, big reads).
+    const reader = new FramedReader(stream);
+    const origin = net.connect({ host: destination, port, noDelay: true, onread: reader.options });
+    reader.attach(origin);
     origin.on('connect', () => {
       connected = true;
       stream.pipe(origin);
-      origin.pipe(stream);
     });
     origin.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) return stream.destroy();
