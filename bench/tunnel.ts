@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { withMallocTunables } from '../common/malloc-tunables';
 import { Child, spawnNode, stopChild } from './children';
 
 const START_TIMEOUT_MS = 15_000;
@@ -41,9 +42,12 @@ export function tunnelMissing(root: string): string | undefined {
   return missing.length ? `not built or not written yet: ${missing.join(', ')}` : undefined;
 }
 
-/** The relay reads DOMAIN/PORT/DATA_DIR/AUTH_KEY from the environment; only our flags may count. */
+/**
+ * The relay reads DOMAIN/PORT/DATA_DIR/AUTH_KEY from the environment; only our flags may count.
+ * The malloc settings are those every launcher we ship sets (common/malloc-tunables.ts).
+ */
 function childEnv(tmpDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmpDir };
+  const env: NodeJS.ProcessEnv = withMallocTunables({ ...process.env, HOME: tmpDir });
   for (const name of ['DOMAIN', 'PORT', 'DATA_DIR', 'AUTH_KEY']) delete env[name];
   return env;
 }

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { withMallocTunables } from '../common/malloc-tunables';
 
 const root = path.resolve(__dirname, '..', '..');
 const stateDir = path.join(root, '.portway-demo');
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   if (sharedArg !== undefined && !/^\d+$/.test(sharedArg)) fail(`usage: npm start [-- LOCAL_PORT] (got "${sharedArg}")`);
   const localPort = sharedArg ? Number(sharedArg) : await startDemoOrigin();
 
-  const relay = spawn(process.execPath, [path.join(root, 'relay', 'bin', 'portway-relay.js'), '--domain', 'localhost', '--host', '127.0.0.1', '--port', String(relayPort), '--data-dir', path.join(stateDir, 'relay')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const relay = spawn(process.execPath, [path.join(root, 'relay', 'bin', 'portway-relay.js'), '--domain', 'localhost', '--host', '127.0.0.1', '--port', String(relayPort), '--data-dir', path.join(stateDir, 'relay')], { stdio: ['ignore', 'pipe', 'pipe'], env: withMallocTunables(process.env) });
   children.push(relay);
   await waitForLine(relay, /listening on (\S+)/, 'the relay');
 
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const hostname = configured.match(/Hostname: (\S+)/)?.[1] ?? fail('configure printed no hostname');
   portwayCli(['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(localPort)]);
 
-  const agent = spawn(process.execPath, [path.join(root, 'agent', 'bin', 'portway.js'), '--config', path.join(stateDir, 'agent.json'), 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const agent = spawn(process.execPath, [path.join(root, 'agent', 'bin', 'portway.js'), '--config', path.join(stateDir, 'agent.json'), 'start'], { stdio: ['ignore', 'pipe', 'pipe'], env: withMallocTunables(process.env) });
   children.push(agent);
   await waitForLine(agent, /Connected to/, 'the agent');
 

@@ -14,6 +14,7 @@ import {
   type RequestType,
   type RequestType0,
 } from 'vscode-jsonrpc/node';
+import { withMallocTunables } from '../../../common/malloc-tunables';
 import { InitializeRequest, RPC_PROTOCOL_VERSION } from '../../../protocol/rpc';
 import type { Log } from '../log';
 import { RestartBudget } from './restart-budget';
@@ -107,7 +108,7 @@ export class AgentClient implements vscode.Disposable {
     const { agentScript, configPath, log } = this.options;
     log.info(`starting agent: ${agentScript} rpc --config ${configPath}`);
     const child = spawn(process.execPath, [agentScript, '--config', configPath, 'rpc'], {
-      env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...withMallocTunables({ ...process.env, ...this.options.env }), ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
