@@ -1,12 +1,20 @@
 import type { Duplex } from 'node:stream';
 
+export interface SpliceOptions {
+  /**
+   * The socket delivers its bytes and its end to the stream by itself (a socket made with
+   * FramedReader's `onread`, mux/framed-reader.ts), so only the other direction is piped.
+   */
+  socketReadsItself?: boolean;
+}
+
 /**
  * Joins a socket and a stream into one byte pipe, both ways. An error on either side aborts
  * both; a clean end of one direction only half-closes the other (pipe); a side that closes
  * without having ended takes the other down too.
  * Every raw forward (TCP ports, TLS pass-through, raw HTTP) uses this one rule.
  */
-export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) => void): void {
+export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) => void, options: SpliceOptions = {}): void {
   socket.on('error', (err) => {
     onError?.(err);
     stream.destroy();
@@ -21,6 +29,6 @@ export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) =>
   stream.on('close', () => {
     if (!stream.readableEnded) socket.destroy();
   });
-  socket.pipe(stream);
+  if (!options.socketReadsItself) socket.pipe(stream);
   stream.pipe(socket);
 }

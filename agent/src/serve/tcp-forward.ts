@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { splice } from '../../../common/splice';
+import { FramedReader } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { TcpOpen } from '../../../protocol/stream-head';
 import type { AgentConfig } from '../config/schema';
@@ -17,12 +18,15 @@ export function createTcpForwardHandler(currentConfig: () => AgentConfig, log: (
       log(`tcp port ${open.port}: no forward configured; closing the connection from ${open.remoteAddress}`);
       return void stream.destroy();
     }
-    const socket = net.connect({ host: route.destination, port: route.dstport, allowHalfOpen: true });
-    socket.setNoDelay(true);
+    // What the destination sends is read straight into mux frames (no copy of bulk data).
+    const reader = new FramedReader(stream);
+    const socket = net.connect({ host: route.destination, port: route.dstport, allowHalfOpen: true, noDelay: true, onread: reader.options });
+    reader.attach(socket);
     let connected = false;
     socket.once('connect', () => (connected = true));
-    splice(socket, stream, (err) => {
+    const onError = (err: Error): void => {
       if (!connected) log(`tcp port ${open.port}: cannot reach ${route.destination}:${route.dstport} (${err.message})`);
-    });
+    };
+    splice(socket, stream, onError, { socketReadsItself: true });
   };
 }
