@@ -48,6 +48,17 @@ after(async () => {
   origin?.close();
 });
 
+/**
+ * A request through the relay for the polling steps: bounded, so one that gets no answer shows up
+ * in the log (and is retried) instead of holding the scenario until its timeout.
+ */
+async function probe(t: { diagnostic(message: string): void }, hostname: string) {
+  return request(relay.port, hostname, { timeoutMs: 10_000 }).catch((err: Error) => {
+    t.diagnostic(`probe failed: ${err.message}`);
+    return undefined;
+  });
+}
+
 function agentPids(): number[] {
   return processesInGroup(codeServer.pgid, 'portway.js');
 }
@@ -74,7 +85,7 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await workbench.screenshot('shared');
 
   // The URL works through the relay and reaches the origin.
-  const res = await request(relay.port, hostname);
+  const res = await request(relay.port, hostname, { timeoutMs: 10_000 });
   assert.equal(res.status, 200);
   assert.match(res.body.toString(), new RegExp(ORIGIN_TEXT));
 
@@ -99,7 +110,7 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
     const refused = await until(
       'the relay to refuse 127.0.0.1',
       async () => {
-        const r = await request(relay.port, hostname).catch(() => undefined);
+        const r = await probe(t, hostname);
         return r && r.status === 403 ? r : undefined;
       },
       enforced ? UI_TIMEOUT : 5_000,
@@ -112,21 +123,21 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await ruleRow.hover();
   await ruleRow.locator('.action-label[aria-label="Remove Rule"]').click();
   await treeRow(page, 'Routes', 'drop 127.0.0.1').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
-  await until('traffic to flow again', async () => ((await request(relay.port, hostname).catch(() => undefined))?.status === 200 ? true : undefined));
+  await until('traffic to flow again', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
 
   // Kill the agent: the extension restarts it and the tunnel comes back with the same hostname.
   process.kill(firstAgent, 'SIGKILL');
   const secondAgent = await until('a restarted agent', () => agentPids().find((p) => p !== firstAgent));
   assert.notEqual(secondAgent, firstAgent);
   await statusItem(page, hostname).waitFor({ timeout: UI_TIMEOUT });
-  await until('traffic after the restart', async () => ((await request(relay.port, hostname).catch(() => undefined))?.status === 200 ? true : undefined));
+  await until('traffic after the restart', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
   await workbench.screenshot('after-agent-restart');
 
   // Stop Sharing from the status-bar menu.
   await statusItem(page, hostname).click();
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Stop Sharing' }).click();
   await statusItem(page, /^\s*Portway\s*$/).waitFor({ timeout: UI_TIMEOUT });
-  const offline = await request(relay.port, hostname);
+  const offline = await request(relay.port, hostname, { timeoutMs: 10_000 });
   assert.equal(offline.status, 502, 'the relay says the tunnel is offline');
   await workbench.screenshot('stopped');
 
