@@ -2,8 +2,8 @@ import type { Duplex } from 'node:stream';
 
 export interface SpliceOptions {
   /**
-   * The socket delivers its bytes and its end to the stream by itself (a socket made with
-   * FramedReader's `onread`, mux/framed-reader.ts), so only the other direction is piped.
+   * The socket delivers its bytes and its end to the stream by itself (a socket made by
+   * connectFramed, mux/framed-reader.ts), so only the other direction is piped.
    */
   socketReadsItself?: boolean;
 }

@@ -1,4 +1,4 @@
-import type { OnReadOpts, Socket } from 'node:net';
+import * as net from 'node:net';
 import { HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
 import type { MuxStream } from './stream';
 
@@ -18,25 +18,31 @@ const BATCH_BELOW = 16 * 1024;
  * The socket is paused whenever the stream lacks credit for a full read, so it never holds more
  * than the peer granted: flow control is the stream's own.
  *
- *   const reader = new FramedReader(stream);
- *   const socket = net.connect({ host, port, onread: reader.options });
- *   reader.attach(socket);
+ *   const socket = connectFramed(stream, { host, port });
  */
-export class FramedReader {
+/** Connects to `options`' host and port, with what arrives read into `stream` (and its end ending it). */
+export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts): net.Socket {
+  const reader = new FramedReader(stream);
+  const socket = net.connect({ ...options, onread: reader.options });
+  reader.attach(socket);
+  return socket;
+}
+
+class FramedReader {
   private readSize = MIN_READ;
   private frame: Buffer | undefined;
-  private socket: Socket | undefined;
+  private socket: net.Socket | undefined;
   private waiting = false;
 
   constructor(private readonly stream: MuxStream) {}
 
-  readonly options: OnReadOpts = {
+  readonly options: net.OnReadOpts = {
     buffer: () => this.nextBuffer(),
     callback: (bytes, buffer) => this.onRead(bytes, buffer),
   };
 
   /** The socket created with `options`; on its end the stream is ended (FIN). */
-  attach(socket: Socket): void {
+  attach(socket: net.Socket): void {
     this.socket = socket;
     socket.on('end', () => this.stream.end());
   }
@@ -47,8 +53,7 @@ export class FramedReader {
   }
 
   private onRead(bytes: number, buffer: Uint8Array): boolean {
-    const frame = this.frame;
-    if (!frame) return true;
+    const frame = this.frame!; // Node asks nextBuffer() for the buffer of every read
     const full = bytes === buffer.length;
     let room: boolean;
     if (bytes >= BATCH_BELOW && bytes <= this.stream.directCredit) {

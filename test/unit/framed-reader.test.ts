@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { FramedReader } from '../../mux/framed-reader';
+import { connectFramed } from '../../mux/framed-reader';
 import { MuxSession } from '../../mux/session';
 import type { MuxStream } from '../../mux/stream';
 import { decodeFrames, FrameType, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAYLOAD } from '../../protocol/frame';
@@ -61,9 +61,7 @@ describe('framed reader', () => {
     relayEnd.write('open'); // the client learns of the stream from its first frame
     const agentEnd = await new Promise<MuxStream>((resolve) => client.once('stream', resolve));
     const result = onPeerStream(relayEnd);
-    const reader = new FramedReader(agentEnd);
-    const socket = net.connect({ host: '127.0.0.1', port: (source.address() as net.AddressInfo).port, onread: reader.options });
-    reader.attach(socket);
+    connectFramed(agentEnd, { host: '127.0.0.1', port: (source.address() as net.AddressInfo).port });
     return { data: await result, sent, client, server };
   }
 

@@ -1,6 +1,5 @@
-import * as net from 'node:net';
 import { htmlPage } from '../../../common/html-page';
-import { FramedReader } from '../../../mux/framed-reader';
+import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { HttpRouteConfig } from '../config/schema';
@@ -25,9 +24,7 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     const { destination, http: port } = route;
     let connected = false;
     // The origin's answers are read straight into frames (no copy of bulk bodies, big reads).
-    const reader = new FramedReader(stream);
-    const origin = net.connect({ host: destination, port, noDelay: true, onread: reader.options });
-    reader.attach(origin);
+    const origin = connectFramed(stream, { host: destination, port, noDelay: true });
     origin.on('connect', () => {
       connected = true;
       stream.pipe(origin);

@@ -1,6 +1,5 @@
-import * as net from 'node:net';
 import { splice } from '../../../common/splice';
-import { FramedReader } from '../../../mux/framed-reader';
+import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { TcpOpen } from '../../../protocol/stream-head';
 import type { AgentConfig } from '../config/schema';
@@ -19,9 +18,7 @@ export function createTcpForwardHandler(currentConfig: () => AgentConfig, log: (
       return void stream.destroy();
     }
     // What the destination sends is read straight into mux frames (no copy of bulk data).
-    const reader = new FramedReader(stream);
-    const socket = net.connect({ host: route.destination, port: route.dstport, allowHalfOpen: true, noDelay: true, onread: reader.options });
-    reader.attach(socket);
+    const socket = connectFramed(stream, { host: route.destination, port: route.dstport, allowHalfOpen: true, noDelay: true });
     let connected = false;
     socket.once('connect', () => (connected = true));
     const onError = (err: Error): void => {
