@@ -18,9 +18,8 @@ const BATCH_BELOW = 16 * 1024;
  * The socket is paused whenever the stream lacks credit for a full read, so it never holds more
  * than the peer granted: flow control is the stream's own.
  *
- *   const socket = connectFramed(stream, { host, port });
+ *   const socket = connectFramed(stream, { host, port }); // its end ends the stream (FIN)
  */
-/** Connects to `options`' host and port, with what arrives read into `stream` (and its end ending it). */
 export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts): net.Socket {
   const reader = new FramedReader(stream);
   const socket = net.connect({ ...options, onread: reader.options });
@@ -28,6 +27,7 @@ export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts)
   return socket;
 }
 
+/** The reads of one socket made by connectFramed. */
 class FramedReader {
   private readSize = MIN_READ;
   private frame: Buffer | undefined;
