@@ -1,6 +1,7 @@
 // Turns the three phases (direct before, tunnel, direct after) into the Markdown report: one table
 // of ratios against the direct origin with the issue's thresholds, and one of where the CPU went.
 import * as os from 'node:os';
+import { PipeReference } from './pipe-reference';
 import { HOL_CONNECTIONS, Level, PhaseResult, errorCount, errorNote } from './measure';
 import { RssWindow, toMiB } from './process-stats';
 import { WrkResult } from './wrk';
@@ -13,6 +14,7 @@ export interface ReportInput {
   after: PhaseResult;
   tunnel?: PhaseResult; // absent with --direct-only or when the tunnel could not be measured
   tunnelNote?: string; // why it is absent
+  pipes?: PipeReference; // the same origin through two plain Node TCP pipes (reference only)
   header: string[]; // machine, versions, durations
   warnings: string[]; // shown first among the notes
 }
@@ -163,6 +165,7 @@ export function buildReport(input: ReportInput): Report {
     ...rows.map((r) => `| ${r.name} | ${r.direct} | ${r.tunnel} | ${r.ratio} | ${r.threshold} | ${r.result} |`),
     '',
     ...cpuShareTable(input),
+    ...floorTable(input),
   ];
   if (input.tunnelNote) notes.unshift(`tunnel not measured: ${input.tunnelNote}`);
   notes.unshift(...input.warnings.map((w) => `**${w}**`));
@@ -190,6 +193,35 @@ function cpuShareTable(input: ReportInput): string[] {
       const machine = level.machineBusySeconds / level.wrk.durationSec;
       out.push(`| ${phase} c${c} | ${cores.map((v) => (v === undefined ? '—' : fmt(v, 2))).join(' | ')} | ${fmt(sum, 2)} | ${fmt(machine, 2)} |`);
     }
+  }
+  return out;
+}
+
+/** The tunnel next to two plain Node TCP pipes in series: what the process shape alone allows here. */
+function floorTable(input: ReportInput): string[] {
+  const { before, after, tunnel, pipes } = input;
+  if (!pipes) return [];
+  const out = [
+    '',
+    'Reference, no threshold: the same origin through two plain Node TCP pipes in series (`bench/pipe-hop.ts`). They have the',
+    'process shape of relay + agent (two more Node processes, four more loopback hops per round trip) and do none of their',
+    'work: no HTTP parsing, routing, WebSocket or multiplexing. Where the pipes themselves stay under a threshold, no design',
+    'built from two Node processes meets it on this machine. "tunnel / pipes" shows what Portway\'s own work costs on top of',
+    'that shape (under 1x), or what its batching of many streams into one socket gains (over 1x):',
+    '',
+    '| row | direct avg | two Node pipes | pipes / direct | tunnel | tunnel / pipes |',
+    '|---|---|---|---|---|---|',
+  ];
+  const line = (name: string, direct: number, viaPipes: number, viaTunnel: number | undefined, digits: number): string =>
+    `| ${name} | ${fmt(direct, digits)} | ${fmt(viaPipes, digits)} | ${fmt(viaPipes / direct, 2)}x | ${viaTunnel === undefined ? '—' : fmt(viaTunnel, digits)} | ${viaTunnel === undefined ? '—' : `${fmt(viaTunnel / viaPipes, 2)}x`} |`;
+  for (const c of [1, 50, 500] as Level[]) {
+    const direct = (before.levels[c].wrk.reqPerSec + after.levels[c].wrk.reqPerSec) / 2;
+    out.push(line(`c${c} req/s`, direct, pipes.levels[c].reqPerSec, tunnel?.levels[c].wrk.reqPerSec, 0));
+  }
+  const directDownload = (before.download.medianMbPerSec + after.download.medianMbPerSec) / 2;
+  out.push(line('download MB/s (100 MiB, 1 stream)', directDownload, pipes.download.medianMbPerSec, tunnel?.download.medianMbPerSec, 0));
+  for (const c of [1, 50, 500] as Level[]) {
+    if (errorCount(pipes.levels[c]) > 0) out.push('', `two Node pipes c${c}:${errorNote(pipes.levels[c])}`);
   }
   return out;
 }

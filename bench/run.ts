@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
 import { downloaderName } from './download';
+import { PipeReference, measurePipeReference } from './pipe-reference';
 import { describeEnvironment } from './environment';
 import { backgroundCores } from './process-stats';
 import { PhaseResult, PhaseTargets, measurePhase } from './measure';
@@ -95,6 +96,15 @@ async function main(): Promise<number> {
       log(`tunnel skipped: ${tunnelNote}`);
     }
 
+    let pipes: PipeReference | undefined;
+    if (!args.directOnly) {
+      try {
+        pipes = await measurePipeReference({ originPort: origin1.port, durationSec: args.durationSec, log });
+      } catch (err) {
+        log(`two Node pipes FAILED (reference only, the report goes on without it): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+
     const after = await directPhase('direct (after)');
     const idleAfter = await backgroundCores();
 
@@ -105,7 +115,7 @@ async function main(): Promise<number> {
       `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
     ];
     const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
-    const report = buildReport({ before, after, tunnel: tunnelResult, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
+    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
