@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { htmlPage } from '../../common/html-page';
+import { serializeResponseHead } from '../../common/http-headers';
 
 /** Sends a short HTML page; used for every error the relay itself answers. */
 export function sendPage(res: ServerResponse, status: number, title: string, message: string): void {
@@ -16,13 +17,35 @@ export function sendPage(res: ServerResponse, status: number, title: string, mes
   res.end(body);
 }
 
+const TUNNEL_LOST_TITLE = 'Tunnel connection lost';
+const tunnelLostMessage = (host: string): string =>
+  `The tunnel for ${host} lost this request before an answer came: its agent, or the service behind it, went away.`;
+
+/**
+ * The same pages as raw HTTP/1.1 bytes ending with Connection: close, for the relay's fast path,
+ * which writes to the visitor's socket itself (no ServerResponse). A HEAD request gets no body.
+ */
+export const RawPages = {
+  tunnelLost: (host: string, method: string): string => rawPage(502, 'Bad Gateway', TUNNEL_LOST_TITLE, tunnelLostMessage(host), method),
+};
+
+function rawPage(status: number, statusMessage: string, title: string, message: string, method: string): string {
+  const body = htmlPage(title, message);
+  const head = serializeResponseHead(status, statusMessage, [
+    'Content-Type', 'text/html; charset=utf-8',
+    'Content-Length', String(Buffer.byteLength(body)),
+    'Cache-Control', 'no-store',
+    'Connection', 'close',
+  ]);
+  return method === 'HEAD' ? head : head + body;
+}
+
 export const Pages = {
   unknownHost: (res: ServerResponse, host: string) =>
     sendPage(res, 404, 'Unknown host', `No tunnel is registered for ${host || 'this address'} on this relay.`),
   tunnelOffline: (res: ServerResponse, host: string) =>
     sendPage(res, 502, 'Tunnel offline', `The agent for ${host} is not connected right now. Start it with \`portway start\` and try again.`),
-  tunnelLost: (res: ServerResponse, host: string) =>
-    sendPage(res, 502, 'Tunnel connection lost', `The connection to the agent for ${host} ended before it answered.`),
+  tunnelLost: (res: ServerResponse, host: string) => sendPage(res, 502, TUNNEL_LOST_TITLE, tunnelLostMessage(host)),
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
   tunnelBusy: (res: ServerResponse, host: string) =>
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
 import { encodeHead } from '../../../protocol/stream-head';
+import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
 import type { ClientPeer, FastRoute } from './fast-route';
 import { parseRequestHead, type RequestHead } from './request-head';
@@ -35,6 +36,7 @@ export class FastConnection {
   private unread: Buffer = EMPTY;
   private stream: MuxStream | undefined;
   private routeKey: string | undefined;
+  private routeHost = ''; // the tunnel hostname the stream serves, for the page when it is lost
   private requestBody: BodyScanner | undefined;
   /** Methods of forwarded requests whose responses have not finished, oldest first. */
   private readonly awaiting: string[] = [];
@@ -130,9 +132,10 @@ export class FastConnection {
     if (!this.stream) {
       this.stream = route.session.openStream();
       this.routeKey = route.key;
+      this.routeHost = route.host;
       this.stream.on('data', this.onResponseData);
       this.stream.on('end', () => this.onStreamEnd());
-      this.stream.on('error', () => this.onStreamEnd());
+      this.stream.on('error', () => this.onStreamLost());
       this.stream.on('drain', () => this.socket.resume());
       this.stream.write(
         encodeHead({ kind: 'http-raw', host: route.host, proto: route.proto, remoteAddress: route.clientAddress, remotePort: route.clientPort }),
@@ -273,12 +276,26 @@ export class FastConnection {
       this.finished = true;
       this.socket.end();
     } else if (this.awaiting.length > 0) {
-      this.destroy(); // the agent went away in the middle of an answer
+      // The origin closed its connection with a request on it: a cut lets the visitor's client
+      // retry it (browsers do on a reused connection), as it would with the origin itself.
+      this.destroy();
     } else {
       this.stream?.end(); // the origin closed an idle connection; the next request opens another
       this.stream = undefined;
       this.routeKey = undefined;
     }
+  }
+
+  /** The stream was reset: the agent's session ended, or the agent's origin connection failed. */
+  private onStreamLost(): void {
+    if (this.finished) return;
+    if (this.raw || this.awaiting.length === 0 || this.responseBody !== undefined) return this.onStreamEnd();
+    // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
+    // the full path, instead of a connection that just closes.
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
+    this.stream?.destroy();
   }
 
   private destroy(): void {
