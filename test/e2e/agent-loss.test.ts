@@ -56,6 +56,8 @@ describe('agent killed under live traffic (real processes on loopback)', () => {
     await agent.stop('SIGKILL');
     const res = await inFlight;
     assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /Tunnel connection lost/);
+    assert.equal(res.headers.connection, 'close');
   });
 
   it('answers on a kept-alive visitor connection after the agent died, and again once a new agent is back', async () => {
