@@ -58,6 +58,7 @@ export class MuxSession extends EventEmitter implements StreamOwner {
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
+  private peerGoAway: number | undefined;
   private closed = false;
   /** Size of the message being decoded, to decide whether a payload view is worth copying. */
   private currentMessageSize = 0;
@@ -79,6 +80,11 @@ export class MuxSession extends EventEmitter implements StreamOwner {
       this.pingTimer = setInterval(() => this.sendPing(), interval);
       this.pingTimer.unref();
     }
+  }
+
+  /** The code of the peer's GoAway, if the session ended with one. */
+  get peerGoAwayCode(): number | undefined {
+    return this.peerGoAway;
   }
 
   get isClosed(): boolean {
@@ -121,6 +127,7 @@ export class MuxSession extends EventEmitter implements StreamOwner {
         else if (frame.flags & Flag.ACK) this.onPingAck(frame.length);
         return;
       case FrameType.GoAway:
+        this.peerGoAway = frame.length;
         return this.shutdown(`peer went away (${GoAwayCode[frame.length] ?? frame.length})`, false);
     }
   };

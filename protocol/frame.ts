@@ -36,6 +36,12 @@ export enum GoAwayCode {
   InternalError = 2,
   /** The session was closed because its credentials were revoked or replaced. */
   Unauthorized = 3,
+  /**
+   * Another session of the same agent identity took over (the relay keeps one per identity).
+   * A live agent that receives it stops instead of reconnecting: two agents sharing one identity
+   * would otherwise replace each other forever.
+   */
+  Replaced = 4,
 }
 
 /** The largest Data payload a frame may carry; checked before anything is allocated. */

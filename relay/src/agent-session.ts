@@ -76,7 +76,8 @@ export class AgentSession {
 
   close(code: number, reason: string): void {
     this.closeCode = code;
-    this.mux.close(reason, code === CloseCode.Unauthorized ? GoAwayCode.Unauthorized : GoAwayCode.Normal);
+    const goAway = { [CloseCode.Unauthorized]: GoAwayCode.Unauthorized, [CloseCode.Replaced]: GoAwayCode.Replaced }[code] ?? GoAwayCode.Normal;
+    this.mux.close(reason, goAway);
     this.ws.close(code, reason.slice(0, 120));
   }
 }

@@ -17,14 +17,15 @@ export class UsageError extends Error {
   }
 }
 
-/** `positional`: the string flag a bare argument fills (`portway domain add example.com`). */
+/** `positional`: the flag a bare argument fills (`portway domain add example.com`, `portway http 3000`). */
 export function parseFlags(tokens: string[], specs: FlagSpec[], positional?: string): ParsedFlags {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const flags: ParsedFlags = {};
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!token.startsWith('--') && positional !== undefined && flags[positional] === undefined) {
-      flags[positional] = token;
+      const spec = byName.get(positional);
+      flags[positional] = spec ? flagValue(spec, token, positional.toUpperCase()) : token;
       continue;
     }
     if (!token.startsWith('--')) throw new UsageError(`unexpected argument "${token}"`);
@@ -39,18 +40,20 @@ export function parseFlags(tokens: string[], specs: FlagSpec[], positional?: str
     }
     const value = eq > 0 ? token.slice(eq + 1) : tokens[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
-    if (spec.type === 'port') {
-      const port = Number(value);
-      if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError(`--${name} must be a port number from 1 to 65535 (got "${value}")`);
-      flags[name] = port;
-    } else {
-      flags[name] = value;
-    }
+    flags[name] = flagValue(spec, value, `--${name}`);
   }
   for (const spec of specs) {
-    if (spec.required && flags[spec.name] === undefined) throw new UsageError(`--${spec.name} is required`);
+    if (spec.required && flags[spec.name] === undefined) throw new UsageError(`${spec.name === positional ? spec.name.toUpperCase() : `--${spec.name}`} is required`);
   }
   return flags;
+}
+
+/** A string or port flag's value, checked; `label` names it in errors (--http, or PORT when bare). */
+function flagValue(spec: FlagSpec, value: string, label: string): string | number {
+  if (spec.type !== 'port') return value;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError(`${label} must be a port number from 1 to 65535 (got "${value}")`);
+  return port;
 }
 
 export function flagHelp(specs: FlagSpec[]): string {

@@ -1,21 +1,8 @@
 import type { AgentConfig, HttpRouteConfig, TcpRouteConfig } from '../config/schema';
-import { publicTcpAddress } from '../config/public-address';
+import { publicTcpAddress, publicUrl } from '../config/public-address';
 import type { HttpRoute, RouteList, TcpPortRoute } from '../../../protocol/rpc';
 
 /** How the extension sees the config's routes (URLs, kinds, TLS modes). */
-
-/** Public URL of a domain served by the relay at relayUrl: the relay's scheme and port. */
-export function publicUrl(relayUrl: string, domain: string): string {
-  let text = relayUrl.trim();
-  if (!/^[a-z]+:\/\//i.test(text)) text = `http://${text}`;
-  try {
-    const url = new URL(text);
-    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
-    return `${secure ? 'https' : 'http'}://${domain}${url.port ? `:${url.port}` : ''}/`;
-  } catch {
-    return `http://${domain}/`;
-  }
-}
 
 export function httpRouteOf(config: AgentConfig, route: HttpRouteConfig): HttpRoute {
   const kind = route.webroot ? 'webroot' : route.tls !== undefined && route.destination ? 'passthrough' : 'proxy';

@@ -36,7 +36,8 @@ import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } 
 import { coded, codedRelayError, normalizeNetwork, rpcCodeForRefusal } from './coded-errors';
 import { OpenConnections } from './open-connections';
 import { isListening } from './port-probe';
-import { httpRouteOf, publicUrl, routeListOf, tcpRouteOf } from './route-views';
+import { publicUrl } from '../config/public-address';
+import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 const DEFAULT_DESTINATION = '127.0.0.1';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
-import { loadConfig, saveConfig } from '../config/config-file';
-import type { AgentConfig } from '../config/schema';
+import { loadConfig, updateConfig } from '../config/config-file';
+import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { AGENT_NAME } from '../cli/version';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
@@ -12,6 +12,7 @@ import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
 import { routesAnnouncement } from './routes-announcement';
 import { watchConfigFile } from './config-watcher';
+import { withTransientRoutes } from './transient-routes';
 
 export interface ConnectionInfo {
   id: number;
@@ -23,8 +24,16 @@ export interface ConnectionInfo {
   counters: { readonly bytesIn: number; readonly bytesOut: number };
 }
 
+export interface RuntimeOptions {
+  /**
+   * HTTP routes served for this run only (`portway http PORT`): never written to the config file,
+   * and they win over a saved route for the same domain while the run lasts.
+   */
+  transientHttp?: HttpRouteConfig[];
+}
+
 /**
- * The agent's core, shared by `portway start` and the extension's JSON-RPC server:
+ * The agent's core, shared by `portway start`, `portway http` and the extension's JSON-RPC server:
  * the config (reloaded live), the route table and the tunnel to the relay.
  *
  * Events: 'state' (TunnelState), 'config' (AgentConfig, after a reload),
@@ -42,9 +51,12 @@ export class AgentRuntime extends EventEmitter {
   /** Streams by id from arrival to close, so an opened connection can point at its counters. */
   private readonly liveStreams = new Map<number, MuxStream>();
 
-  constructor(readonly configPath: string) {
+  constructor(
+    readonly configPath: string,
+    private readonly options: RuntimeOptions = {},
+  ) {
     super();
-    this.config = loadConfig(configPath);
+    this.config = this.effective(loadConfig(configPath));
     this.tls = new AgentTls({ configPath, config: this.config, handlerFor: (domain) => this.routes.handlerFor(domain), log: (line) => this.emit('log', line) });
     this.routes.update(this.config);
     const dispatch = createStreamDispatcher(this.routes, {
@@ -118,7 +130,7 @@ export class AgentRuntime extends EventEmitter {
   reload(): void {
     let next: AgentConfig;
     try {
-      next = loadConfig(this.configPath);
+      next = this.effective(loadConfig(this.configPath));
     } catch (err) {
       this.emit('configError', err);
       return;
@@ -141,11 +153,19 @@ export class AgentRuntime extends EventEmitter {
     this.tunnel.connection?.control.send(routesAnnouncement(this.config));
   }
 
+  /** The config as served: the file's, plus this run's transient routes. */
+  private effective(fromFile: AgentConfig): AgentConfig {
+    return withTransientRoutes(fromFile, this.options.transientHttp ?? []);
+  }
+
   private rememberHostname(hostname: string): void {
     this.config.hostname = hostname;
     this.routes.update(this.config);
     try {
-      saveConfig(this.configPath, this.config);
+      // Only the hostname changes in the file: transient routes stay out of it.
+      updateConfig(this.configPath, (config) => {
+        config.hostname = hostname;
+      });
     } catch (err) {
       this.emit('log', `could not save the assigned hostname: ${(err as Error).message}`);
     }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
 import { Backoff } from './backoff';
 import type { RefusalCode } from '../../../protocol/control';
+import { GoAwayCode } from '../../../protocol/frame';
 import { connectToRelay, RelayRefusedError, type ConnectOptions, type RelayConnection } from './relay-connection';
 
 export type TunnelState =
@@ -13,10 +14,15 @@ export type TunnelState =
 /**
  * Keeps one session to the relay alive: connects, hands incoming streams to `onStream`,
  * and after any loss reconnects with backoff and jitter, asking for the same hostname.
- * A refusal (wrong key, name taken, version mismatch) is fatal: retrying would not help.
+ * A refusal (wrong key, name taken, version mismatch) is fatal: retrying would not help. So is
+ * being replaced by another live agent of the same identity: reconnecting would replace it back.
  *
  * Events: 'state' (TunnelState), 'online' (RelayConnection).
  */
+const REPLACED_MESSAGE =
+  'another agent with this identity (the same config file) connected to the relay and took over the tunnel; this one stops. ' +
+  'Run one agent per config file, or give each its own with --config.';
+
 export class TunnelClient extends EventEmitter {
   private current: RelayConnection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -88,7 +94,9 @@ export class TunnelClient extends EventEmitter {
     connection.mux.once('close', (reason: string) => {
       if (this.current !== connection) return;
       this.current = undefined;
-      if (!this.stopped) this.scheduleRetry(reason, false);
+      if (this.stopped) return;
+      if (connection.mux.peerGoAwayCode === GoAwayCode.Replaced) return this.scheduleRetry(REPLACED_MESSAGE, true);
+      this.scheduleRetry(reason, false);
     });
     this.setState({ status: 'online', hostname: connection.welcome.hostname, relayUrl: this.options.relayUrl });
     this.emit('online', connection);

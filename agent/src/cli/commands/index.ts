@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { configureCommand } from './configure';
+import { httpCommand } from './http';
 import { domainAddCommand, domainListCommand, domainRemoveCommand, domainVerifyCommand } from './domain';
 import { infoCommand } from './info';
 import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   configureCommand,
   infoCommand,
   startCommand,
+  httpCommand,
   routeHttpAddCommand,
   routeHttpRemoveCommand,
   routeHttpListCommand,

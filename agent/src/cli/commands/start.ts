@@ -1,56 +1,12 @@
 import { AgentRuntime } from '../../runtime/agent-runtime';
-import type { TunnelState } from '../../tunnel/tunnel-client';
 import type { Command } from '../command';
-import { httpRoutesTable, tcpPortsTable } from '../route-rows';
+import { runInForeground } from '../run-runtime';
 
 export const startCommand: Command = {
   path: ['start'],
   summary: 'Connect to the relay and serve the routes (rule changes apply without a restart)',
   flags: [],
   async run(_flags, ctx) {
-    const runtime = new AgentRuntime(ctx.configPath);
-    return new Promise<number>((resolve) => {
-      runtime.on('state', (state: TunnelState) => {
-        switch (state.status) {
-          case 'connecting':
-            ctx.out(state.attempt === 1 ? 'Connecting...' : `Connecting (attempt ${state.attempt})...`);
-            break;
-          case 'online':
-            ctx.out(`Connected to ${state.relayUrl} as ${state.hostname}`);
-            ctx.out('');
-            ctx.out('Running HTTP services:');
-            ctx.out(httpRoutesTable(runtime.currentConfig));
-            if (runtime.currentConfig.tcp.length > 0) ctx.out(`Running TCP services:\n${tcpPortsTable(runtime.currentConfig)}`);
-            break;
-          case 'offline':
-            if (state.fatal) {
-              ctx.err(`portway: ${state.reason}`);
-              runtime.stop();
-              resolve(1);
-            } else {
-              ctx.out(`Disconnected: ${state.reason}; reconnecting in ${((state.retryInMs ?? 0) / 1000).toFixed(1)} s`);
-            }
-            break;
-        }
-      });
-      runtime.on('config', () => {
-        ctx.out('Configuration changed; routes reloaded:');
-        ctx.out(httpRoutesTable(runtime.currentConfig));
-        if (runtime.currentConfig.tcp.length > 0) ctx.out(tcpPortsTable(runtime.currentConfig));
-      });
-      runtime.on('routesApplied', () => ctx.out('Relay applied the routes and firewall rules'));
-      runtime.on('routesRejected', (rejected: { route: string; reason: string }[]) => {
-        for (const r of rejected) ctx.err(`portway: the relay refused ${r.route}: ${r.reason}`);
-      });
-      runtime.on('configError', (err: Error) => ctx.err(`portway: ${err.message} (keeping the previous routes)`));
-      runtime.on('log', (line: string) => ctx.err(line));
-      const stop = () => {
-        runtime.stop();
-        resolve(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      runtime.start();
-    });
+    return runInForeground(new AgentRuntime(ctx.configPath), ctx);
   },
 };
