@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
+import { sharedFramePool } from './frame-pool';
 import type { MuxStream } from './stream';
 
 /** First and smallest read buffer: small answers never hold more than this per connection. */
@@ -48,7 +49,12 @@ class FramedReader {
   }
 
   private nextBuffer(): Uint8Array {
-    if (!this.frame || this.frame.length !== HEADER_SIZE + this.readSize) this.frame = Buffer.allocUnsafeSlow(HEADER_SIZE + this.readSize);
+    const size = HEADER_SIZE + this.readSize;
+    if (this.frame && this.frame.length !== size) {
+      sharedFramePool.give(this.frame); // never sent: free to reuse
+      this.frame = undefined;
+    }
+    this.frame ??= sharedFramePool.take(size);
     return this.frame.subarray(HEADER_SIZE);
   }
 
@@ -57,8 +63,9 @@ class FramedReader {
     const full = bytes === buffer.length;
     let room: boolean;
     if (bytes >= BATCH_BELOW && bytes <= this.stream.directCredit) {
-      this.stream.sendFramed(frame, bytes);
-      this.frame = undefined; // it belongs to the transport now
+      // The transport owns the frame until it is written; then the next reads may use it again.
+      this.stream.sendFramed(frame, bytes, (err) => err || sharedFramePool.give(frame));
+      this.frame = undefined;
       room = true;
     } else {
       room = this.stream.write(Buffer.from(buffer.subarray(0, bytes)));

@@ -14,7 +14,8 @@ import { MuxStream, StreamOwner } from './stream';
 
 /** Where a session's batched frames go: one WebSocket (or anything that carries whole messages). */
 export interface FrameTransport {
-  send(message: Buffer): void;
+  /** `written`, when given, is called once the message has left (err set if it never will). */
+  send(message: Buffer, written?: (err?: Error) => void): void;
   close(reason: string): void;
 }
 
@@ -190,10 +191,10 @@ export class MuxSession extends EventEmitter implements StreamOwner {
     }
   }
 
-  sendFramed(frame: Buffer): void {
+  sendFramed(frame: Buffer, written?: (err?: Error) => void): void {
     if (this.closed) return;
     this.flush(); // frames queued earlier go first
-    this.transport.send(frame);
+    this.transport.send(frame, written);
   }
 
   protocolError(reason: string): void {

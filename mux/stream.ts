@@ -5,7 +5,7 @@ import { Flag, FrameType, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAYLOAD, MAX_WI
 export interface StreamOwner {
   sendFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void;
   /** Sends one frame already laid out as header and payload in a single buffer. */
-  sendFramed(frame: Buffer): void;
+  sendFramed(frame: Buffer, written?: (err?: Error) => void): void;
   protocolError(reason: string): void;
   forget(streamId: number): void;
 }
@@ -141,12 +141,12 @@ export class MuxStream extends Duplex {
    * Sends `length` bytes that already sit at frame[HEADER_SIZE…]; the header is written in
    * front of them, so the payload goes out without being copied. length ≤ directCredit.
    */
-  sendFramed(frame: Buffer, length: number): void {
+  sendFramed(frame: Buffer, length: number, written?: (err?: Error) => void): void {
     if (length > this.directCredit || length > MAX_FRAME_PAYLOAD) throw new RangeError(`sendFramed: ${length} bytes exceed the credit`);
     writeHeader(frame, 0, FrameType.Data, this.takeOpenFlag(), this.id, length);
     this.sendWindow -= length;
     this.bytesOut += length;
-    this.owner.sendFramed(frame.subarray(0, HEADER_SIZE + length));
+    this.owner.sendFramed(frame.subarray(0, HEADER_SIZE + length), written);
   }
 
   /** Calls back once the send window holds at least `bytes` (at once if it already does). */

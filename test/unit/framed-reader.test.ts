@@ -10,10 +10,12 @@ import { decodeFrames, FrameType, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAYLOAD
 /**
  * Two sessions joined in memory (delivery is asynchronous, like a socket). The Data bytes the
  * client sends are counted twice: all of them, and those handed over as ready-made frames (the
- * framed reader's zero-copy path).
+ * framed reader's zero-copy path). The client's transport writes each message a turn later, as
+ * a busy socket does, and only then reports it written; it counts messages whose bytes changed
+ * in between (a buffer reused too early).
  */
 function pair() {
-  const sent = { framedBytes: 0, dataBytes: 0 };
+  const sent = { framedBytes: 0, dataBytes: 0, frames: 0, distinctFrameMemory: new Set<ArrayBufferLike>(), overwrittenBeforeWritten: 0 };
   let client!: MuxSession;
   let server!: MuxSession;
   server = new MuxSession(
@@ -22,20 +24,27 @@ function pair() {
   );
   client = new MuxSession(
     {
-      send: (m) => {
+      send: (m, written) => {
         decodeFrames(m, (f) => {
           if (f.type === FrameType.Data) sent.dataBytes += f.length;
         });
-        setImmediate(() => server.receive(m));
+        const atSend = Buffer.from(m);
+        setImmediate(() => {
+          if (!m.equals(atSend)) sent.overwrittenBeforeWritten++;
+          written?.();
+          server.receive(atSend);
+        });
       },
       close: () => server.transportClosed('closed'),
     },
     { side: 'client', acceptStreams: true, keepaliveIntervalMs: 0 },
   );
   const sendFramed = client.sendFramed.bind(client);
-  client.sendFramed = (frame) => {
+  client.sendFramed = (frame, written) => {
     sent.framedBytes += frame.length - HEADER_SIZE;
-    sendFramed(frame);
+    sent.frames++;
+    sent.distinctFrameMemory.add(frame.buffer);
+    sendFramed(frame, written);
   };
   return { client, server, sent };
 }
@@ -72,6 +81,15 @@ describe('framed reader', () => {
     assert.equal(sha(data), sha(body));
     assert.equal(client.isClosed, false, 'the receiver never saw more than its window');
     assert.ok(sent.framedBytes > body.length * 0.9, `only ${sent.framedBytes} of ${body.length} bytes went as whole frames`);
+  });
+
+  it('reads into the same few buffers again once the transport has written them, never before', async () => {
+    const body = randomBytes(24 * 1024 * 1024);
+    const { data, sent } = await readThrough(body, (s) => collectAll(s));
+    assert.equal(sha(data), sha(body));
+    assert.equal(sent.overwrittenBeforeWritten, 0, 'a frame buffer was read into again before its send was written');
+    assert.ok(sent.frames > 50, `only ${sent.frames} frames`);
+    assert.ok(sent.distinctFrameMemory.size <= 16, `${sent.distinctFrameMemory.size} buffers for ${sent.frames} frames: reads are not reusing them`);
   });
 
   it('stops reading the socket while the receiver does not read (flow control holds)', async () => {

@@ -96,7 +96,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
       ws.removeAllListeners('error');
       const mux = new MuxSession(
         {
-          send: (buf) => ws.send(buf, { binary: true }),
+          send: (buf, written) => ws.send(buf, { binary: true }, written),
           close: (reason) => ws.close(1000, reason.slice(0, 120)),
         },
         { side: 'client', acceptStreams: true, keepaliveIntervalMs: welcome.keepaliveMs, keepaliveTimeoutMs: welcome.keepaliveMs },
