@@ -20,8 +20,8 @@ export type TunnelState =
  * Events: 'state' (TunnelState), 'online' (RelayConnection).
  */
 const REPLACED_MESSAGE =
-  'another agent with this identity (the same config file) connected to the relay and took over the tunnel; this one stops. ' +
-  'Run one agent per config file, or give each its own with --config.';
+  'another agent with this identity (the same config file: another `portway` process or VS Code window) connected to the relay ' +
+  'and took over the tunnel; this one stops. Run one agent per config file (`--config` gives each its own).';
 
 export class TunnelClient extends EventEmitter {
   private current: RelayConnection | undefined;
