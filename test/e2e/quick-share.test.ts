@@ -1,5 +1,6 @@
-// `portway http PORT`: share a local port at once, for as long as the command runs, without
-// saving a route; and what happens when two agents run with one identity (one config file).
+// `portway http PORT` and `portway tcp PORT`: share a local port at once, for as long as the
+// command runs, without saving a forward; and what happens when two agents run with one identity
+// (one config file).
 // Real relay and agent processes on loopback.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,10 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { AGENT_BIN, RunningProcess, configureAgent, portway, startAgent, startRelay, tempDir, type RelayProcess } from '../helpers/processes';
+import { freePortRange, startEchoService, tcpExchange } from '../helpers/tcp';
 
-/** `portway http ARGS…` in the background. */
-function startQuickShare(configPath: string, args: string[]): RunningProcess {
-  return new RunningProcess(spawn(process.execPath, [AGENT_BIN, '--config', configPath, 'http', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+/** `portway http ARGS…` (or `portway tcp ARGS…`) in the background. */
+function startQuickShare(configPath: string, args: string[], kind: 'http' | 'tcp' = 'http'): RunningProcess {
+  return new RunningProcess(spawn(process.execPath, [AGENT_BIN, '--config', configPath, kind, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 async function startNamedOrigin(name: string): Promise<{ port: number; close(): Promise<void> }> {
@@ -132,5 +134,45 @@ describe('portway http PORT (real processes on loopback)', () => {
     assert.match(first.lines.join('\n'), /another agent with this identity .* took over the tunnel; this one stops/);
     assert.equal((await request(relay.port, hostname, { path: '/z', timeoutMs: 10_000 })).body.toString(), 'second /z');
     assert.equal(second.child.exitCode, null, 'the newer agent keeps serving');
+  });
+
+  it('portway tcp PORT forwards a relay port for the run; the port stays allocated and the next run gets it again', async () => {
+    const range = await freePortRange(5);
+    const tcpRelay = track(await startRelay({ extraArgs: ['--tcp-ports', range.flag] }));
+    const echo = track(await startEchoService());
+    const { configPath } = await configureAgent(tcpRelay);
+
+    const first = track(startQuickShare(configPath, [String(echo.port)], 'tcp'));
+    const [, allocated] = await first.waitFor(/Allocated relay port (\d+)/);
+    const port = Number(allocated);
+    assert.ok(port >= range.first && port <= range.last, `port ${port} in ${range.flag}`);
+    const [, address] = await first.waitFor(/Forwarding tcp:\/\/(\S+) -> 127\.0\.0\.1:\d+/);
+    assert.match(address, new RegExp(`:${port}$`));
+    await first.waitFor(/Relay applied the routes/);
+    assert.equal((await tcpExchange(port, 'ping over tcp')).received.toString(), 'ping over tcp');
+    await first.stop();
+    const listed = JSON.parse((await portway(configPath, ['route', 'tcp', 'ls', '--json'])).stdout);
+    assert.deepEqual(listed, [{ port, firewall: [] }], 'the allocation is recorded, the forward is not');
+
+    const second = track(startQuickShare(configPath, [String(echo.port)], 'tcp'));
+    await second.waitFor(new RegExp(`Forwarding tcp://\\S+:${port} -> `));
+    await second.waitFor(/Relay applied the routes/);
+    assert.ok(!second.lines.some((line) => /Allocated relay port/.test(line)), 'no second allocation');
+    assert.equal((await tcpExchange(port, 'again')).received.toString(), 'again');
+  });
+
+  it('portway tcp refuses bad input with a clear message and a non-zero exit', async () => {
+    const relay = await relayOnce();
+    const { configPath } = await configureAgent(relay);
+    const cases: [string[], RegExp][] = [
+      [[], /DSTPORT is required/],
+      [['0'], /DSTPORT must be a port number/],
+      [['22', '--destination', 'bad host!'], /"bad host!" is not an IP address or host name/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await portway(configPath, ['tcp', ...args]);
+      assert.equal(result.code, 2, `portway tcp ${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
   });
 });

@@ -13,14 +13,14 @@ describe('transient routes (portway http PORT)', () => {
   it('adds the route next to the saved ones and leaves the saved config untouched', () => {
     const saved = config([route('x.a.localhost', 4000)]);
     const before = JSON.stringify(saved);
-    const served = withTransientRoutes(saved, [route('a.localhost', 3000)]);
+    const served = withTransientRoutes(saved, { http: [route('a.localhost', 3000)] });
     assert.deepEqual(served.http.map((r) => [r.domain, r.http]), [['a.localhost', 3000], ['x.a.localhost', 4000]]);
     assert.equal(JSON.stringify(saved), before);
   });
 
   it("replaces a saved route of the same domain and keeps that route's firewall", () => {
     const rules = [{ action: 'drop' as const, network: '10.0.0.0/8' }];
-    const served = withTransientRoutes(config([route('a.localhost', 4000, rules)]), [route('a.localhost', 3000)]);
+    const served = withTransientRoutes(config([route('a.localhost', 4000, rules)]), { http: [route('a.localhost', 3000)] });
     assert.equal(served.http.length, 1);
     assert.equal(served.http[0].http, 3000);
     assert.deepEqual(served.http[0].firewall, rules);
@@ -28,6 +28,6 @@ describe('transient routes (portway http PORT)', () => {
 
   it('returns the config itself when there is nothing transient', () => {
     const saved = config([]);
-    assert.equal(withTransientRoutes(saved, []), saved);
+    assert.equal(withTransientRoutes(saved, {}), saved);
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
 import { loadConfig, updateConfig } from '../config/config-file';
-import type { AgentConfig, HttpRouteConfig } from '../config/schema';
+import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../cli/version';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
@@ -12,7 +12,7 @@ import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
 import { routesAnnouncement } from './routes-announcement';
 import { watchConfigFile } from './config-watcher';
-import { withTransientRoutes } from './transient-routes';
+import { withTransientRoutes, type TransientRoutes } from './transient-routes';
 
 export interface ConnectionInfo {
   id: number;
@@ -26,10 +26,10 @@ export interface ConnectionInfo {
 
 export interface RuntimeOptions {
   /**
-   * HTTP routes served for this run only (`portway http PORT`): never written to the config file,
-   * and they win over a saved route for the same domain while the run lasts.
+   * Routes served for this run only (`portway http PORT`, `portway tcp PORT`): never written to
+   * the config file, and they win over a saved route of the same domain or port while it lasts.
    */
-  transientHttp?: HttpRouteConfig[];
+  transient?: TransientRoutes;
 }
 
 /**
@@ -155,7 +155,7 @@ export class AgentRuntime extends EventEmitter {
 
   /** The config as served: the file's, plus this run's transient routes. */
   private effective(fromFile: AgentConfig): AgentConfig {
-    return withTransientRoutes(fromFile, this.options.transientHttp ?? []);
+    return withTransientRoutes(fromFile, this.options.transient ?? {});
   }
 
   private rememberHostname(hostname: string): void {

@@ -1,4 +1,3 @@
-import * as net from 'node:net';
 import { loadConfig } from '../../config/config-file';
 import { publicUrl } from '../../config/public-address';
 import type { HttpRouteConfig } from '../../config/schema';
@@ -6,10 +5,8 @@ import { AgentRuntime } from '../../runtime/agent-runtime';
 import { UsageError } from '../args';
 import type { Command } from '../command';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
+import { warnIfNothingListens } from '../local-service';
 import { runInForeground } from '../run-runtime';
-
-/** How long the start-up check waits for the local service before warning that nothing answers. */
-const PROBE_TIMEOUT_MS = 1_000;
 
 export const httpCommand: Command = {
   path: ['http'],
@@ -35,10 +32,8 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     const destination = (flags.destination as string | undefined) ?? '127.0.0.1';
     const port = flags.port as number;
     const route: HttpRouteConfig = { domain, destination, http: port, hostRewrite: !flags['no-host-rewrite'], firewall: [] };
-    if (!(await answers(destination, port))) {
-      ctx.err(`portway: nothing answers on ${destination}:${port} yet; visitors get a 502 page until something listens there`);
-    }
-    const runtime = new AgentRuntime(ctx.configPath, { transientHttp: [route] });
+    await warnIfNothingListens(ctx, destination, port, 'visitors get a 502 page until something listens there');
+    const runtime = new AgentRuntime(ctx.configPath, { transient: { http: [route] } });
     return runInForeground(runtime, ctx, () => {
       ctx.out('');
       ctx.out(`Forwarding ${publicUrl(runtime.currentConfig.relay.url, route.domain)} -> http://${destination}:${port}`);
@@ -46,17 +41,3 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     });
   },
 };
-
-/** Whether a TCP connection to the local service opens (a warning only: it may start later). */
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { configureCommand } from './configure';
 import { httpCommand } from './http';
+import { tcpCommand } from './tcp';
 import { domainAddCommand, domainListCommand, domainRemoveCommand, domainVerifyCommand } from './domain';
 import { infoCommand } from './info';
 import { routeHttpAddCommand, routeHttpListCommand, routeHttpRemoveCommand } from './route-http';
@@ -26,6 +27,7 @@ export const COMMANDS: Command[] = [
   infoCommand,
   startCommand,
   httpCommand,
+  tcpCommand,
   routeHttpAddCommand,
   routeHttpRemoveCommand,
   routeHttpListCommand,

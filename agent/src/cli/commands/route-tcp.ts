@@ -9,14 +9,14 @@ import { tcpPortsTable } from '../route-rows';
 
 const PORT: FlagSpec = { name: 'port', type: 'port', placeholder: 'N', description: 'the allocated port on the relay', required: true };
 
-/** Mistakes in what the user asked exit 2 (usage); the relay's other refusals exit 1. */
+/** Mistakes in what the user asked exit 2 (usage); the relay's other refusals exit 1 (also used by `portway tcp`). */
 function forCli(err: unknown): unknown {
   if (!(err instanceof TcpPortError)) return err;
   const usage = err.code === 'invalid-port' || err.code === 'not-yours' || err.code === 'not-allocated' || err.code === 'invalid-destination';
   return usage ? new UsageError(err.message) : new Error(err.message);
 }
 
-async function cliErrors<T>(work: () => Promise<T> | T): Promise<T> {
+export async function cliErrors<T>(work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
   } catch (err) {
