@@ -11,6 +11,10 @@ export type TunnelState =
   | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean; /** The relay's refusal, when it said no. */ refusal?: RefusalCode }
   | { status: 'stopped' };
 
+const REPLACED_MESSAGE =
+  'another agent with this identity (the same config file: another `portway` process or VS Code window) connected to the relay ' +
+  'and took over the tunnel; this one stops. Run one agent per config file (`--config` gives each its own).';
+
 /**
  * Keeps one session to the relay alive: connects, hands incoming streams to `onStream`,
  * and after any loss reconnects with backoff and jitter, asking for the same hostname.
@@ -19,10 +23,6 @@ export type TunnelState =
  *
  * Events: 'state' (TunnelState), 'online' (RelayConnection).
  */
-const REPLACED_MESSAGE =
-  'another agent with this identity (the same config file: another `portway` process or VS Code window) connected to the relay ' +
-  'and took over the tunnel; this one stops. Run one agent per config file (`--config` gives each its own).';
-
 export class TunnelClient extends EventEmitter {
   private current: RelayConnection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
