@@ -138,6 +138,8 @@ export const RpcErrorCode = {
   VersionMismatch: 1010,
   /** The agent does not support this yet. */
   Unsupported: 1011,
+  /** Another agent of the same identity (another VS Code window, a `portway` process) took the tunnel over. */
+  Replaced: 1012,
 } as const;
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
 

@@ -41,6 +41,8 @@ export function adviceFor(code: RpcErrorCode | undefined): Advice {
       return { hint: 'Start your local server, then share it again.', actions: [] };
     case RpcErrorCode.VersionMismatch:
       return { hint: 'The relay and this extension speak different versions; update one of them.', actions: [SHOW_LOG] };
+    case RpcErrorCode.Replaced:
+      return { hint: 'Start the tunnel here to take it back (the other one then stops).', actions: [{ title: 'Start Tunnel Here', command: Command.StartTunnel }] };
     case RpcErrorCode.LimitReached:
       return { hint: 'Free something up (release a port, remove a route) or ask your relay admin for a higher limit.', actions: [] };
     case RpcErrorCode.NotFound:

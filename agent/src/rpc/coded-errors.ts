@@ -15,10 +15,11 @@ const REFUSAL_CODES: Record<string, RpcErrorCode> = {
   'version-mismatch': RpcErrorCode.VersionMismatch,
   'limit-reached': RpcErrorCode.LimitReached,
   'bad-request': RpcErrorCode.InvalidArgument,
+  replaced: RpcErrorCode.Replaced,
 };
 
 /** Errors of the CLI's own helpers → coded errors for the extension. */
-/** The extension's error code for a relay refusal (a wrong token, a taken name…). */
+/** The extension's error code for a relay refusal (a wrong token, a taken name…) or a take-over. */
 export function rpcCodeForRefusal(code: string | undefined): RpcErrorCode | undefined {
   return code === undefined ? undefined : REFUSAL_CODES[code] ?? RpcErrorCode.InvalidArgument;
 }

@@ -5,10 +5,13 @@ import type { RefusalCode } from '../../../protocol/control';
 import { GoAwayCode } from '../../../protocol/frame';
 import { connectToRelay, RelayRefusedError, type ConnectOptions, type RelayConnection } from './relay-connection';
 
+/** A relay refusal, or 'replaced': another live agent of this identity took the tunnel over. */
+export type StopCause = RefusalCode | 'replaced';
+
 export type TunnelState =
   | { status: 'connecting'; attempt: number }
   | { status: 'online'; hostname: string; relayUrl: string }
-  | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean; /** The relay's refusal, when it said no. */ refusal?: RefusalCode }
+  | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean; /** Why the relay ended it for good: its refusal, or another agent took over. */ refusal?: StopCause }
   | { status: 'stopped' };
 
 const REPLACED_MESSAGE =
@@ -95,14 +98,14 @@ export class TunnelClient extends EventEmitter {
       if (this.current !== connection) return;
       this.current = undefined;
       if (this.stopped) return;
-      if (connection.mux.peerGoAwayCode === GoAwayCode.Replaced) return this.scheduleRetry(REPLACED_MESSAGE, true);
+      if (connection.mux.peerGoAwayCode === GoAwayCode.Replaced) return this.scheduleRetry(REPLACED_MESSAGE, true, 'replaced');
       this.scheduleRetry(reason, false);
     });
     this.setState({ status: 'online', hostname: connection.welcome.hostname, relayUrl: this.options.relayUrl });
     this.emit('online', connection);
   }
 
-  private scheduleRetry(reason: string, fatal: boolean, refusal?: RefusalCode): void {
+  private scheduleRetry(reason: string, fatal: boolean, refusal?: StopCause): void {
     if (fatal) {
       this.stopped = true;
       this.setState({ status: 'offline', reason, fatal: true, refusal });
