@@ -95,6 +95,7 @@ describe('portway http PORT (real processes on loopback)', () => {
       [['3000', '4000'], 2, /unexpected argument "4000"/],
       [['3000', '--domain', 'example.com'], 2, new RegExp(`example\\.com is not ${hostname.replace(/\./g, '\\.')}`)],
       [['3000', '--bogus'], 2, /unknown option --bogus/],
+      [['3000', '--destination', 'http://127.0.0.1'], 2, /"http:\/\/127\.0\.0\.1" is not an IP address or host name/],
     ];
     for (const [args, code, message] of cases) {
       const result = await portway(configPath, ['http', ...args]);

@@ -57,6 +57,7 @@ describe('portway CLI arguments', () => {
       [['frobnicate'], /unknown command "frobnicate"/],
       [['route', 'http', 'add', '--domain', 'a.small-fire-20477.localhost', '--destination', '127.0.0.1', '--http', '99999'], /port number from 1 to 65535/],
       [['route', 'http', 'add', '--domain', 'a.small-fire-20477.localhost'], /say what to serve/],
+      [['route', 'http', 'add', '--domain', 'a.small-fire-20477.localhost', '--destination', 'bad host!', '--http', '80'], /"bad host!" is not an IP address or host name/],
       [['route', 'http', 'add', '--destination', '127.0.0.1', '--http', '80'], /--domain is required/],
       [['route', 'http', 'add', '--domain', 'other.example.com', '--destination', '127.0.0.1', '--http', '80'], /not small-fire-20477\.localhost, a verified custom domain, or a subdomain/],
       [['route', 'http', 'rm', '--domain', 'missing.small-fire-20477.localhost'], /no HTTP route/],

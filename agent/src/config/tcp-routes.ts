@@ -1,5 +1,5 @@
-import * as net from 'node:net';
 import type { TcpErrorCode } from '../../../protocol/control-tcp';
+import { normalizeDestination } from './destination';
 import type { AgentConfig, TcpRouteConfig } from './schema';
 
 /** What can be wrong with a TCP port request: the relay's codes and the agent's own. */
@@ -18,15 +18,13 @@ export class TcpPortError extends Error {
 /** The address a forward connects to, when none is given. */
 export const DEFAULT_TCP_DESTINATION = '127.0.0.1';
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
-/** An IP address (IPv6 with or without brackets) or a host name; anything else is refused. */
+/** normalizeDestination, with the TCP commands' error type. */
 export function normalizeTcpDestination(text: string): string {
-  const trimmed = text.trim();
-  const bare = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
-  if (net.isIP(bare) !== 0) return bare.toLowerCase();
-  if (HOSTNAME.test(bare)) return bare.toLowerCase();
-  throw new TcpPortError('invalid-destination', `"${text}" is not an IP address or host name`);
+  try {
+    return normalizeDestination(text);
+  } catch (err) {
+    throw new TcpPortError('invalid-destination', (err as Error).message);
+  }
 }
 
 /** The route of an allocated port, or TcpPortError('not-allocated'). */

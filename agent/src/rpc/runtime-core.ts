@@ -35,7 +35,8 @@ import {
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
 import { coded, codedRelayError, normalizeNetwork, rpcCodeForRefusal } from './coded-errors';
 import { OpenConnections } from './open-connections';
-import { isListening } from './port-probe';
+import { isListening } from '../serve/port-probe';
+import { normalizeDestination } from '../config/destination';
 import { publicUrl } from '../config/public-address';
 import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
 
@@ -314,7 +315,7 @@ export class RuntimeAgentCore implements AgentCore {
 
   async addHttpRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
     const domain = this.resolveDomain(this.loadOrThrow(), params.domain);
-    const destination = params.destination ?? DEFAULT_DESTINATION;
+    const destination = params.destination === undefined ? DEFAULT_DESTINATION : checkedDestination(params.destination);
     let webroot: string | undefined;
     if (params.webroot !== undefined) {
       webroot = path.resolve(params.webroot);
@@ -438,5 +439,14 @@ export class RuntimeAgentCore implements AgentCore {
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.listeners.clear();
+  }
+}
+
+/** An HTTP route's destination from the extension, checked like the CLI's. */
+function checkedDestination(text: string): string {
+  try {
+    return normalizeDestination(text);
+  } catch (err) {
+    throw new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
   }
 }

@@ -4,6 +4,7 @@ import type { HttpRouteConfig } from '../../config/schema';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { UsageError } from '../args';
 import type { Command } from '../command';
+import { destinationFlag } from '../destination-flag';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
 import { warnIfNothingListens } from '../local-service';
 import { runInForeground } from '../run-runtime';
@@ -29,7 +30,7 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     if (!config.hostname) throw new UsageError('this agent has no hostname yet; run `portway configure` first');
     const domain = flags.domain === undefined ? config.hostname : normalizeDomain(flags.domain as string);
     assertDomainAllowed(config, domain);
-    const destination = (flags.destination as string | undefined) ?? '127.0.0.1';
+    const destination = flags.destination === undefined ? '127.0.0.1' : destinationFlag(flags.destination as string);
     const port = flags.port as number;
     const route: HttpRouteConfig = { domain, destination, http: port, hostRewrite: !flags['no-host-rewrite'], firewall: [] };
     await warnIfNothingListens(ctx, destination, port, 'visitors get a 502 page until something listens there');

@@ -1,10 +1,11 @@
 import { loadConfig, updateConfig } from '../../config/config-file';
 import { publicTcpAddress } from '../../config/public-address';
 import type { AgentConfig, TcpRouteConfig } from '../../config/schema';
-import { DEFAULT_TCP_DESTINATION, isForwarded, normalizeTcpDestination, recordTcpAllocation } from '../../config/tcp-routes';
+import { DEFAULT_TCP_DESTINATION, isForwarded, recordTcpAllocation } from '../../config/tcp-routes';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { relayTcpPorts } from '../../tunnel/relay-tcp-ports';
 import type { Command, CommandContext } from '../command';
+import { destinationFlag } from '../destination-flag';
 import { runInForeground } from '../run-runtime';
 import { cliErrors } from './route-tcp';
 
@@ -25,7 +26,7 @@ The relay port is allocated to this agent and recorded in the config (see \`port
 so the next \`portway tcp\` gets the same public address; \`portway route tcp release\` gives it back.
 The forward itself lasts until Ctrl-C and is not saved.`,
   async run(flags, ctx) {
-    const destination = await cliDestination(flags.destination as string | undefined);
+    const destination = flags.destination === undefined ? DEFAULT_TCP_DESTINATION : destinationFlag(flags.destination as string);
     const dstport = flags.dstport as number;
     const port = await relayPortFor(ctx, flags.port as number | undefined);
     // No test connection here, unlike `portway http`: some TCP services take one client only.
@@ -39,10 +40,6 @@ The forward itself lasts until Ctrl-C and is not saved.`,
     });
   },
 };
-
-function cliDestination(text: string | undefined): Promise<string> {
-  return cliErrors(() => (text === undefined ? DEFAULT_TCP_DESTINATION : normalizeTcpDestination(text)));
-}
 
 /** The relay port to forward: the one asked for, else one held and unused, else a new one (recorded). */
 async function relayPortFor(ctx: CommandContext, asked: number | undefined): Promise<number> {
