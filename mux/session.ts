@@ -155,6 +155,8 @@ export class MuxSession extends EventEmitter implements StreamOwner {
         }
         stream = new MuxStream(id, this, false);
         this.streams.set(id, stream);
+        // Nobody to serve it: refuse at once rather than leave the peer's request hanging.
+        if (this.listenerCount('stream') === 0) return void stream.destroy();
         this.emit('stream', stream);
       } else {
         // Late frames for a stream that already closed are normal (they crossed our RST/FIN).

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { ControlChannel } from '../../../mux/control-channel';
 import { MuxSession } from '../../../mux/session';
+import type { MuxStream } from '../../../mux/stream';
 import { HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
 import { connectUrl } from './relay-url';
@@ -13,6 +14,11 @@ export interface ConnectOptions {
   agentName?: string;
   /** 'control' for short CLI sessions that must not replace a running tunnel. */
   mode?: 'tunnel' | 'control';
+  /**
+   * Serves the streams the relay opens. Set before the first frame is read: the relay may open
+   * streams (visitors waiting for this tunnel) in the same read as its welcome.
+   */
+  onStream?: (stream: MuxStream) => void;
 }
 
 /** The relay said no; retrying the same request will not help. */
@@ -107,6 +113,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
         (reason) => mux.protocolError(`bad control message: ${reason}`),
       );
       mux.once('close', (reason: string) => control.close(reason));
+      if (options.onStream) mux.on('stream', options.onStream);
       ws.on('message', (chunk: Buffer, binary: boolean) => {
         if (binary) mux.receive(chunk);
         else control.receive(chunk.toString('utf8'));

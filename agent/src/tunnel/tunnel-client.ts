@@ -78,7 +78,7 @@ export class TunnelClient extends EventEmitter {
     this.setState({ status: 'connecting', attempt: this.attempt });
     let connection: RelayConnection;
     try {
-      connection = await connectToRelay(this.options);
+      connection = await connectToRelay({ ...this.options, onStream: this.onStream });
     } catch (err) {
       if (this.stopped) return;
       // Too many failed logins from this address (maybe someone else's): waiting may help.
@@ -93,7 +93,6 @@ export class TunnelClient extends EventEmitter {
     this.attempt = 0;
     this.backoff.reset();
     this.options.requestedHostname = connection.welcome.hostname;
-    connection.mux.on('stream', this.onStream);
     connection.mux.once('close', (reason: string) => {
       if (this.current !== connection) return;
       this.current = undefined;
