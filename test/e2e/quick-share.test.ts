@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { suiteCleanups } from '../helpers/cleanups';
 import { request } from '../helpers/http-client';
 import { AGENT_BIN, RunningProcess, configureAgent, portway, startAgent, startRelay, tempDir, type RelayProcess } from '../helpers/processes';
 import { freePortRange, startEchoService, tcpExchange } from '../helpers/tcp';
@@ -27,14 +28,7 @@ async function startNamedOrigin(name: string): Promise<{ port: number; close(): 
 }
 
 describe('portway http PORT (real processes on loopback)', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
-  const track = <T extends { stop(): Promise<void> } | { close(): Promise<void> }>(thing: T): T => {
-    cleanups.push(() => ('stop' in thing ? thing.stop() : thing.close()));
-    return thing;
-  };
+  const { cleanups, track } = suiteCleanups();
 
   let relay: RelayProcess;
   const relayOnce = async (): Promise<RelayProcess> => (relay ??= track(await startRelay()));

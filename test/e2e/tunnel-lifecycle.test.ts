@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { suiteCleanups } from '../helpers/cleanups';
 import { request } from '../helpers/http-client';
 import { startOrigin, type TestOrigin } from '../helpers/origin';
 import { configureAgent, portway, startAgent, startRelay, tempDir, type RelayProcess, type RunningProcess } from '../helpers/processes';
@@ -7,14 +8,7 @@ import { configureAgent, portway, startAgent, startRelay, tempDir, type RelayPro
 const KEY = 'k'.repeat(20) + '-a-long-enough-test-key';
 
 describe('tunnel lifecycle (real processes on loopback)', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
-  const track = <T extends { stop(): Promise<void> } | { close(): Promise<void> }>(thing: T): T => {
-    cleanups.push(() => ('stop' in thing ? thing.stop() : thing.close()));
-    return thing;
-  };
+  const { track } = suiteCleanups();
 
   it('reconnects after the relay is killed and restarted, keeping its hostname', async () => {
     const origin: TestOrigin = track(await startOrigin());
