@@ -7,7 +7,7 @@ import type { Command } from '../command';
 import { destinationFlag } from '../destination-flag';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
 import { warnIfNothingListens } from '../local-service';
-import { runInForeground } from '../run-runtime';
+import { runInForeground } from '../run-in-foreground';
 
 export const httpCommand: Command = {
   path: ['http'],

@@ -1,6 +1,6 @@
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import type { Command } from '../command';
-import { runInForeground } from '../run-runtime';
+import { runInForeground } from '../run-in-foreground';
 
 export const startCommand: Command = {
   path: ['start'],

@@ -6,7 +6,7 @@ import { AgentRuntime } from '../../runtime/agent-runtime';
 import { relayTcpPorts } from '../../tunnel/relay-tcp-ports';
 import type { Command, CommandContext } from '../command';
 import { destinationFlag } from '../destination-flag';
-import { runInForeground } from '../run-runtime';
+import { runInForeground } from '../run-in-foreground';
 import { cliErrors } from './route-tcp';
 
 export const tcpCommand: Command = {

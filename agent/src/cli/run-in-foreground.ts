@@ -4,7 +4,7 @@ import type { CommandContext } from './command';
 import { httpRoutesTable, tcpPortsTable } from './route-rows';
 
 /**
- * Runs the agent in the foreground (`portway start`, `portway http`): prints each state change
+ * Runs the agent in the foreground (`portway start`, `http`, `tcp`): prints each state change
  * and route reload, and resolves with the exit code on Ctrl-C / SIGTERM (0) or a fatal refusal (1).
  * `onOnline` adds lines of the command's own once the tunnel is up.
  */
