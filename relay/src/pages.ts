@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { htmlPage } from '../../common/html-page';
-import { serializeResponseHead } from '../../common/http-headers';
+import { htmlPage, rawHtmlResponse } from '../../common/html-page';
 
 /** Sends a short HTML page; used for every error the relay itself answers. */
 export function sendPage(res: ServerResponse, status: number, title: string, message: string): void {
@@ -21,24 +20,10 @@ const TUNNEL_LOST_TITLE = 'Tunnel connection lost';
 const tunnelLostMessage = (host: string): string =>
   `The tunnel for ${host} lost this request before an answer came: its agent, or the service behind it, went away.`;
 
-/**
- * The same pages as raw HTTP/1.1 bytes ending with Connection: close, for the relay's fast path,
- * which writes to the visitor's socket itself (no ServerResponse). A HEAD request gets no body.
- */
+/** The same pages as raw HTTP/1.1 bytes, for the fast path (it writes to the visitor's socket itself). */
 export const RawPages = {
-  tunnelLost: (host: string, method: string): string => rawPage(502, 'Bad Gateway', TUNNEL_LOST_TITLE, tunnelLostMessage(host), method),
+  tunnelLost: (host: string, method: string): string => rawHtmlResponse(502, 'Bad Gateway', TUNNEL_LOST_TITLE, tunnelLostMessage(host), method),
 };
-
-function rawPage(status: number, statusMessage: string, title: string, message: string, method: string): string {
-  const body = htmlPage(title, message);
-  const head = serializeResponseHead(status, statusMessage, [
-    'Content-Type', 'text/html; charset=utf-8',
-    'Content-Length', String(Buffer.byteLength(body)),
-    'Cache-Control', 'no-store',
-    'Connection', 'close',
-  ]);
-  return method === 'HEAD' ? head : head + body;
-}
 
 export const Pages = {
   unknownHost: (res: ServerResponse, host: string) =>

@@ -20,4 +20,3 @@ export function assertDomainAllowed(config: AgentConfig, domain: string): void {
     `${domain} is not ${hostname}, a verified custom domain, or a subdomain of one; use e.g. --domain app.${hostname}, or verify the domain first with \`portway domain add\``,
   );
 }
-

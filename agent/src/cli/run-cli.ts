@@ -1,4 +1,5 @@
 import { ConfigFileError, locateConfig } from '../config/config-file';
+import { DestinationError } from '../config/destination';
 import { RelayUrlError } from '../tunnel/relay-url';
 import { RelayRefusedError } from '../tunnel/relay-connection';
 import { flagHelp, parseFlags, UsageError } from './args';
@@ -78,7 +79,7 @@ export async function runCli(argv: string[], commands: Command[]): Promise<numbe
     const flags = parseFlags(rest.slice(command.path.length), command.flags, command.positional);
     return (await command.run(flags, ctx)) ?? 0;
   } catch (e) {
-    if (e instanceof UsageError) return usage(err, `${e.message}\nSee: portway ${command.path.join(' ')} --help`);
+    if (e instanceof UsageError || e instanceof DestinationError) return usage(err, `${e.message}\nSee: portway ${command.path.join(' ')} --help`);
     if (e instanceof ConfigFileError || e instanceof RelayUrlError || e instanceof RelayRefusedError) {
       err(`portway: ${e.message}`);
       return 1;

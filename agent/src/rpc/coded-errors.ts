@@ -1,4 +1,5 @@
 import { UsageError } from '../cli/args';
+import { DestinationError } from '../config/destination';
 import { TcpPortError } from '../config/tcp-routes';
 import { RelayRefusedError } from '../tunnel/relay-connection';
 import { RelayUrlError } from '../tunnel/relay-url';
@@ -26,7 +27,7 @@ export function rpcCodeForRefusal(code: string | undefined): RpcErrorCode | unde
 
 export function coded(err: unknown): unknown {
   if (err instanceof AgentCoreError) return err;
-  if (err instanceof UsageError || err instanceof RelayUrlError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
+  if (err instanceof UsageError || err instanceof RelayUrlError || err instanceof DestinationError) return new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
   if (err instanceof RelayRefusedError) return new AgentCoreError(REFUSAL_CODES[err.code] ?? RpcErrorCode.InvalidArgument, err.message);
   if (err instanceof TcpPortError) return new AgentCoreError(TCP_RPC_CODES[err.code], err.message);
   return err;

@@ -315,7 +315,12 @@ export class RuntimeAgentCore implements AgentCore {
 
   async addHttpRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
     const domain = this.resolveDomain(this.loadOrThrow(), params.domain);
-    const destination = params.destination === undefined ? DEFAULT_DESTINATION : checkedDestination(params.destination);
+    let destination = DEFAULT_DESTINATION;
+    try {
+      if (params.destination !== undefined) destination = normalizeDestination(params.destination);
+    } catch (err) {
+      throw coded(err);
+    }
     let webroot: string | undefined;
     if (params.webroot !== undefined) {
       webroot = path.resolve(params.webroot);
@@ -439,14 +444,5 @@ export class RuntimeAgentCore implements AgentCore {
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.listeners.clear();
-  }
-}
-
-/** An HTTP route's destination from the extension, checked like the CLI's. */
-function checkedDestination(text: string): string {
-  try {
-    return normalizeDestination(text);
-  } catch (err) {
-    throw new AgentCoreError(RpcErrorCode.InvalidArgument, (err as Error).message);
   }
 }

@@ -1,13 +1,8 @@
-import { htmlPage } from '../../../common/html-page';
+import { rawHtmlResponse } from '../../../common/html-page';
 import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { HttpRouteConfig } from '../config/schema';
-
-function rawErrorResponse(title: string, message: string): string {
-  const body = htmlPage(title, message);
-  return `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`;
-}
 
 /**
  * The agent's half of the fast path: one visitor connection's raw HTTP bytes (heads
@@ -18,7 +13,7 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
   return (open, stream) => {
     const route = routeFor(open.host);
     if (!route?.destination || route.http === undefined || route.webroot) {
-      stream.end(rawErrorResponse('No route', `This Portway agent has no proxy route for ${open.host} any more.`));
+      stream.end(rawHtmlResponse(502, 'Bad Gateway', 'No route', `This Portway agent has no proxy route for ${open.host} any more.`));
       return;
     }
     const { destination, http: port } = route;
@@ -32,7 +27,7 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     origin.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) return stream.destroy();
       const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
-      stream.end(rawErrorResponse('Origin unreachable', `The Portway agent could not reach ${destination}:${port} (${why}). Is your local service running?`));
+      stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${destination}:${port} (${why}). Is your local service running?`));
       stream.resume(); // drain what the visitor still sends
     });
     stream.on('error', () => origin.destroy());

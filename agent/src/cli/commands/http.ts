@@ -1,12 +1,12 @@
+import { normalizeDestination } from '../../config/destination';
 import { loadConfig } from '../../config/config-file';
 import { publicUrl } from '../../config/public-address';
 import type { HttpRouteConfig } from '../../config/schema';
 import { AgentRuntime } from '../../runtime/agent-runtime';
+import { isListening } from '../../serve/port-probe';
 import { UsageError } from '../args';
 import type { Command } from '../command';
-import { destinationFlag } from '../destination-flag';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
-import { warnIfNothingListens } from '../local-service';
 import { runInForeground } from '../run-in-foreground';
 
 export const httpCommand: Command = {
@@ -30,10 +30,13 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     if (!config.hostname) throw new UsageError('this agent has no hostname yet; run `portway configure` first');
     const domain = flags.domain === undefined ? config.hostname : normalizeDomain(flags.domain as string);
     assertDomainAllowed(config, domain);
-    const destination = flags.destination === undefined ? '127.0.0.1' : destinationFlag(flags.destination as string);
+    const destination = flags.destination === undefined ? '127.0.0.1' : normalizeDestination(flags.destination as string);
     const port = flags.port as number;
     const route: HttpRouteConfig = { domain, destination, http: port, hostRewrite: !flags['no-host-rewrite'], firewall: [] };
-    await warnIfNothingListens(ctx, destination, port, 'visitors get a 502 page until something listens there');
+    // A warning, not an error: the service may well start after the tunnel.
+    if (!(await isListening(destination, port))) {
+      ctx.err(`portway: nothing answers on ${destination}:${port} yet; visitors get a 502 page until something listens there`);
+    }
     const runtime = new AgentRuntime(ctx.configPath, { transient: { http: [route] } });
     return runInForeground(runtime, ctx, () => {
       ctx.out('');

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { normalizeDestination } from '../../config/destination';
 import { loadConfig, updateConfig } from '../../config/config-file';
 import type { HttpRouteConfig } from '../../config/schema';
 import { UsageError } from '../args';
 import type { Command } from '../command';
-import { destinationFlag } from '../destination-flag';
 import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
 import { httpRoutesTable } from '../route-rows';
 import { ROUTE_TLS_FLAGS, routeTlsSettings } from '../route-tls-flags';
@@ -30,7 +30,7 @@ export const routeHttpAddCommand: Command = {
   async run(flags, ctx) {
     const domain = normalizeDomain(flags.domain as string);
     const webroot = flags.webroot as string | undefined;
-    const destination = flags.destination === undefined ? undefined : destinationFlag(flags.destination as string);
+    const destination = flags.destination === undefined ? undefined : normalizeDestination(flags.destination as string);
     if (webroot && destination) throw new UsageError('use either --webroot or --destination, not both');
     if (!webroot && !destination) throw new UsageError('say what to serve: --destination IP --http PORT, or --webroot DIR');
     if (destination && flags.http === undefined && flags.tls === undefined) throw new UsageError('--destination needs --http PORT and/or --tls PORT');

@@ -1,3 +1,4 @@
+import { normalizeDestination } from '../../config/destination';
 import { loadConfig, updateConfig } from '../../config/config-file';
 import { publicTcpAddress } from '../../config/public-address';
 import type { AgentConfig, TcpRouteConfig } from '../../config/schema';
@@ -5,7 +6,6 @@ import { DEFAULT_TCP_DESTINATION, isForwarded, recordTcpAllocation } from '../..
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { relayTcpPorts } from '../../tunnel/relay-tcp-ports';
 import type { Command, CommandContext } from '../command';
-import { destinationFlag } from '../destination-flag';
 import { runInForeground } from '../run-in-foreground';
 import { cliErrors } from './route-tcp';
 
@@ -26,7 +26,7 @@ The relay port is allocated to this agent and recorded in the config (see \`port
 so the next \`portway tcp\` gets the same public address; \`portway route tcp release\` gives it back.
 The forward itself lasts until Ctrl-C and is not saved.`,
   async run(flags, ctx) {
-    const destination = flags.destination === undefined ? DEFAULT_TCP_DESTINATION : destinationFlag(flags.destination as string);
+    const destination = flags.destination === undefined ? DEFAULT_TCP_DESTINATION : normalizeDestination(flags.destination as string);
     const dstport = flags.dstport as number;
     const port = await relayPortFor(ctx, flags.port as number | undefined);
     // No test connection here, unlike `portway http`: some TCP services take one client only.
