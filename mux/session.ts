@@ -7,7 +7,6 @@ import {
   FrameType,
   GoAwayCode,
   HEADER_SIZE,
-  MAX_MESSAGE_SIZE,
   writeHeader,
 } from '../protocol/frame';
 import { MuxStream, StreamOwner } from './stream';

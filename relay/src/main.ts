@@ -25,7 +25,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (relay.security.admission.isOpen) console.log('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
   const stop = () => {
-    Promise.all([relay.close(), httpsFront?.close()]).finally(() => process.exit(0));
+    // Exits even if closing fails: the signal asked to stop.
+    void Promise.all([relay.close(), httpsFront?.close()]).finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -50,7 +50,7 @@ export class RelayServer {
 
   constructor(
     private readonly options: RelayOptions,
-    private readonly log: (line: string) => void = (line) => console.log(line),
+    log: (line: string) => void = (line) => console.log(line),
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);

@@ -25,7 +25,10 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
       stream.pipe(origin);
     });
     origin.on('error', (err: NodeJS.ErrnoException) => {
-      if (connected) return stream.destroy();
+      if (connected) {
+        stream.destroy();
+        return;
+      }
       const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
       stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${destination}:${port} (${why}). Is your local service running?`));
       stream.resume(); // drain what the visitor still sends
