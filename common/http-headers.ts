@@ -16,7 +16,7 @@ const HOP_BY_HOP = new Set([
  * Connection header names). Keeps Upgrade/Connection when keepUpgrade is set (101 and
  * upgrade requests need them).
  */
-export function withoutHopByHop(rawHeaders: string[], keepUpgrade = false, drop?: Set<string>): string[] {
+export function withoutHopByHop(rawHeaders: string[], keepUpgrade = false, drop?: ReadonlySet<string>): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i].length === 10 && rawHeaders[i].toLowerCase() === 'connection') {

@@ -7,6 +7,7 @@ import { normalizeHost, serializeResponseHead } from '../../common/http-headers'
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
+import type { AgentSession } from './agent-session';
 import { FastConnection } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
 import type { RequestHead } from './fast-http/request-head';
@@ -15,7 +16,8 @@ import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forw
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, sendPage } from './pages';
-import { ambiguityOf } from './request-checks';
+import { admit, type Admission, type AdmissionRules } from './request-admission';
+import { judgeRequest, type RequestVerdict } from './request-rules';
 import { RelaySecurity } from './security/relay-security';
 import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
@@ -47,6 +49,8 @@ export class RelayServer {
   private readonly gateway: AgentGateway;
   /** Allocated TCP ports and their listeners (tcp/). */
   private readonly tcpPorts: TcpPortsFeature;
+  /** What admit() needs to decide every entry point's requests. */
+  private readonly rules: AdmissionRules;
 
   constructor(
     private readonly options: RelayOptions,
@@ -54,6 +58,7 @@ export class RelayServer {
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
     this.tcpPorts = TcpPortsFeature.open(options, log);
     this.tcpPorts.install(this.features);
@@ -107,17 +112,15 @@ export class RelayServer {
    * else takes the full path (which also answers refusals with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
-    if (!head.target.startsWith('/')) return undefined;
+    // A trusted proxy speaks for other clients: the full path reads its forwarding headers.
+    if (peer.trustedProxy || !head.target.startsWith('/')) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const target = this.router.route(host);
-    if (target.kind !== 'tunnel') return undefined;
-    const session = this.registry.get(target.hostname);
-    const route = session?.routes.httpRoute(host);
-    if (!session || !route?.proxy || session.atStreamLimit) return undefined;
-    if (peer.trustedProxy || !route.firewall.allows(peer.address)) return undefined;
-    return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
+    const admission = admit(this.rules, host, peer.address);
+    if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
+    const { hostRewrite } = admission.route.proxy;
+    return { session: admission.session, host, key: host, hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
   }
 
   async listen(): Promise<AddressInfo> {
@@ -156,36 +159,43 @@ export class RelayServer {
     return this.identities.ownerOf(hostname) !== undefined;
   }
 
-  private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {
-    const session = this.registry.get(hostname);
-    if (!session) return undefined;
+  /** Checks the request's framing, then admits it; the entry points differ only in how they answer. */
+  private judge(req: http.IncomingMessage): { verdict: RequestVerdict; host: string; clientAddress: string; admission: Admission } {
+    const verdict = judgeRequest({ method: req.method ?? '', target: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders });
+    const host = normalizeHost(req.headers.host);
+    const clientAddress = this.security.addresses.clientOf(req);
+    return { verdict, host, clientAddress, admission: verdict.ok ? admit(this.rules, host, clientAddress) : { kind: 'unknown' } };
+  }
+
+  private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    const { addresses } = this.security;
-    return { session, host, clientAddress: addresses.clientOf(req), forwardedFor: addresses.forwardedFor(req), proto };
+    return { session, host, clientAddress, forwardedFor: this.security.addresses.forwardedFor(req), proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const ambiguity = ambiguityOf(req);
-    if (ambiguity) {
+    const { verdict, host, clientAddress, admission } = this.judge(req);
+    if (!verdict.ok) {
       res.shouldKeepAlive = false;
-      return Pages.badRequest(res, `Refused: ${ambiguity}.`);
+      return Pages.refused(res, verdict.refusal.code, `Refused: ${verdict.refusal.reason}.`);
     }
     const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
     if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
-    const host = normalizeHost(req.headers.host);
-    const target = this.router.route(host);
-    if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
-    if (target.kind === 'unknown') return Pages.unknownHost(res, host);
-    const ctx = this.context(req, host, target.hostname);
-    if (ctx) {
-      // The route's firewall, checked here for every request (also each one on a kept-alive connection).
-      if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return Pages.forbidden(res, host);
-      if (ctx.session.atStreamLimit) return Pages.tunnelBusy(res, host);
-      return forwardRequest(req, res, ctx);
+    switch (admission.kind) {
+      case 'relay':
+        return this.serveOwnEndpoint(req, res);
+      case 'unknown':
+      case 'unassigned':
+        return Pages.unknownHost(res, host);
+      case 'offline':
+        return Pages.tunnelOffline(res, admission.hostname);
+      case 'forbidden':
+        return Pages.forbidden(res, host);
+      case 'busy':
+        return Pages.tunnelBusy(res, host);
+      case 'admitted':
+        return forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
     }
-    if (this.identities.ownerOf(target.hostname)) return Pages.tunnelOffline(res, target.hostname);
-    return Pages.unknownHost(res, host);
   }
 
   private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -203,21 +213,24 @@ export class RelayServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, message: string): void => {
-      socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
-    };
-    if (ambiguityOf(req)) return refuse(400, 'Bad Request');
-    const host = normalizeHost(req.headers.host);
-    const target = this.router.route(host);
-    if (target.kind === 'relay') {
-      if ((req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
-      return refuse(404, 'Not Found');
-    }
-    if (target.kind === 'unknown') return refuse(404, 'Not Found');
-    const ctx = this.context(req, host, target.hostname);
-    if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
-    if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return refuse(403, 'Forbidden');
-    if (ctx.session.atStreamLimit) return refuse(503, 'Tunnel Busy');
-    forwardUpgrade(req, socket, head, ctx);
+    const { verdict, host, clientAddress, admission } = this.judge(req);
+    if (!verdict.ok) return refuseUpgrade(socket, [verdict.refusal.code, http.STATUS_CODES[verdict.refusal.code]!]);
+    if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
+    if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
+    refuseUpgrade(socket, UPGRADE_REFUSALS[admission.kind]);
   }
+}
+
+/** The status line an upgrade gets for each refusal (no page: the answer is a bare status line). */
+const UPGRADE_REFUSALS: Record<Exclude<Admission['kind'], 'admitted'>, [number, string]> = {
+  relay: [404, 'Not Found'],
+  unknown: [404, 'Not Found'],
+  unassigned: [404, 'Tunnel Offline'],
+  offline: [502, 'Tunnel Offline'],
+  forbidden: [403, 'Forbidden'],
+  busy: [503, 'Tunnel Busy'],
+};
+
+function refuseUpgrade(socket: Duplex, [status, message]: [number, string]): void {
+  socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
 }
