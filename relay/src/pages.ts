@@ -31,8 +31,7 @@ export const Pages = {
   tunnelOffline: (res: ServerResponse, host: string) =>
     sendPage(res, 502, 'Tunnel offline', `The agent for ${host} is not connected right now. Start it with \`portway start\` and try again.`),
   tunnelLost: (res: ServerResponse, host: string) => sendPage(res, 502, TUNNEL_LOST_TITLE, tunnelLostMessage(host)),
-  /** A request the relay's rules refuse (request-rules.ts): 400, or 501 for a framing it does not implement. */
-  refused: (res: ServerResponse, status: 400 | 501, why: string) => sendPage(res, status, status === 501 ? 'Not implemented' : 'Bad request', why),
+  badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
   tunnelBusy: (res: ServerResponse, host: string) =>
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
   forbidden: (res: ServerResponse, host: string) =>

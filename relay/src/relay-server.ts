@@ -177,7 +177,7 @@ export class RelayServer {
     const { verdict, host, clientAddress, admission } = this.judge(req);
     if (!verdict.ok) {
       res.shouldKeepAlive = false;
-      return Pages.refused(res, verdict.refusal.code, `Refused: ${verdict.refusal.reason}.`);
+      return Pages.badRequest(res, `Refused: ${verdict.reason}.`);
     }
     const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
     if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
@@ -214,7 +214,7 @@ export class RelayServer {
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const { verdict, host, clientAddress, admission } = this.judge(req);
-    if (!verdict.ok) return refuseUpgrade(socket, [verdict.refusal.code, http.STATUS_CODES[verdict.refusal.code]!]);
+    if (!verdict.ok) return refuseUpgrade(socket, [400, 'Bad Request']);
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
     refuseUpgrade(socket, UPGRADE_REFUSALS[admission.kind]);
