@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ACME_CHALLENGE_PREFIX, type ChallengeAnswer } from '../../common/acme/challenge-store';
+import { ACME_CHALLENGE_PREFIX, type OwnChallengeAnswers } from '../../common/acme/challenge-store';
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
@@ -22,10 +22,11 @@ import { RelaySecurity } from './security/relay-security';
 import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
 import { TcpPortsFeature } from './tcp/tcp-ports-feature';
+import type { FrontedRelay } from './tls/https-front';
 import { TunnelRegistry } from './tunnel-registry';
 
 /** The relay: one HTTP port for agents (WebSocket upgrade on CONNECT_PATH) and for visitors. */
-export class RelayServer {
+export class RelayServer implements FrontedRelay {
   readonly registry = new TunnelRegistry();
   /** Where features (TCP ports, custom domains, tokens…) hook into agent sessions. */
   readonly features = new SessionFeatures();
@@ -33,7 +34,7 @@ export class RelayServer {
    * ACME HTTP-01 answers for the relay's own names (--acme, tls/relay-acme.ts), asked before any
    * routing; undefined (not ours) lets the request go on, e.g. to an agent running its own ACME.
    */
-  ownChallenges: { answer(method: string, url: string): ChallengeAnswer | undefined } | undefined;
+  ownChallenges: OwnChallengeAnswers | undefined;
   /** Client addresses, agent admission (tokens), custom domains (see security/relay-security.ts). */
   readonly security: RelaySecurity;
   /**
