@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ACME_CHALLENGE_PREFIX, type OwnChallengeAnswers } from '../../common/acme/challenge-store';
-import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
+import { normalizeHost } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
@@ -15,9 +15,9 @@ import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
-import { Pages, sendPage } from './pages';
+import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
 import { admit, type Admission, type AdmissionRules } from './request-admission';
-import { judgeRequest, type RequestVerdict } from './request-rules';
+import { judgeRequest } from './request-rules';
 import { RelaySecurity } from './security/relay-security';
 import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
@@ -161,11 +161,12 @@ export class RelayServer implements FrontedRelay {
   }
 
   /** Checks the request's framing, then admits it; the entry points differ only in how they answer. */
-  private judge(req: http.IncomingMessage): { verdict: RequestVerdict; host: string; clientAddress: string; admission: Admission } {
+  private judge(req: http.IncomingMessage): { ok: false; reason: string } | { ok: true; host: string; clientAddress: string; admission: Admission } {
     const verdict = judgeRequest({ method: req.method ?? '', target: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders });
+    if (!verdict.ok) return verdict;
     const host = normalizeHost(req.headers.host);
     const clientAddress = this.security.addresses.clientOf(req);
-    return { verdict, host, clientAddress, admission: verdict.ok ? admit(this.rules, host, clientAddress) : { kind: 'unknown' } };
+    return { ok: true, host, clientAddress, admission: admit(this.rules, host, clientAddress) };
   }
 
   private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
@@ -175,28 +176,17 @@ export class RelayServer implements FrontedRelay {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const { verdict, host, clientAddress, admission } = this.judge(req);
-    if (!verdict.ok) {
+    const judged = this.judge(req);
+    if (!judged.ok) {
       res.shouldKeepAlive = false;
-      return Pages.badRequest(res, `Refused: ${verdict.reason}.`);
+      return Pages.badRequest(res, `Refused: ${judged.reason}.`);
     }
+    const { host, clientAddress, admission } = judged;
     const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
     if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
-    switch (admission.kind) {
-      case 'relay':
-        return this.serveOwnEndpoint(req, res);
-      case 'unknown':
-      case 'unassigned':
-        return Pages.unknownHost(res, host);
-      case 'offline':
-        return Pages.tunnelOffline(res, admission.hostname);
-      case 'forbidden':
-        return Pages.forbidden(res, host);
-      case 'busy':
-        return Pages.tunnelBusy(res, host);
-      case 'admitted':
-        return forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
-    }
+    if (admission.kind === 'relay') return this.serveOwnEndpoint(req, res);
+    if (admission.kind !== 'admitted') return Pages.refusal(res, admission, host);
+    forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
   }
 
   private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -214,24 +204,11 @@ export class RelayServer implements FrontedRelay {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const { verdict, host, clientAddress, admission } = this.judge(req);
-    if (!verdict.ok) return refuseUpgrade(socket, [400, 'Bad Request']);
+    const judged = this.judge(req);
+    if (!judged.ok) return refuseUpgrade(socket, 400, 'Bad Request');
+    const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
-    refuseUpgrade(socket, UPGRADE_REFUSALS[admission.kind]);
+    refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
   }
-}
-
-/** The status line an upgrade gets for each refusal (no page: the answer is a bare status line). */
-const UPGRADE_REFUSALS: Record<Exclude<Admission['kind'], 'admitted'>, [number, string]> = {
-  relay: [404, 'Not Found'],
-  unknown: [404, 'Not Found'],
-  unassigned: [404, 'Tunnel Offline'],
-  offline: [502, 'Tunnel Offline'],
-  forbidden: [403, 'Forbidden'],
-  busy: [503, 'Tunnel Busy'],
-};
-
-function refuseUpgrade(socket: Duplex, [status, message]: [number, string]): void {
-  socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
 }
