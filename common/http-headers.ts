@@ -1,3 +1,5 @@
+import { domainLookupKey } from './domain-name';
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1): meaningful for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -16,7 +18,7 @@ const HOP_BY_HOP = new Set([
  * Connection header names). Keeps Upgrade/Connection when keepUpgrade is set (101 and
  * upgrade requests need them).
  */
-export function withoutHopByHop(rawHeaders: string[], keepUpgrade = false, drop?: Set<string>): string[] {
+export function withoutHopByHop(rawHeaders: string[], keepUpgrade = false, drop?: ReadonlySet<string>): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i].length === 10 && rawHeaders[i].toLowerCase() === 'connection') {
@@ -46,16 +48,14 @@ export function serializeResponseHead(status: number, statusMessage: string, raw
   return text + '\r\n';
 }
 
-/** Host header value → lower-case host without port and trailing dot; '' when unusable. */
+/** Host header value → its name's lookup key (common/domain-name.ts) without the port; '' when unusable. */
 export function normalizeHost(value: string | undefined): string {
   if (!value) return '';
-  let host = value.trim().toLowerCase();
+  const host = value.trim().toLowerCase();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     return end > 0 ? host.slice(0, end + 1) : '';
   }
   const colon = host.indexOf(':');
-  if (colon >= 0) host = host.slice(0, colon);
-  if (host.endsWith('.')) host = host.slice(0, -1);
-  return host;
+  return domainLookupKey(colon >= 0 ? host.slice(0, colon) : host);
 }

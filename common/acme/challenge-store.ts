@@ -39,6 +39,11 @@ export interface ChallengeAnswer {
   body: string;
 }
 
+/** Answers its own HTTP-01 challenges on an HTTP port it shares; undefined means "not ours". */
+export interface OwnChallengeAnswers {
+  answer(method: string, url: string): ChallengeAnswer | undefined;
+}
+
 /**
  * Answers a request if its path is an ACME challenge path; undefined means "not ours, route it
  * as usual". Query strings are ignored (the CA never sends one). Unknown tokens get a 404 rather

@@ -1,5 +1,10 @@
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { htmlPage, rawHtmlResponse } from '../../common/html-page';
+import { serializeResponseHead } from '../../common/http-headers';
+import type { Admission } from './request-admission';
+
+type Refusal = Exclude<Admission, { kind: 'relay' | 'admitted' }>;
 
 /** Sends a short HTML page; used for every error the relay itself answers. */
 export function sendPage(res: ServerResponse, status: number, title: string, message: string): void {
@@ -36,4 +41,32 @@ export const Pages = {
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
   forbidden: (res: ServerResponse, host: string) =>
     sendPage(res, 403, 'Forbidden', `The firewall of ${host} does not admit your address.`),
+  /** The page a full request gets for each refusal of admit(). */
+  refusal(res: ServerResponse, refusal: Refusal, host: string): void {
+    switch (refusal.kind) {
+      case 'unknown':
+      case 'unassigned':
+        return Pages.unknownHost(res, host);
+      case 'offline':
+        return Pages.tunnelOffline(res, refusal.hostname);
+      case 'forbidden':
+        return Pages.forbidden(res, host);
+      case 'busy':
+        return Pages.tunnelBusy(res, host);
+    }
+  },
 };
+
+/** The status line an upgrade gets for each refusal of admit() (no page: a bare status line). */
+export const UPGRADE_REFUSALS: Record<Exclude<Admission['kind'], 'admitted'>, [number, string]> = {
+  relay: [404, 'Not Found'],
+  unknown: [404, 'Not Found'],
+  unassigned: [404, 'Tunnel Offline'],
+  offline: [502, 'Tunnel Offline'],
+  forbidden: [403, 'Forbidden'],
+  busy: [503, 'Tunnel Busy'],
+};
+
+export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
+}

@@ -2,11 +2,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ACME_CHALLENGE_PREFIX, type ChallengeAnswer } from '../../common/acme/challenge-store';
-import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
+import { ACME_CHALLENGE_PREFIX, type OwnChallengeAnswers } from '../../common/acme/challenge-store';
+import { normalizeHost } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { AgentGateway } from './agent-gateway';
+import type { AgentSession } from './agent-session';
 import { FastConnection } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
 import type { RequestHead } from './fast-http/request-head';
@@ -14,16 +15,18 @@ import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
-import { Pages, sendPage } from './pages';
-import { ambiguityOf } from './request-checks';
+import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
+import { admit, type Admission, type AdmissionRules } from './request-admission';
+import { judgeRequest } from './request-rules';
 import { RelaySecurity } from './security/relay-security';
 import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
 import { TcpPortsFeature } from './tcp/tcp-ports-feature';
+import type { FrontedRelay } from './tls/https-front';
 import { TunnelRegistry } from './tunnel-registry';
 
 /** The relay: one HTTP port for agents (WebSocket upgrade on CONNECT_PATH) and for visitors. */
-export class RelayServer {
+export class RelayServer implements FrontedRelay {
   readonly registry = new TunnelRegistry();
   /** Where features (TCP ports, custom domains, tokens…) hook into agent sessions. */
   readonly features = new SessionFeatures();
@@ -31,7 +34,7 @@ export class RelayServer {
    * ACME HTTP-01 answers for the relay's own names (--acme, tls/relay-acme.ts), asked before any
    * routing; undefined (not ours) lets the request go on, e.g. to an agent running its own ACME.
    */
-  ownChallenges: { answer(method: string, url: string): ChallengeAnswer | undefined } | undefined;
+  ownChallenges: OwnChallengeAnswers | undefined;
   /** Client addresses, agent admission (tokens), custom domains (see security/relay-security.ts). */
   readonly security: RelaySecurity;
   /**
@@ -47,6 +50,8 @@ export class RelayServer {
   private readonly gateway: AgentGateway;
   /** Allocated TCP ports and their listeners (tcp/). */
   private readonly tcpPorts: TcpPortsFeature;
+  /** What admit() needs to decide every entry point's requests. */
+  private readonly rules: AdmissionRules;
 
   constructor(
     private readonly options: RelayOptions,
@@ -54,6 +59,7 @@ export class RelayServer {
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
     this.tcpPorts = TcpPortsFeature.open(options, log);
     this.tcpPorts.install(this.features);
@@ -107,17 +113,15 @@ export class RelayServer {
    * else takes the full path (which also answers refusals with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
-    if (!head.target.startsWith('/')) return undefined;
+    // A trusted proxy speaks for other clients: the full path reads its forwarding headers.
+    if (peer.trustedProxy || !head.target.startsWith('/')) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const target = this.router.route(host);
-    if (target.kind !== 'tunnel') return undefined;
-    const session = this.registry.get(target.hostname);
-    const route = session?.routes.httpRoute(host);
-    if (!session || !route?.proxy || session.atStreamLimit) return undefined;
-    if (peer.trustedProxy || !route.firewall.allows(peer.address)) return undefined;
-    return { session, host, key: host, hostRewrite: route.proxy.hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
+    const admission = admit(this.rules, host, peer.address);
+    if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
+    const { hostRewrite } = admission.route.proxy;
+    return { session: admission.session, host, key: host, hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
   }
 
   async listen(): Promise<AddressInfo> {
@@ -156,36 +160,33 @@ export class RelayServer {
     return this.identities.ownerOf(hostname) !== undefined;
   }
 
-  private context(req: http.IncomingMessage, host: string, hostname: string): ForwardContext | undefined {
-    const session = this.registry.get(hostname);
-    if (!session) return undefined;
+  /** Checks the request's framing, then admits it; the entry points differ only in how they answer. */
+  private judge(req: http.IncomingMessage): { ok: false; reason: string } | { ok: true; host: string; clientAddress: string; admission: Admission } {
+    const verdict = judgeRequest({ method: req.method ?? '', target: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders });
+    if (!verdict.ok) return verdict;
+    const host = normalizeHost(req.headers.host);
+    const clientAddress = this.security.addresses.clientOf(req);
+    return { ok: true, host, clientAddress, admission: admit(this.rules, host, clientAddress) };
+  }
+
+  private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    const { addresses } = this.security;
-    return { session, host, clientAddress: addresses.clientOf(req), forwardedFor: addresses.forwardedFor(req), proto };
+    return { session, host, clientAddress, forwardedFor: this.security.addresses.forwardedFor(req), proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const ambiguity = ambiguityOf(req);
-    if (ambiguity) {
+    const judged = this.judge(req);
+    if (!judged.ok) {
       res.shouldKeepAlive = false;
-      return Pages.badRequest(res, `Refused: ${ambiguity}.`);
+      return Pages.badRequest(res, `Refused: ${judged.reason}.`);
     }
+    const { host, clientAddress, admission } = judged;
     const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
     if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
-    const host = normalizeHost(req.headers.host);
-    const target = this.router.route(host);
-    if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
-    if (target.kind === 'unknown') return Pages.unknownHost(res, host);
-    const ctx = this.context(req, host, target.hostname);
-    if (ctx) {
-      // The route's firewall, checked here for every request (also each one on a kept-alive connection).
-      if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return Pages.forbidden(res, host);
-      if (ctx.session.atStreamLimit) return Pages.tunnelBusy(res, host);
-      return forwardRequest(req, res, ctx);
-    }
-    if (this.identities.ownerOf(target.hostname)) return Pages.tunnelOffline(res, target.hostname);
-    return Pages.unknownHost(res, host);
+    if (admission.kind === 'relay') return this.serveOwnEndpoint(req, res);
+    if (admission.kind !== 'admitted') return Pages.refusal(res, admission, host);
+    forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
   }
 
   private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -203,21 +204,11 @@ export class RelayServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, message: string): void => {
-      socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close']));
-    };
-    if (ambiguityOf(req)) return refuse(400, 'Bad Request');
-    const host = normalizeHost(req.headers.host);
-    const target = this.router.route(host);
-    if (target.kind === 'relay') {
-      if ((req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
-      return refuse(404, 'Not Found');
-    }
-    if (target.kind === 'unknown') return refuse(404, 'Not Found');
-    const ctx = this.context(req, host, target.hostname);
-    if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
-    if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return refuse(403, 'Forbidden');
-    if (ctx.session.atStreamLimit) return refuse(503, 'Tunnel Busy');
-    forwardUpgrade(req, socket, head, ctx);
+    const judged = this.judge(req);
+    if (!judged.ok) return refuseUpgrade(socket, 400, 'Bad Request');
+    const { host, clientAddress, admission } = judged;
+    if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
+    if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
+    refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
   }
 }

@@ -1,13 +1,15 @@
+import { canonicalDomain, DomainNameError } from '../../../common/domain-name';
 import type { AgentConfig } from '../config/schema';
 import { UsageError } from './args';
 
-/** Lower-case, no trailing dot; refuses anything that is not a plausible DNS name. */
+/** The canonical form of common/domain-name.ts; refuses anything that is not a plausible DNS name. */
 export function normalizeDomain(text: string): string {
-  const domain = text.trim().toLowerCase().replace(/\.$/, '');
-  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) {
+  try {
+    return canonicalDomain(text);
+  } catch (err) {
+    if (!(err instanceof DomainNameError)) throw err;
     throw new UsageError(`"${text}" is not a valid domain name`);
   }
-  return domain;
 }
 
 /** A route's domain must be the assigned hostname, a verified custom domain, or a subdomain of either. */

@@ -5,6 +5,7 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
+import { domainLookupKey } from '../../../common/domain-name';
 
 export interface LoadedCertificatePair {
   /** The fullchain PEM as read (leaf first, then intermediates), for tls.createSecureContext. */
@@ -130,9 +131,9 @@ export function dnsAltNames(subjectAltName: string | undefined): string[] {
   return names;
 }
 
+/** SAN entries may be wildcards, so only the lookup form applies (no validation). */
 function normalizeName(name: string): string {
-  const lower = name.trim().toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return domainLookupKey(name);
 }
 
 /**

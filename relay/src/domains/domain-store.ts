@@ -9,8 +9,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { domainLookupKey } from '../../../common/domain-name';
 import { CorruptFileError, readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
-import { canonicalHost, domainAndParents, normalizeDomain } from './domain-name';
+import { domainAndParents, normalizeDomain } from './domain-name';
 
 export { CorruptFileError } from '../../../common/json-file';
 
@@ -52,7 +53,7 @@ export class DomainStore {
     readonly file: string,
     private readonly options: DomainStoreOptions,
   ) {
-    this.reserved = (options.reserved ?? []).map((domain) => canonicalHost(domain));
+    this.reserved = (options.reserved ?? []).map((domain) => domainLookupKey(domain));
   }
 
   /** Opens the store in `dataDir`; rejects with CorruptFileError on a bad file (left untouched). */
@@ -122,7 +123,7 @@ export class DomainStore {
 
   /** The binding governing `host` (a request's Host, any case, maybe with a trailing dot): the most specific. */
   bindingFor(host: string): DomainBinding | undefined {
-    const name = canonicalHost(host);
+    const name = domainLookupKey(host);
     if (name.length === 0 || this.isReserved(name)) return undefined;
     for (const candidate of domainAndParents(name)) {
       const binding = this.bindings.get(candidate);

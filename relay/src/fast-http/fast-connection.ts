@@ -23,6 +23,23 @@ export interface FastConnectionHooks {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
+type Phase =
+  | { kind: 'requests' } // request heads are parsed and forwarded
+  | { kind: 'closing' } // the last request is forwarded (Connection: close, an upgrade): close after its response
+  | { kind: 'handing-off' } // a request for the full server waits for earlier responses
+  | { kind: 'refusing'; code: number; reason: string } // a malformed request waits for earlier responses
+  | { kind: 'raw' } // after a 101: bytes flow untouched both ways
+  | { kind: 'raw-half-closed' } // raw, and the origin has ended its side: the visitor may still send
+  | { kind: 'finished' };
+
+const REQUESTS: Phase = { kind: 'requests' };
+const CLOSING: Phase = { kind: 'closing' };
+const HANDING_OFF: Phase = { kind: 'handing-off' };
+const RAW: Phase = { kind: 'raw' };
+const RAW_HALF_CLOSED: Phase = { kind: 'raw-half-closed' };
+const FINISHED: Phase = { kind: 'finished' };
+
 /**
  * One visitor connection on the relay's fast path. Request heads are parsed (strictly)
  * to route each request and check its firewall; everything else travels as raw bytes
@@ -42,12 +59,7 @@ export class FastConnection {
   private readonly awaiting: string[] = [];
   private responseUnread: Buffer = EMPTY;
   private responseBody: BodyScanner | undefined;
-  private closeAfterResponse = false;
-  private raw = false; // after a 101: bytes flow untouched both ways
-  private handingOff = false;
-  /** A malformed request waiting for earlier responses to finish before it is refused. */
-  private pendingRefusal: { code: number; reason: string } | undefined;
-  private finished = false;
+  private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
   private readonly peer: ClientPeer;
 
@@ -65,6 +77,16 @@ export class FastConnection {
     this.armTimer(hooks.headersTimeoutMs);
   }
 
+  /** Bytes flow untouched both ways (after a 101). */
+  private get raw(): boolean {
+    return this.phase.kind === 'raw' || this.phase.kind === 'raw-half-closed';
+  }
+
+  /** Nothing more is answered or forwarded (except a raw visitor's bytes, after the origin's end). */
+  private get finished(): boolean {
+    return this.phase.kind === 'finished' || this.phase.kind === 'raw-half-closed';
+  }
+
   private armTimer(ms: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.destroy(), ms);
@@ -73,6 +95,7 @@ export class FastConnection {
 
   private readonly onClientData = (chunk: Buffer): void => {
     if (this.raw) return this.writeToStream(chunk);
+    if (this.finished) return; // the connection is closing: nothing more is read
     this.unread = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
     this.processRequests();
   };
@@ -90,7 +113,7 @@ export class FastConnection {
   }
 
   private processRequests(): void {
-    while (!this.finished && !this.handingOff) {
+    while (this.phase.kind === 'requests' || this.phase.kind === 'closing') {
       if (this.requestBody) {
         let taken: number;
         try {
@@ -103,7 +126,7 @@ export class FastConnection {
         if (!this.requestBody.done) return;
         this.requestBody = undefined;
       }
-      if (this.closeAfterResponse) {
+      if (this.phase.kind === 'closing') {
         this.socket.pause(); // nothing more is read on a connection that will close
         return;
       }
@@ -111,13 +134,13 @@ export class FastConnection {
       const result = parseRequestHead(this.unread, this.hooks.maxHeadSize);
       if (result.status === 'need-more') return;
       if (result.status === 'error') {
-        this.pendingRefusal = { code: result.code, reason: result.reason };
+        this.phase = { kind: 'refusing', code: result.code, reason: result.reason };
         this.socket.pause();
         return this.maybeRefuse();
       }
       if (!this.startRequest(result.head)) {
         // Let the full server answer (and refuse) it, after earlier responses are out.
-        this.handingOff = true;
+        this.phase = HANDING_OFF;
         this.socket.pause();
         return this.maybeHandOff();
       }
@@ -146,10 +169,10 @@ export class FastConnection {
     this.unread = this.unread.subarray(head.size);
     this.awaiting.push(head.method);
     this.requestBody = new BodyScanner(head.body);
-    if (head.close) this.closeAfterResponse = true;
+    if (head.close) this.phase = CLOSING;
     if (head.upgrade) {
       // Whatever follows an upgrade request belongs to the new protocol (or the connection closes).
-      this.closeAfterResponse = true;
+      this.phase = CLOSING;
       this.requestBody = undefined;
     }
     return true;
@@ -198,7 +221,7 @@ export class FastConnection {
       this.responseUnread = EMPTY;
       this.writeToClient(headBytes);
       if (head.status === 101) {
-        this.raw = true;
+        this.phase = RAW;
         this.socket.resume();
         if (this.unread.length > 0) this.writeToStream(this.unread);
         this.unread = EMPTY;
@@ -209,7 +232,7 @@ export class FastConnection {
         offset = 0;
         continue;
       }
-      if (head.close) this.closeAfterResponse = true;
+      if (head.close && !this.finished) this.phase = CLOSING; // also instead of a hand-off or a refusal
       this.responseBody = new BodyScanner(head.framing);
       if (this.responseBody.done) {
         this.responseBody = undefined;
@@ -228,21 +251,25 @@ export class FastConnection {
   private responseFinished(): void {
     this.awaiting.shift();
     if (this.awaiting.length > 0) return;
-    if (this.closeAfterResponse) {
-      this.finished = true;
-      this.stream?.end();
-      this.socket.end();
-      return;
+    switch (this.phase.kind) {
+      case 'closing':
+        this.phase = FINISHED;
+        this.stream?.end();
+        this.socket.end();
+        return;
+      case 'handing-off':
+        return this.maybeHandOff();
+      case 'refusing':
+        return this.maybeRefuse();
+      case 'requests':
+        this.armTimer(this.unread.length > 0 ? this.hooks.headersTimeoutMs : this.hooks.keepAliveTimeoutMs);
+        return this.processRequests();
     }
-    if (this.handingOff) return this.maybeHandOff();
-    if (this.pendingRefusal) return this.maybeRefuse();
-    this.armTimer(this.unread.length > 0 ? this.hooks.headersTimeoutMs : this.hooks.keepAliveTimeoutMs);
-    this.processRequests();
   }
 
   private maybeHandOff(): void {
-    if (this.awaiting.length > 0 || this.finished) return;
-    this.finished = true;
+    if (this.awaiting.length > 0 || this.phase.kind !== 'handing-off') return;
+    this.phase = FINISHED;
     clearTimeout(this.timer);
     this.stream?.end();
     this.stream = undefined;
@@ -255,15 +282,15 @@ export class FastConnection {
   }
 
   private maybeRefuse(): void {
-    if (this.awaiting.length === 0 && this.pendingRefusal) this.refuse(this.pendingRefusal.reason, this.pendingRefusal.code);
+    if (this.awaiting.length === 0 && this.phase.kind === 'refusing') this.refuse(this.phase.reason, this.phase.code);
   }
 
   /** Answers a request the relay will not forward, and closes: its framing cannot be trusted. */
   private refuse(reason: string, code = 400): void {
     if (this.finished) return;
-    this.finished = true;
+    this.phase = FINISHED;
     clearTimeout(this.timer);
-    const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
+    const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
     this.socket.end(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     this.stream?.destroy();
@@ -273,7 +300,7 @@ export class FastConnection {
     if (this.finished) return;
     const closeDelimited = this.responseBody !== undefined && !this.responseBody.done;
     if (this.raw || closeDelimited) {
-      this.finished = true;
+      this.phase = this.raw ? RAW_HALF_CLOSED : FINISHED;
       this.socket.end();
     } else if (this.awaiting.length > 0) {
       // The origin closed its connection with a request on it: a cut lets the visitor's client
@@ -292,7 +319,7 @@ export class FastConnection {
     if (this.raw || this.awaiting.length === 0 || this.responseBody !== undefined) return this.onStreamEnd();
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
-    this.finished = true;
+    this.phase = FINISHED;
     clearTimeout(this.timer);
     this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
     this.stream?.destroy();
@@ -300,7 +327,7 @@ export class FastConnection {
 
   private destroy(): void {
     if (this.finished && this.socket.destroyed) return;
-    this.finished = true;
+    this.phase = FINISHED;
     clearTimeout(this.timer);
     this.stream?.destroy();
     this.socket.destroy();

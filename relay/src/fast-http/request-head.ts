@@ -1,10 +1,11 @@
 /**
  * A strict HTTP/1.1 request-head parser for the relay's fast path. It reads only the
  * head; bodies are forwarded as raw bytes (with their framing checked by body-framing.ts).
- * Anything ambiguous is refused: bare LF, obs-fold, whitespace before a colon, control
- * characters, both Content-Length and Transfer-Encoding, repeated Content-Length or Host,
- * a Transfer-Encoding other than "chunked".
+ * Its own syntax checks are what Node's parser enforces on the full path (bare LF, obs-fold,
+ * whitespace before a colon, control characters); the smuggling rules both paths share
+ * (framing, Host, request target) are judgeRequest's, in ../request-rules.ts.
  */
+import { judgeRequest, type BodyFraming } from '../request-rules';
 
 export const MAX_REQUEST_HEAD = 16 * 1024;
 export const MAX_HEADERS = 100;
@@ -13,11 +14,10 @@ export interface RequestHead {
   method: string;
   target: string;
   version: '1.0' | '1.1';
-  /** Header names as sent and their values (trimmed), in order. */
-  headers: [string, string][];
+  /** Header names as sent and their values (trimmed), alternating, in order. */
+  rawHeaders: string[];
   host: string | undefined;
-  /** Body framing: none, a fixed length, or chunked. */
-  body: { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
+  body: BodyFraming;
   /** Connection: close (or HTTP/1.0 without keep-alive). */
   close: boolean;
   /** An Upgrade request (e.g. WebSocket). */
@@ -27,7 +27,7 @@ export interface RequestHead {
   size: number;
 }
 
-export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 501 | 505; reason: string };
+export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 505; reason: string };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Visible ASCII and obs-text; the request target must not contain spaces or controls.
@@ -36,7 +36,7 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const NEED_MORE: HeadResult = { status: 'need-more' };
-const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
+const fail = (code: 400 | 431 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
 
 /** Parses the head at the start of buf; latin1 decoding keeps one char per byte. */
 export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): HeadResult {
@@ -64,10 +64,7 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
   if (versionText !== 'HTTP/1.1' && versionText !== 'HTTP/1.0') return fail(505, 'only HTTP/1.0 and HTTP/1.1 are served');
   if (lines.length - 1 > MAX_HEADERS) return fail(431, 'too many headers');
 
-  const headers: [string, string][] = [];
-  let host: string | undefined;
-  let contentLength: string | undefined;
-  let transferEncoding: string | undefined;
+  const rawHeaders: string[] = [];
   let connection = '';
   let upgradeHeader = false;
   let expect: string | undefined;
@@ -81,20 +78,8 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
     if (!TOKEN.test(name)) return fail(400, 'malformed header name (whitespace before the colon?)');
     const value = line.slice(colon + 1).trim();
     if (!VALUE.test(value)) return fail(400, 'control character in a header value');
-    headers.push([name, value]);
+    rawHeaders.push(name, value);
     switch (name.toLowerCase()) {
-      case 'host':
-        if (host !== undefined) return fail(400, 'more than one Host header');
-        host = value;
-        break;
-      case 'content-length':
-        if (contentLength !== undefined) return fail(400, 'more than one Content-Length header');
-        contentLength = value;
-        break;
-      case 'transfer-encoding':
-        if (transferEncoding !== undefined) return fail(400, 'more than one Transfer-Encoding header');
-        transferEncoding = value;
-        break;
       case 'connection':
         connection += `${value.toLowerCase()},`;
         break;
@@ -107,17 +92,8 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
     }
   }
   const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
-  if (version === '1.1' && host === undefined) return fail(400, 'missing Host header');
-  let body: RequestHead['body'] = { kind: 'none' };
-  if (transferEncoding !== undefined) {
-    if (contentLength !== undefined) return fail(400, 'both Content-Length and Transfer-Encoding');
-    if (transferEncoding.toLowerCase() !== 'chunked') return fail(501, 'unsupported Transfer-Encoding');
-    body = { kind: 'chunked' };
-  } else if (contentLength !== undefined) {
-    if (!/^\d{1,15}$/.test(contentLength)) return fail(400, 'malformed Content-Length');
-    const length = Number(contentLength);
-    if (length > 0) body = { kind: 'length', length };
-  }
+  const verdict = judgeRequest({ method, target, version, rawHeaders });
+  if (!verdict.ok) return fail(400, verdict.reason);
   const tokens = connection.split(',').map((t) => t.trim());
   const close = tokens.includes('close') || (version === '1.0' && !tokens.includes('keep-alive'));
   return {
@@ -126,9 +102,9 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
       method,
       target,
       version,
-      headers,
-      host,
-      body,
+      rawHeaders,
+      host: verdict.host,
+      body: verdict.body,
       close,
       upgrade: upgradeHeader && tokens.includes('upgrade'),
       expectContinue: expect === '100-continue',

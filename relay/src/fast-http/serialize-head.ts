@@ -1,18 +1,18 @@
-import type { RequestHead } from './request-head';
+import { forwardingHeaders, REPLACED_FORWARDING_HEADERS } from '../forwarded-headers';
 import type { FastRoute } from './fast-route';
-
-// Client-supplied forwarding headers are not believed: the relay states the facts itself.
-const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+import type { RequestHead } from './request-head';
 
 /** The request head as the origin should see it: Host rewritten if asked, X-Forwarded-* set. */
 export function serializeRequestHead(head: RequestHead, route: FastRoute): Buffer {
   let text = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
-  for (const [name, value] of head.headers) {
-    const lower = name.toLowerCase();
-    if (REPLACED.has(lower)) continue;
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (REPLACED_FORWARDING_HEADERS.has(lower)) continue;
     if (lower === 'host' && route.hostRewrite !== undefined) text += `Host: ${route.hostRewrite}\r\n`;
-    else text += `${name}: ${value}\r\n`;
+    else text += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
-  text += `X-Forwarded-For: ${route.clientAddress}\r\nX-Forwarded-Proto: ${route.proto}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\n\r\n`;
-  return Buffer.from(text, 'latin1');
+  const added = forwardingHeaders(route.clientAddress, route.proto, head.host ?? '');
+  for (let i = 0; i < added.length; i += 2) text += `${added[i]}: ${added[i + 1]}\r\n`;
+  return Buffer.from(`${text}\r\n`, 'latin1');
 }

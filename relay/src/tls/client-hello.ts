@@ -8,6 +8,7 @@
  * buffer is ever sized by a number the peer sent, and no input makes push() throw.
  */
 import type { Socket } from 'node:net';
+import { canonicalServerName } from '../../../common/domain-name';
 
 /** TLS plaintext record payload limit (RFC 8446 §5.1). */
 export const MAX_RECORD_PAYLOAD = 16 * 1024;
@@ -22,8 +23,6 @@ const CONTENT_TYPE_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXTENSION_SERVER_NAME = 0x0000;
 const NAME_TYPE_HOST_NAME = 0x00;
-/** An SNI host_name is an ASCII (A-label) DNS name, RFC 6066 §3. */
-const HOST_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 
 export type ClientHelloResult =
   | { status: 'need-more' }
@@ -188,13 +187,14 @@ function parseServerNameExtension(data: Buffer): string | undefined {
   return hostName;
 }
 
-/** Lower-case, no trailing dot, ASCII DNS syntax only; the form routes are keyed by. */
+/** The canonical form routes are keyed by (common/domain-name.ts), ASCII only. */
 function normalizeHostName(raw: Buffer): string {
   if (raw.length === 0 || raw.length > 254) throw new Malformed('server name has a bad length');
-  let name = raw.toString('latin1').toLowerCase();
-  if (name.endsWith('.')) name = name.slice(0, -1);
-  if (!HOST_NAME.test(name)) throw new Malformed('server name is not a valid DNS name');
-  return name;
+  try {
+    return canonicalServerName(raw.toString('latin1'));
+  } catch {
+    throw new Malformed('server name is not a valid DNS name');
+  }
 }
 
 /** Why readServerNameFromSocket gave up; `buffered` holds what was read anyway. */

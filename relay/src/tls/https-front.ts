@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { OwnChallengeAnswers } from '../../../common/acme/challenge-store';
 import { HostRouter } from '../host-router';
 import type { RelayOptions } from '../options';
-import type { RelayServer } from '../relay-server';
+import type { TunnelRegistry } from '../tunnel-registry';
 import { HttpsListener } from './https-listener';
 import { GivenCertificate, OwnCertificate } from './own-certificate';
 import { RelayAcme } from './relay-acme';
@@ -16,8 +18,22 @@ export interface HttpsFront {
   close(): Promise<void>;
 }
 
+/**
+ * What the HTTPS port needs of the relay it fronts, passed in (the relay server implements it):
+ * this module must not import the composition root that starts it.
+ */
+export interface FrontedRelay {
+  readonly registry: TunnelRegistry;
+  /** Whether an agent identity holds this hostname, online or not. */
+  isKnownHostname(hostname: string): boolean;
+  /** Serves a connection whose TLS this port terminated, as the HTTP port would. */
+  serveDecryptedConnection(socket: Duplex): void;
+  /** Set here with --acme: the HTTP port answers the CA's challenges for the relay's own names. */
+  ownChallenges: OwnChallengeAnswers | undefined;
+}
+
 /** Starts the HTTPS port when --https-port is set; undefined otherwise. */
-export async function startHttpsFront(relay: RelayServer, options: RelayOptions, log: (line: string) => void): Promise<HttpsFront | undefined> {
+export async function startHttpsFront(relay: FrontedRelay, options: RelayOptions, log: (line: string) => void): Promise<HttpsFront | undefined> {
   const { https } = options;
   if (https.port === undefined) return undefined;
   const given = https.certFile && https.keyFile ? new GivenCertificate(https.certFile, https.keyFile) : undefined;
