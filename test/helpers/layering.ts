@@ -37,7 +37,6 @@ export const KNOWN_VIOLATIONS: readonly string[] = [
   'agent/src/rpc/runtime-core.ts -> agent/src/cli/version.ts',
   'agent/src/runtime/agent-runtime.ts -> agent/src/cli/version.ts',
   'agent/src/tunnel/relay-tcp-ports.ts -> agent/src/cli/control-session.ts',
-  'relay/src/tls/https-front.ts -> relay/src/relay-server.ts',
 ];
 
 export interface Violation {
