@@ -1,7 +1,8 @@
 import { InvalidNetworkError, Network } from '../../../common/net/network';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig, FirewallRuleConfig } from '../config/schema';
-import { UsageError, type FlagSpec, type ParsedFlags } from './args';
+import { UsageError } from '../config/usage-error';
+import type { FlagSpec, ParsedFlags } from './args';
 import type { Command } from './command';
 import { renderTable } from './table';
 

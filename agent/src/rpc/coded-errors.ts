@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/args';
+import { UsageError } from '../config/usage-error';
 import { DestinationError } from '../config/destination';
 import { TcpPortError } from '../config/tcp-routes';
 import { RelayRefusedError } from '../tunnel/relay-connection';

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assertDomainAllowed, normalizeDomain } from '../cli/domain-rules';
-import { AGENT_NAME, AGENT_VERSION } from '../cli/version';
+import { assertDomainAllowed, normalizeDomain } from '../config/domain-rules';
+import { AGENT_NAME, AGENT_VERSION } from '../version';
 import { ConfigFileError, loadConfigIfPresent, saveConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig, FirewallRuleConfig, HttpRouteConfig, TcpRouteConfig } from '../config/schema';
 import { DEFAULT_TCP_DESTINATION, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward } from '../config/tcp-routes';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
-import { AGENT_NAME } from '../cli/version';
+import { AGENT_NAME } from '../version';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';

@@ -4,9 +4,9 @@ import { publicUrl } from '../../config/public-address';
 import type { HttpRouteConfig } from '../../config/schema';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { isListening } from '../../serve/port-probe';
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import type { Command } from '../command';
-import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
+import { assertDomainAllowed, normalizeDomain } from '../../config/domain-rules';
 import { runInForeground } from '../run-in-foreground';
 
 export const httpCommand: Command = {

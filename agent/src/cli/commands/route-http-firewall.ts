@@ -1,6 +1,6 @@
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import { firewallCommands } from '../firewall-commands';
-import { normalizeDomain } from '../domain-rules';
+import { normalizeDomain } from '../../config/domain-rules';
 
 const httpFirewall = firewallCommands({
   path: ['route', 'http'],

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { normalizeDestination } from '../../config/destination';
 import { loadConfig, updateConfig } from '../../config/config-file';
 import type { HttpRouteConfig } from '../../config/schema';
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import type { Command } from '../command';
-import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
+import { assertDomainAllowed, normalizeDomain } from '../../config/domain-rules';
 import { httpRoutesTable } from '../route-rows';
 import { ROUTE_TLS_FLAGS, routeTlsSettings } from '../route-tls-flags';
 

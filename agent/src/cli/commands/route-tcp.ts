@@ -3,7 +3,8 @@ import { publicTcpAddress } from '../../config/public-address';
 import type { AgentConfig, TcpRouteConfig } from '../../config/schema';
 import { DEFAULT_TCP_DESTINATION, findTcpRoute, recordTcpAllocation, removeTcpRoute, setTcpForward, TcpPortError } from '../../config/tcp-routes';
 import { relayTcpPorts, releaseOnRelay } from '../../tunnel/relay-tcp-ports';
-import { UsageError, type FlagSpec } from '../args';
+import { UsageError } from '../../config/usage-error';
+import type { FlagSpec } from '../args';
 import type { Command } from '../command';
 import { tcpPortsTable } from '../route-rows';
 

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/schema';
-import { UsageError } from './args';
+import { UsageError } from './usage-error';
 
 /** Lower-case, no trailing dot; refuses anything that is not a plausible DNS name. */
 export function normalizeDomain(text: string): string {
