@@ -54,6 +54,8 @@ async function main() {
     }),
   );
   await Promise.all(builds);
+  // agent/src/version.ts reads agent/package.json; the bundles inline it, the unbundled build needs it beside.
+  fs.copyFileSync('agent/package.json', 'out/agent/package.json');
 }
 
 main().catch((err) => {

@@ -89,11 +89,3 @@ export const routeTcpListCommand: Command = {
   },
 };
 
-/** Used by `route tcp firewall …`: the allocated port the flags name. */
-export function locateTcpPort(config: AgentConfig, port: number): TcpRouteConfig {
-  try {
-    return findTcpRoute(config, port);
-  } catch (err) {
-    throw forCli(err);
-  }
-}
