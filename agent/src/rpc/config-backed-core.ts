@@ -26,7 +26,7 @@ import { fileStamp } from '../config/file-stamp';
 import { canonicalNetwork, removeFirewallRule, routeLabel, setFirewallRule, type FirewallRouteRef } from '../config/firewall-rules';
 import { putHttpRoute, removeHttpRoute } from '../config/http-routes';
 import type { AgentConfig, TcpRouteConfig } from '../config/schema';
-import { DEFAULT_TCP_DESTINATION, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward } from '../config/tcp-routes';
+import { DEFAULT_TCP_DESTINATION, isForwarded, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward } from '../config/tcp-routes';
 import { AgentRuntime } from '../runtime/agent-runtime';
 import { watchConfigFile } from '../runtime/config-watcher';
 import { relayTcpPorts, releaseOnRelay } from '../tunnel/relay-tcp-ports';
@@ -39,6 +39,7 @@ import { checkRelayUrl, isSameRelaySetup, relaySetupConfig, verifyWithRelay } fr
 import { httpRouteOfRequest } from './route-requests';
 import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
 import { tunnelStatusOf, type LastRefusal } from './tunnel-status';
+import { formatHostPort } from '../../../common/net/host-port';
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 
@@ -267,7 +268,7 @@ export class ConfigBackedCore implements AgentCore {
   async addHttpRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
     const route = await httpRouteOfRequest(this.loadOrThrow(), params);
     const config = this.edit((c) => putHttpRoute(c, route));
-    this.log('info', `HTTP route ${route.domain} → ${route.webroot ?? `${route.destination}:${route.http}`}`);
+    this.log('info', `HTTP route ${route.domain} → ${route.webroot ?? formatHostPort(route.destination!, route.http!)}`);
     return httpRouteOf(config, route, this.rejections);
   }
 
@@ -294,7 +295,7 @@ export class ConfigBackedCore implements AgentCore {
       route = recordTcpAllocation(c, allocation.port);
       if (destination !== undefined && params.destinationPort !== undefined) route = setTcpForward(c, allocation.port, destination, params.destinationPort);
     });
-    this.log('info', `TCP port ${allocation.port} allocated${route.destination ? ` → ${route.destination}:${route.dstport}` : ''}`);
+    this.log('info', `TCP port ${allocation.port} allocated${isForwarded(route) ? ` → ${formatHostPort(route.destination, route.dstport)}` : ''}`);
     return tcpRouteOf(updated, route, this.rejections);
   }
 
@@ -303,7 +304,7 @@ export class ConfigBackedCore implements AgentCore {
     const updated = this.edit((c) => {
       route = setTcpForward(c, params.port, params.destination ?? DEFAULT_TCP_DESTINATION, params.destinationPort);
     });
-    this.log('info', `TCP port ${params.port} → ${route.destination}:${route.dstport}`);
+    this.log('info', `TCP port ${params.port} → ${formatHostPort(params.destination ?? DEFAULT_TCP_DESTINATION, params.destinationPort)}`);
     return tcpRouteOf(updated, route, this.rejections);
   }
 

@@ -7,6 +7,7 @@ import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { isListening } from '../serve/port-probe';
 import { AgentCoreError } from './agent-core';
 import { coded } from './coded-errors';
+import { formatHostPort } from '../../../common/net/host-port';
 
 const DEFAULT_DESTINATION = '127.0.0.1';
 
@@ -36,7 +37,7 @@ export async function httpRouteOfRequest(config: AgentConfig, params: RouteAddRe
       throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${params.webroot} is not a directory`);
     }
   } else if (params.requireListening !== false && params.httpPort !== undefined && !(await isListening(destination, params.httpPort))) {
-    throw new AgentCoreError(RpcErrorCode.PortNotListening, `nothing is listening on ${destination}:${params.httpPort}; start your server first`);
+    throw new AgentCoreError(RpcErrorCode.PortNotListening, `nothing is listening on ${formatHostPort(destination, params.httpPort)}; start your server first`);
   }
   return {
     domain,
