@@ -10,7 +10,7 @@ import { httpRoutesTable, tcpPortsTable } from './route-rows';
  */
 export function runInForeground(runtime: AgentRuntime, ctx: CommandContext, onOnline?: (state: TunnelState) => void): Promise<number> {
   return new Promise<number>((resolve) => {
-    runtime.on('state', (state: TunnelState) => {
+    runtime.on('state', (state) => {
       switch (state.status) {
         case 'connecting':
           ctx.out(state.attempt === 1 ? 'Connecting...' : `Connecting (attempt ${state.attempt})...`);
