@@ -54,8 +54,8 @@ async function main() {
     }),
   );
   await Promise.all(builds);
-  // agent/src/version.ts reads agent/package.json; the bundles inline it, the unbundled build needs it beside.
-  fs.copyFileSync('agent/package.json', 'out/agent/package.json');
+  // version.ts of agent and relay read their package.json; the bundles inline it, the unbundled build needs it beside.
+  for (const pkg of ['agent', 'relay']) fs.copyFileSync(`${pkg}/package.json`, `out/${pkg}/package.json`);
 }
 
 main().catch((err) => {
