@@ -27,36 +27,39 @@ import { canonicalNetwork, removeFirewallRule, routeLabel, setFirewallRule, type
 import { putHttpRoute, removeHttpRoute } from '../config/http-routes';
 import type { AgentConfig, TcpRouteConfig } from '../config/schema';
 import { DEFAULT_TCP_DESTINATION, isForwarded, normalizeTcpDestination, recordTcpAllocation, removeTcpRoute, setTcpForward } from '../config/tcp-routes';
-import { AgentRuntime } from '../runtime/agent-runtime';
 import { watchConfigFile } from '../runtime/config-watcher';
 import { relayTcpPorts, releaseOnRelay } from '../tunnel/relay-tcp-ports';
-import type { TunnelState } from '../tunnel/tunnel-client';
 import { AGENT_VERSION } from '../version';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
-import { coded, codedRelayError, rpcCodeForRefusal } from './coded-errors';
+import { coded, codedRelayError } from './coded-errors';
 import { OpenConnections } from './open-connections';
 import { checkRelayUrl, isSameRelaySetup, relaySetupConfig, verifyWithRelay } from './relay-setup';
 import { httpRouteOfRequest } from './route-requests';
 import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
-import { tunnelStatusOf, type LastRefusal } from './tunnel-status';
+import { tunnelStatusOf } from './tunnel-status';
+import { TunnelRunner } from './tunnel-runner';
 import { formatHostPort } from '../../../common/net/host-port';
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 
 export class ConfigBackedCore implements AgentCore {
   readonly version = AGENT_VERSION;
-  private runtime: AgentRuntime | undefined;
   private readonly listeners = new Set<(event: AgentCoreEvent) => void>();
   private readonly connections = new OpenConnections((event) => this.emit(event));
+  private readonly tunnel: TunnelRunner;
   private stopWatching: (() => void) | undefined;
   /** The file as this core last wrote it: the watcher skips our own saves. */
   private ownSave: string | undefined;
-  /** Last fatal refusal, kept so status() can name its code after the runtime gave up. */
-  private lastRefusal: LastRefusal | undefined;
-  /** The relay's refusals of the last routes announcement, by routeResultName; shown on the routes. */
-  private rejections = new Map<string, string>();
 
   constructor(readonly configPath: string) {
+    this.tunnel = new TunnelRunner(configPath, {
+      log: (level, message) => this.log(level, message),
+      stateChanged: () => this.emit({ type: 'state', status: this.status() }),
+      rejectionsChanged: () => this.emitRoutes(),
+      connectionOpen: (c) => this.connections.opened(c),
+      connectionClose: (c) => this.connections.closed(c),
+      connectionsGone: () => this.connections.closeAll(),
+    });
     this.watchConfig();
   }
 
@@ -85,7 +88,7 @@ export class ConfigBackedCore implements AgentCore {
 
   private outsideEdit(): void {
     if (fileStamp(this.configPath) === this.ownSave) return;
-    this.runtime?.reload();
+    this.tunnel.reload();
     this.emitRoutes();
   }
 
@@ -96,7 +99,7 @@ export class ConfigBackedCore implements AgentCore {
     } catch {
       return; // a half-edited file; the runtime reports it
     }
-    this.emit({ type: 'routes', routes: routeListOf(config, this.rejections) });
+    this.emit({ type: 'routes', routes: routeListOf(config, this.tunnel.rejections) });
   }
 
   private save(config: AgentConfig): void {
@@ -123,84 +126,17 @@ export class ConfigBackedCore implements AgentCore {
     } catch (err) {
       return { state: 'offline', configured: true, reason: (err as Error).message };
     }
-    return tunnelStatusOf(config, this.runtime?.state, this.lastRefusal);
+    return tunnelStatusOf(config, this.tunnel.state, this.tunnel.lastRefusal);
   }
 
   async start(params: TunnelStartRequest.Params): Promise<TunnelStatus> {
     this.loadOrThrow();
-    const current = this.runtime?.state;
-    if (current && current.status === 'offline' && current.fatal) this.disposeRuntime();
-    if (!this.runtime) this.createRuntime();
-    if (params.waitForOnline === false) return this.status();
-    await this.waitForSettled(params.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    await this.tunnel.start(params.waitForOnline === false ? undefined : params.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
     return this.status();
   }
 
-  /** Resolves once the runtime is online or offline (or stopped), or after timeoutMs. */
-  private waitForSettled(timeoutMs: number): Promise<void> {
-    const runtime = this.runtime;
-    if (!runtime) return Promise.resolve();
-    const settled = (s: TunnelState) => s.status !== 'connecting';
-    if (settled(runtime.state)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onState = (s: TunnelState) => {
-        if (settled(s)) finish();
-      };
-      const finish = () => {
-        clearTimeout(timer);
-        runtime.off('state', onState);
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      runtime.on('state', onState);
-    });
-  }
-
-  private createRuntime(): void {
-    const runtime = new AgentRuntime(this.configPath, { watchConfig: false });
-    this.lastRefusal = undefined;
-    runtime.on('state', (state) => {
-      if (state.status === 'offline') this.log(state.fatal ? 'error' : 'warn', `tunnel offline: ${state.reason}`);
-      // Kept for status() after the runtime that was refused is disposed.
-      if (state.status === 'offline' && state.fatal) this.lastRefusal = { code: rpcCodeForRefusal(state.refusal) ?? RpcErrorCode.RelayUnreachable, message: state.reason };
-      if (state.status === 'online') this.log('info', `tunnel online as ${state.hostname}`);
-      if (state.status !== 'online') this.setRejections([]);
-      this.emit({ type: 'state', status: this.status() });
-    });
-    runtime.on('routesApplied', (rejected) => {
-      for (const r of rejected) this.log('error', `the relay refused ${r.route}: ${r.reason}`);
-      this.setRejections(rejected);
-    });
-    runtime.on('configError', (err) => this.log('error', `${err.message} (keeping the previous routes)`));
-    runtime.on('log', (line) => this.log('info', line));
-    runtime.on('connectionOpen', (c) => this.connections.opened(c));
-    runtime.on('connectionClose', (c) => this.connections.closed(c));
-    this.runtime = runtime;
-    runtime.start();
-  }
-
-  /** Keeps the relay's refusals for the route views; the views are sent again when they change. */
-  private setRejections(rejected: { route: string; reason: string }[]): void {
-    const next = new Map(rejected.map((r) => [r.route, r.reason]));
-    const same = next.size === this.rejections.size && [...next].every(([route, reason]) => this.rejections.get(route) === reason);
-    if (same) return;
-    this.rejections = next;
-    this.emitRoutes();
-  }
-
-  private disposeRuntime(): void {
-    const runtime = this.runtime;
-    if (!runtime) return;
-    this.runtime = undefined;
-    runtime.stop();
-    runtime.removeAllListeners();
-    this.connections.closeAll();
-    this.rejections = new Map();
-  }
-
   async stop(): Promise<TunnelStatus> {
-    this.disposeRuntime();
-    this.lastRefusal = undefined;
+    this.tunnel.stop();
     const status = this.status();
     this.emit({ type: 'state', status });
     return status;
@@ -216,15 +152,15 @@ export class ConfigBackedCore implements AgentCore {
       throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${err.message}; remove the file to start over`);
     }
     if (isSameRelaySetup(existing, params)) return this.status(); // nothing changes
-    const wasRunning = this.runtime !== undefined;
+    const wasRunning = this.tunnel.running;
     const config = relaySetupConfig(existing, params);
     if (params.verify !== false) {
       // One session per identity: stop ours while checking, or the relay would see two.
-      this.disposeRuntime();
+      this.tunnel.dispose();
       try {
         config.hostname = await verifyWithRelay(config, params.hostname ?? config.hostname);
       } catch (err) {
-        if (wasRunning && existing) this.createRuntime();
+        if (wasRunning && existing) await this.tunnel.start(undefined);
         throw err;
       }
     }
@@ -233,8 +169,8 @@ export class ConfigBackedCore implements AgentCore {
     this.watchConfig();
     this.log('info', `relay configured: ${config.relay.url}${config.hostname ? `, hostname ${config.hostname}` : ''}`);
     if (wasRunning) {
-      this.disposeRuntime();
-      this.createRuntime();
+      this.tunnel.dispose();
+      await this.tunnel.start(undefined);
     }
     this.emitRoutes();
     const status = this.status();
@@ -244,7 +180,7 @@ export class ConfigBackedCore implements AgentCore {
 
   async listRoutes(): Promise<RouteList> {
     try {
-      return routeListOf(loadConfigIfPresent(this.configPath), this.rejections);
+      return routeListOf(loadConfigIfPresent(this.configPath), this.tunnel.rejections);
     } catch (err) {
       if (err instanceof ConfigFileError) throw new AgentCoreError(RpcErrorCode.InvalidArgument, err.message);
       throw err;
@@ -260,8 +196,8 @@ export class ConfigBackedCore implements AgentCore {
       throw coded(err);
     }
     this.save(config);
-    this.runtime?.apply(config);
-    this.emit({ type: 'routes', routes: routeListOf(config, this.rejections) });
+    this.tunnel.apply(config);
+    this.emit({ type: 'routes', routes: routeListOf(config, this.tunnel.rejections) });
     return config;
   }
 
@@ -269,7 +205,7 @@ export class ConfigBackedCore implements AgentCore {
     const route = await httpRouteOfRequest(this.loadOrThrow(), params);
     const config = this.edit((c) => putHttpRoute(c, route));
     this.log('info', `HTTP route ${route.domain} → ${route.webroot ?? formatHostPort(route.destination!, route.http!)}`);
-    return httpRouteOf(config, route, this.rejections);
+    return httpRouteOf(config, route, this.tunnel.rejections);
   }
 
   async removeHttpRoute(domainText: string): Promise<void> {
@@ -296,7 +232,7 @@ export class ConfigBackedCore implements AgentCore {
       if (destination !== undefined && params.destinationPort !== undefined) route = setTcpForward(c, allocation.port, destination, params.destinationPort);
     });
     this.log('info', `TCP port ${allocation.port} allocated${isForwarded(route) ? ` → ${formatHostPort(route.destination, route.dstport)}` : ''}`);
-    return tcpRouteOf(updated, route, this.rejections);
+    return tcpRouteOf(updated, route, this.tunnel.rejections);
   }
 
   async forwardTcpPort(params: TcpForwardRequest.Params): Promise<TcpPortRoute> {
@@ -305,7 +241,7 @@ export class ConfigBackedCore implements AgentCore {
       route = setTcpForward(c, params.port, params.destination ?? DEFAULT_TCP_DESTINATION, params.destinationPort);
     });
     this.log('info', `TCP port ${params.port} → ${formatHostPort(params.destination ?? DEFAULT_TCP_DESTINATION, params.destinationPort)}`);
-    return tcpRouteOf(updated, route, this.rejections);
+    return tcpRouteOf(updated, route, this.tunnel.rejections);
   }
 
   async releaseTcpPort(port: number): Promise<void> {
@@ -341,7 +277,7 @@ export class ConfigBackedCore implements AgentCore {
   }
 
   async dispose(): Promise<void> {
-    this.disposeRuntime();
+    this.tunnel.dispose();
     this.connections.dispose();
     this.stopWatching?.();
     this.stopWatching = undefined;
