@@ -54,6 +54,8 @@ async function main() {
     }),
   );
   await Promise.all(builds);
+  // version.ts of agent and relay read their package.json; the bundles inline it, the unbundled build needs it beside.
+  for (const pkg of ['agent', 'relay']) fs.copyFileSync(`${pkg}/package.json`, `out/${pkg}/package.json`);
 }
 
 main().catch((err) => {

@@ -11,6 +11,14 @@ import {
 } from '../protocol/frame';
 import { MuxStream, StreamOwner } from './stream';
 
+/** What a MuxSession emits, with each event's arguments. */
+export interface MuxSessionEvents {
+  /** A stream the peer opened. */
+  stream: [stream: MuxStream];
+  /** The session ended (transport lost, GoAway, keepalive timeout); reason says which. */
+  close: [reason: string];
+}
+
 /** Where a session's batched frames go: one WebSocket (or anything that carries whole messages). */
 export interface FrameTransport {
   /** `written`, when given, is called once the message has left (err set if it never will). */
@@ -49,9 +57,9 @@ const SMALL_PAYLOAD = 16 * 1024;
  * A yamux-style session over a message transport. Frames written in one turn of the
  * event loop are batched into a single message, so many small streams share syscalls.
  *
- * Events: 'stream' (MuxStream opened by the peer), 'close' (reason: string).
+ * Its events are typed by MuxSessionEvents.
  */
-export class MuxSession extends EventEmitter implements StreamOwner {
+export class MuxSession extends EventEmitter<MuxSessionEvents> implements StreamOwner {
   private readonly streams = new Map<number, MuxStream>();
   private nextStreamId: number;
   private highestPeerStreamId = 0;

@@ -3,9 +3,11 @@ import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
 import { runTokenCli } from './security/token-cli';
 import { startHttpsFront } from './tls/https-front';
+import { RELAY_VERSION } from './version';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') return void (process.exitCode = await runTokenCli(argv.slice(1)));
+  if (argv.includes('--version')) return void process.stdout.write(`${RELAY_VERSION}\n`);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(SERVE_HELP);
     return;

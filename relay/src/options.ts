@@ -40,6 +40,7 @@ Options (environment variable in brackets):
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
 ${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}  -h, --help          show this help
+  --version           print the version
 
 Tokens: portway-relay token create|ls|revoke (see portway-relay token --help)
 `;

@@ -33,7 +33,7 @@ export class AgentTls {
 
   constructor(private readonly options: AgentTlsOptions) {
     this.acme = new AcmeCertificates(options.configPath, options.config, options.log);
-    this.acme.on('certificate', (domain: string, certificate: StoredCertificate) => this.contexts.set(domain, certificate));
+    this.acme.on('certificate', (domain, certificate) => this.contexts.set(domain, certificate));
     this.terminator = new TlsTerminator(options.handlerFor);
     this.update(options.config);
   }

@@ -112,7 +112,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
         parseRelayMessage,
         (reason) => mux.protocolError(`bad control message: ${reason}`),
       );
-      mux.once('close', (reason: string) => control.close(reason));
+      mux.once('close', (reason) => control.close(reason));
       if (options.onStream) mux.on('stream', options.onStream);
       ws.on('message', (chunk: Buffer, binary: boolean) => {
         if (binary) mux.receive(chunk);

@@ -14,6 +14,13 @@ export type TunnelState =
   | { status: 'offline'; reason: string; retryInMs?: number; fatal: boolean; /** Why the relay ended it for good: its refusal, or another agent took over. */ refusal?: StopCause }
   | { status: 'stopped' };
 
+/** What a TunnelClient emits, with each event's arguments. */
+export interface TunnelClientEvents {
+  state: [state: TunnelState];
+  /** A session was accepted; its control channel is ready for the routes announcement. */
+  online: [connection: RelayConnection];
+}
+
 const REPLACED_MESSAGE =
   'another agent with this identity (the same config file: another `portway` process or VS Code window) connected to the relay ' +
   'and took over the tunnel; this one stops. Run one agent per config file (`--config` gives each its own).';
@@ -23,10 +30,8 @@ const REPLACED_MESSAGE =
  * and after any loss reconnects with backoff and jitter, asking for the same hostname.
  * A refusal (wrong key, name taken, version mismatch) is fatal: retrying would not help. So is
  * being replaced by another live agent of the same identity: reconnecting would replace it back.
- *
- * Events: 'state' (TunnelState), 'online' (RelayConnection).
  */
-export class TunnelClient extends EventEmitter {
+export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   private current: RelayConnection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -93,7 +98,7 @@ export class TunnelClient extends EventEmitter {
     this.attempt = 0;
     this.backoff.reset();
     this.options.requestedHostname = connection.welcome.hostname;
-    connection.mux.once('close', (reason: string) => {
+    connection.mux.once('close', (reason) => {
       if (this.current !== connection) return;
       this.current = undefined;
       if (this.stopped) return;

@@ -76,12 +76,13 @@ export async function sharePortAsNewUser(
   await answerInput(page, 'Relay token', options.token);
   await notification(page, /connected to .* hostname is/).waitFor({ timeout: UI_TIMEOUT });
 
-  // The port picker lists the origin's port.
+  // The port picker lists the origin's port. Filtered first: the list is virtualised, and with many
+  // ports open on the machine the row may be rendered only once the filter brings it into view.
   await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Share Port' }).waitFor({ timeout: UI_TIMEOUT });
+  await quickInputBox(page).fill(String(options.port));
   const portRow = quickPickRow(page, String(options.port));
   await portRow.waitFor({ timeout: UI_TIMEOUT });
   const portRowText = (await portRow.textContent()) ?? '';
-  await quickInputBox(page).fill(String(options.port));
   await options.screenshot?.('port-picker');
   await portRow.click();
   await answerInput(page, 'Subdomain', '');
