@@ -7,7 +7,6 @@ import { defaultHandler } from '../serve/route-table';
 import { passTlsToDestination } from '../serve/tls-pass-through';
 import { TlsTerminator } from '../serve/tls-termination';
 import { AcmeCertificates } from './acme-certificates';
-import type { StoredCertificate } from '../../../common/acme/cert-store';
 import { RouteSecureContexts } from './route-secure-contexts';
 import { tlsModeOf } from './tls-mode';
 
