@@ -32,7 +32,8 @@ export interface SessionOptions {
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_STREAMS = 4096;
+/** The agent accepts as many as the relay's default allowance (the relay enforces its own, configurable). */
+export const DEFAULT_MAX_STREAMS = 65_536;
 /**
  * A batch is sent as soon as it holds this much. The peer handles a message only once all
  * of it arrived, so batches much smaller than a stream window keep bulk transfers pipelined

@@ -23,7 +23,9 @@ export const DEFAULT_LIMITS: PublicLimits = {
   headersTimeoutMs: 20_000,
   idleTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
-  maxStreamsPerSession: 1024,
+  // A stream costs memory only for the bytes in flight (windows are credit, not buffers): an idle
+  // keep-alive visitor or a quiet WebSocket is a few KiB, so the count can be high.
+  maxStreamsPerSession: 65_536,
 };
 
 export interface SecurityOptions {
@@ -122,7 +124,7 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
       headersTimeoutMs: number('headers-timeout-ms', DEFAULT_LIMITS.headersTimeoutMs, 100, 600_000),
       idleTimeoutMs: number('idle-timeout-ms', DEFAULT_LIMITS.idleTimeoutMs, 100, 3_600_000),
       handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
-      maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 65_536),
+      maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 1_048_576),
     },
   };
 }
