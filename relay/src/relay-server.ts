@@ -65,6 +65,7 @@ export class RelayServer {
         log,
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
+        maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,
