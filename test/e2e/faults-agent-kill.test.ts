@@ -12,6 +12,7 @@ import { patternChunk, patternDigest, startOrigin } from '../helpers/origin';
 import { assertBackToBaseline, baselineOf } from '../helpers/process-health';
 import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { getThrough } from '../helpers/relay-health';
+import { writeBody } from '../helpers/write-body';
 
 const TRANSFERS = 20;
 const BYTES = 20 * 1024 * 1024;
@@ -94,18 +95,7 @@ describe('agent SIGKILLed under parallel transfers both ways (real processes on 
         });
       });
       req.on('error', (err) => resolve({ kind: 'upload', complete: false, detail: err.message }));
-      const chunk = patternChunk();
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < bytes) {
-          const piece = chunk.subarray(0, Math.min(chunk.length, bytes - sent));
-          sent += piece.length;
-          progress(piece.length);
-          if (!req.write(piece)) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
+      writeBody(req, patternChunk(), bytes, { end: true, onWrite: progress });
     });
   }
 

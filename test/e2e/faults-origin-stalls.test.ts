@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { INITIAL_WINDOW } from '../../protocol/frame';
 import { suiteCleanups } from '../helpers/cleanups';
+import { writeBody } from '../helpers/write-body';
 import { assertBackToBaseline, baselineOf } from '../helpers/process-health';
 import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { getThrough, rssKiB } from '../helpers/relay-health';
@@ -55,15 +56,7 @@ describe('origin stops reading an upload (real processes on loopback)', () => {
 
     const req = http.request({ host: '127.0.0.1', port: relay.port, method: 'POST', path: '/upload', headers: { host: hostname, 'content-length': OFFERED }, agent: false });
     req.on('error', () => undefined); // destroyed by the test at the end
-    const chunk = Buffer.alloc(256 * 1024, 'x');
-    let offered = 0;
-    const pump = (): void => {
-      while (offered < OFFERED) {
-        offered += chunk.length;
-        if (!req.write(chunk)) return void req.once('drain', pump);
-      }
-    };
-    pump();
+    writeBody(req, Buffer.alloc(256 * 1024, 'x'), OFFERED);
     await uploadArrived;
 
     // Accepted = what left the visitor's own buffers. Each canary round trip gives relay and agent

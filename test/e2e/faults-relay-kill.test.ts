@@ -10,6 +10,7 @@ import { patternChunk } from '../helpers/origin';
 import { assertBackToBaseline, baselineOf, type ProcessBaseline } from '../helpers/process-health';
 import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { getThrough } from '../helpers/relay-health';
+import { writeBody } from '../helpers/write-body';
 
 /** Announced size of the transfers; only a few MiB of it ever moves before the kill. */
 const TOTAL = 64 * 1024 * 1024;
@@ -91,15 +92,7 @@ function upload(port: number, host: string): Promise<VisitorEnd> {
       res.on('close', () => resolve({ bytes: 0, complete: res.complete && res.statusCode === 200, error: `answered ${res.statusCode}` }));
     });
     req.on('error', (err) => resolve({ bytes: 0, complete: false, error: err.message }));
-    const chunk = patternChunk();
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < SENT_BEFORE_HOLD) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once('drain', pump);
-      }
-    };
-    pump();
+    writeBody(req, patternChunk(), SENT_BEFORE_HOLD); // and never the rest: the relay dies first
   });
 }
 
