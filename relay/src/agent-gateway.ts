@@ -25,6 +25,8 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
   maxStreamsPerSession: number;
+  /** Bytes a session may leave unread by its agent before it is cut off. */
+  maxUnsentBytesPerSession: number;
   /** The client's address (after trusted proxies), for the failed-login rate limit and logs. */
   clientAddressOf: (req: IncomingMessage) => string;
   log: (line: string) => void;
@@ -88,6 +90,7 @@ export class AgentGateway {
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs, {
       tokenId: login.token?.id,
       maxStreams: this.options.maxStreamsPerSession,
+      maxUnsentBytes: this.options.maxUnsentBytesPerSession,
     });
     this.admission.track(session);
     const { features } = this;

@@ -12,6 +12,8 @@ export interface SessionGrant {
   tokenId?: string;
   /** Streams (public requests) in flight at once; beyond it the relay answers 503. */
   maxStreams?: number;
+  /** Bytes the agent may leave unread before it is cut off (see SessionOptions.maxUnsentBytes). */
+  maxUnsentBytes?: number;
 }
 
 /** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
@@ -39,9 +41,11 @@ export class AgentSession {
       {
         send: (message) => ws.send(message, { binary: true }),
         close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),
+        unsentBytes: () => ws.bufferedAmount,
+        destroy: () => ws.terminate(),
       },
       // The relay opens every stream; an agent that tries to is cut off.
-      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs },
+      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, maxUnsentBytes: grant.maxUnsentBytes },
     );
     this.control = new ControlChannel<AgentToRelay>(
       (text) => ws.send(text),

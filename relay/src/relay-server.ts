@@ -71,6 +71,7 @@ export class RelayServer implements FrontedRelay {
         log,
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
+        maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,

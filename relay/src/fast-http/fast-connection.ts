@@ -22,6 +22,8 @@ export interface FastConnectionHooks {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How long a visitor may go on sending after its last answer before its connection is closed. */
+const LINGER_MS = 5_000;
 
 /** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
 type Phase =
@@ -292,8 +294,25 @@ export class FastConnection {
     clearTimeout(this.timer);
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
-    this.socket.end(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    this.answerAndClose(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  /**
+   * Sends a last answer and closes. The visitor may still be sending a request body (it may be
+   * paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
+   * with unread bytes would reset the connection and could lose the answer, until it closes its
+   * side or LINGER_MS pass. Without this the connection would stay open for as long as the visitor.
+   */
+  private answerAndClose(last: string | Buffer): void {
+    this.socket.end(last);
     this.stream?.destroy();
+    this.socket.off('data', this.onClientData);
+    this.socket.on('data', () => undefined);
+    this.socket.once('end', () => this.socket.destroy());
+    this.socket.resume();
+    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    linger.unref();
+    this.socket.once('close', () => clearTimeout(linger));
   }
 
   private onStreamEnd(): void {
@@ -321,8 +340,7 @@ export class FastConnection {
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
     clearTimeout(this.timer);
-    this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
-    this.stream?.destroy();
+    this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
   }
 
   private destroy(): void {
