@@ -1,3 +1,5 @@
+import { ADMIN_HELP, ADMIN_VALUE_FLAGS, parseAdminOptions, type AdminOptions } from './admin/admin-options';
+import { LOG_HELP, LOG_VALUE_FLAGS, parseLogOptions, type LogOptions } from './logging/log-options';
 import { HTTPS_BOOLEAN_FLAGS, HTTPS_HELP, HTTPS_VALUE_FLAGS, parseHttpsOptions, type HttpsOptions } from './tls/https-options';
 import { parseSecurityOptions, SECURITY_BOOLEAN_FLAGS, SECURITY_HELP, SECURITY_VALUE_FLAGS, type SecurityOptions } from './security/security-options';
 import type { PortRange } from './tcp/port-range';
@@ -17,6 +19,10 @@ export interface RelayOptions {
   security: SecurityOptions;
   /** The TCP port range agents allocate from; undefined when off (tcp/tcp-options.ts). */
   tcpPorts: PortRange | undefined;
+  /** The admin port (metrics, /tunnels) and the drain timeout (admin/admin-options.ts). */
+  admin: AdminOptions;
+  /** Log format and level (logging/log-options.ts). */
+  log: LogOptions;
 }
 
 export class OptionsError extends Error {
@@ -39,9 +45,10 @@ Options (environment variable in brackets):
   --data-dir DIR      where hostnames and other state persist             [DATA_DIR] (default ./portway-data)
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session (default 15000)
-${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}  -h, --help          show this help
+${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}${ADMIN_HELP}${LOG_HELP}  -h, --help          show this help
 
 Tokens: portway-relay token create|ls|revoke (see portway-relay token --help)
+Who is online: portway-relay tunnels ls --admin URL (see portway-relay tunnels --help)
 `;
 
 type Env = Record<string, string | undefined>;
@@ -62,7 +69,7 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
       flags.set(name, 'true');
       continue;
     }
-    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...SECURITY_VALUE_FLAGS, ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS].includes(name)) {
+    if (!['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...SECURITY_VALUE_FLAGS, ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS, ...ADMIN_VALUE_FLAGS, ...LOG_VALUE_FLAGS].includes(name)) {
       throw new OptionsError(`unknown option --${name} (see --help)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -89,6 +96,8 @@ export function parseRelayOptions(argv: string[], env: Env): RelayOptions {
     https: parseHttpsOptions(flags, env, (message) => new OptionsError(message)),
     security: parseSecurityOptions(flags, env, (message) => new OptionsError(message)),
     tcpPorts: parseTcpPorts(flags, env, [port], (message) => new OptionsError(message)),
+    admin: parseAdminOptions(flags, env, (message) => new OptionsError(message)),
+    log: parseLogOptions(flags, env, (message) => new OptionsError(message)),
   };
 }
 

@@ -6,9 +6,11 @@ import { ACME_CHALLENGE_PREFIX, type ChallengeAnswer } from '../../common/acme/c
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
 import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
+import { counters } from './admin/counters';
 import { AgentGateway } from './agent-gateway';
 import { FastConnection } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
+import type { LogLine } from './logging/relay-logger';
 import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
@@ -39,7 +41,10 @@ export class RelayServer {
    * anything it does not serve to `server`. With PROXY protocol on, `server` listens itself.
    */
   private readonly front: net.Server | undefined;
-  private readonly frontConnections = new Set<net.Socket>();
+  /** Visitor connections on the fast path (told to finish up when the relay drains). */
+  private readonly frontConnections = new Map<net.Socket, FastConnection>();
+  /** Set on SIGTERM (admin/graceful-drain.ts): health says 503, new requests and agents are refused. */
+  private draining = false;
   /** Full HTTP handling: the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
   private readonly server: http.Server;
   private readonly router: HostRouter;
@@ -50,7 +55,7 @@ export class RelayServer {
 
   constructor(
     private readonly options: RelayOptions,
-    private readonly log: (line: string) => void = (line) => console.log(line),
+    private readonly log: LogLine = (line) => console.log(line),
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
@@ -73,6 +78,8 @@ export class RelayServer {
       this.security.admission,
     );
     this.server = http.createServer({ ...publicServerOptions(limits), noDelay: true });
+    // Counted when the answer is complete (the fast path counts its own in fast-http/).
+    this.server.on('request', (req, res) => res.once('finish', () => counters.response(res.statusCode)));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.security.guard(this.server);
@@ -94,9 +101,8 @@ export class RelayServer {
         maxHeadSize: limits.maxHeaderSize,
       };
       this.front = net.createServer({ noDelay: true }, (socket) => {
-        this.frontConnections.add(socket);
+        this.frontConnections.set(socket, new FastConnection(socket, hooks));
         socket.once('close', () => this.frontConnections.delete(socket));
-        new FastConnection(socket, hooks);
       });
     }
   }
@@ -107,7 +113,7 @@ export class RelayServer {
    * else takes the full path (which also answers refusals with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
-    if (!head.target.startsWith('/')) return undefined;
+    if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
@@ -140,10 +146,21 @@ export class RelayServer {
     this.security.close();
     this.tcpPorts.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
-    for (const socket of this.frontConnections) socket.destroy();
+    for (const socket of this.frontConnections.keys()) socket.destroy();
     this.server.closeAllConnections();
     const listener = this.front ?? this.server;
     await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+
+  /**
+   * Starts a graceful drain: health answers 503, new requests and agent sessions are refused,
+   * idle visitor connections close and busy ones close after their current response. Resolves
+   * once no stream is in flight on any session (the caller bounds the wait).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const connection of this.frontConnections.values()) connection.finishUp();
+    return Promise.all(this.registry.all().map((session) => session.whenIdle())).then(() => undefined);
   }
 
   /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
@@ -177,10 +194,17 @@ export class RelayServer {
     const target = this.router.route(host);
     if (target.kind === 'relay') return this.serveOwnEndpoint(req, res);
     if (target.kind === 'unknown') return Pages.unknownHost(res, host);
+    if (this.draining) {
+      res.shouldKeepAlive = false;
+      return Pages.relayDraining(res);
+    }
     const ctx = this.context(req, host, target.hostname);
     if (ctx) {
       // The route's firewall, checked here for every request (also each one on a kept-alive connection).
-      if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return Pages.forbidden(res, host);
+      if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) {
+        counters.firewallRefusals++;
+        return Pages.forbidden(res, host);
+      }
       if (ctx.session.atStreamLimit) return Pages.tunnelBusy(res, host);
       return forwardRequest(req, res, ctx);
     }
@@ -191,8 +215,8 @@ export class RelayServer {
   private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path === HEALTH_PATH || path === '/healthz') {
-      const body = JSON.stringify({ status: 'ok', domain: this.options.domain, tunnels: this.registry.size });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      const body = JSON.stringify({ status: this.draining ? 'draining' : 'ok', domain: this.options.domain, tunnels: this.registry.size });
+      res.writeHead(this.draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       return void res.end(body);
     }
     if (path === '/') {
@@ -209,6 +233,7 @@ export class RelayServer {
     if (ambiguityOf(req)) return refuse(400, 'Bad Request');
     const host = normalizeHost(req.headers.host);
     const target = this.router.route(host);
+    if (this.draining) return refuse(503, 'Service Unavailable');
     if (target.kind === 'relay') {
       if ((req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
       return refuse(404, 'Not Found');
@@ -216,7 +241,10 @@ export class RelayServer {
     if (target.kind === 'unknown') return refuse(404, 'Not Found');
     const ctx = this.context(req, host, target.hostname);
     if (!ctx) return refuse(this.identities.ownerOf(target.hostname) ? 502 : 404, 'Tunnel Offline');
-    if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) return refuse(403, 'Forbidden');
+    if (ctx.session.routes.httpFirewall(host)?.allows(ctx.clientAddress) === false) {
+      counters.firewallRefusals++;
+      return refuse(403, 'Forbidden');
+    }
     if (ctx.session.atStreamLimit) return refuse(503, 'Tunnel Busy');
     forwardUpgrade(req, socket, head, ctx);
   }

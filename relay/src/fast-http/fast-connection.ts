@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
+import { counters } from '../admin/counters';
 import { encodeHead } from '../../../protocol/stream-head';
 import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
@@ -197,6 +198,7 @@ export class FastConnection {
       const after = this.responseUnread.subarray(head.size);
       this.responseUnread = EMPTY;
       this.writeToClient(headBytes);
+      if (head.status >= 200 || head.status === 101) counters.response(head.status);
       if (head.status === 101) {
         this.raw = true;
         this.socket.resume();
@@ -240,6 +242,16 @@ export class FastConnection {
     this.processRequests();
   }
 
+  /**
+   * The relay is draining: an idle connection closes now, a busy one after its current response
+   * (requests after it go to the full path, which refuses them).
+   */
+  finishUp(): void {
+    if (this.finished || this.raw) return;
+    if (this.awaiting.length === 0) return this.destroy();
+    this.closeAfterResponse = true;
+  }
+
   private maybeHandOff(): void {
     if (this.awaiting.length > 0 || this.finished) return;
     this.finished = true;
@@ -265,6 +277,7 @@ export class FastConnection {
     clearTimeout(this.timer);
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
+    counters.response(code);
     this.socket.end(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     this.stream?.destroy();
   }
@@ -294,6 +307,7 @@ export class FastConnection {
     // the full path, instead of a connection that just closes.
     this.finished = true;
     clearTimeout(this.timer);
+    counters.response(502);
     this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
     this.stream?.destroy();
   }
