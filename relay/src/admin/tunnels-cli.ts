@@ -1,4 +1,6 @@
 /** `portway-relay tunnels ls [--json] --admin URL`: who is online, read from a relay's admin port. */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { TUNNELS_PATH } from './admin-server';
 import type { TunnelInfo, TunnelListResponse } from './tunnel-list';
 
@@ -34,15 +36,27 @@ export async function runTunnelsCli(argv: readonly string[], env: Record<string,
   }
   let body: TunnelListResponse;
   try {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    body = (await response.json()) as TunnelListResponse;
+    body = JSON.parse(await getText(url)) as TunnelListResponse;
   } catch (err) {
     process.stderr.write(`portway-relay tunnels: cannot read ${url}: ${(err as Error).message}\n`);
     return 1;
   }
   process.stdout.write(json ? `${JSON.stringify(body, null, 2)}\n` : formatTable(body.tunnels));
   return 0;
+}
+
+/** GET without keep-alive (fetch's pooled connection would hold the process open for seconds). */
+function getText(url: URL): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`answered ${res.statusCode}`))));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 function usage(message: string): number {
