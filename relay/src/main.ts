@@ -5,6 +5,7 @@ import { drainOnSignals } from './admin/graceful-drain';
 import { relayMetrics } from './admin/relay-metrics';
 import { listTunnels } from './admin/tunnel-list';
 import { runTunnelsCli } from './admin/tunnels-cli';
+import { lockDataDir } from './data-dir-lock';
 import { createRelayLogger } from './logging/relay-logger';
 import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
   const logger = createRelayLogger(options.log);
   const log = logger.info;
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const unlockDataDir = lockDataDir(options.dataDir, logger.error);
   const relay = new RelayServer(options, log);
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   drainOnSignals(
     {
       drain: () => relay.drain(),
-      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => undefined),
+      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
     },
     options.admin.drainTimeoutMs,
     log,
