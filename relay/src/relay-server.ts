@@ -177,9 +177,9 @@ export class RelayServer {
     const session = this.registry.get(hostname);
     if (!session) return undefined;
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
-    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     const { addresses } = this.security;
-    return { session, host, clientAddress: addresses.clientOf(req), forwardedFor: addresses.forwardedFor(req), proto };
+    return { session, host, clientAddress: addresses.clientOf(req), forwardedFor: addresses.forwardedFor(req), proto: addresses.protoOf(req, socketProto) };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
