@@ -9,12 +9,14 @@ import { lockDataDir } from './data-dir-lock';
 import { createRelayLogger } from './logging/relay-logger';
 import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
+import { RELAY_VERSION } from './version';
 import { runTokenCli } from './security/token-cli';
 import { startHttpsFront } from './tls/https-front';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') return void (process.exitCode = await runTokenCli(argv.slice(1)));
   if (argv[0] === 'tunnels') return void (process.exitCode = await runTunnelsCli(argv.slice(1), process.env));
+  if (argv[0] === '--version') return void process.stdout.write(`${RELAY_VERSION}\n`);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(SERVE_HELP);
     return;
