@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
   drainOnSignals(
     {
       drain: () => relay.drain(),
+      goAway: (timeoutMs) => relay.goAway(timeoutMs),
       close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
     },
     options.admin.drainTimeoutMs,

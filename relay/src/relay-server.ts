@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { ACME_CHALLENGE_PREFIX, type ChallengeAnswer } from '../../common/acme/challenge-store';
 import { normalizeHost, serializeResponseHead } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
-import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
+import { CloseCode, CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { counters } from './admin/counters';
 import { AgentGateway } from './agent-gateway';
 import { FastConnection } from './fast-http/fast-connection';
@@ -161,6 +161,22 @@ export class RelayServer {
     this.draining = true;
     for (const connection of this.frontConnections.values()) connection.finishUp();
     return Promise.all(this.registry.all().map((session) => session.whenIdle())).then(() => undefined);
+  }
+
+  /**
+   * Tells every agent the relay is going away (a GoAway, then a WebSocket close) and resolves once
+   * their sockets have closed, or after timeoutMs: close() alone would cut them (1006).
+   */
+  goAway(timeoutMs: number): Promise<void> {
+    const closed = this.registry.all().map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          session.ws.once('close', () => resolve());
+          session.close(CloseCode.GoingAway, 'relay restarting');
+        }),
+    );
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    return Promise.race([Promise.all(closed).then(() => undefined), bound]);
   }
 
   /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */

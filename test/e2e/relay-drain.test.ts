@@ -59,6 +59,8 @@ describe('graceful drain on SIGTERM (real relay, agent and origin)', () => {
       assert.equal(result.sha256, patternDigest(DOWNLOAD));
       assert.equal(await fx.relay.exited, 0);
       assert.ok(fx.relay.lines.some((line) => /drained \(nothing in flight\)/.test(line)), 'it exited because nothing was in flight, not on the timeout');
+      // The agent was told (a GoAway), not left to find out from a dead socket.
+      await fx.agent.waitFor(/peer went away \(Normal\)/);
     } finally {
       await fx.stop();
     }

@@ -1,9 +1,14 @@
 import type { LogLine } from '../logging/relay-logger';
 
+/** How long agents get to answer the relay's WebSocket close before it exits anyway. */
+const GOODBYE_TIMEOUT_MS = 2_000;
+
 export interface Drainable {
   /** Refuses new work and resolves when nothing is in flight. */
   drain(): Promise<void>;
-  /** Closes everything (agents get a GoAway, so they reconnect at once). */
+  /** Tells the agents to go away (so they reconnect at once) and waits for their goodbye. */
+  goAway(timeoutMs: number): Promise<void>;
+  /** Closes everything. */
   close(): Promise<void>;
 }
 
@@ -29,7 +34,7 @@ export function drainOnSignals(target: Drainable, timeoutMs: number, log: LogLin
       .then((why) => {
         clearTimeout(timer);
         log(`drained (${why}); closing agent sessions and exiting`);
-        return target.close();
+        return target.goAway(GOODBYE_TIMEOUT_MS).then(() => target.close());
       })
       .finally(() => process.exit(0));
   };
