@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
+import { counters } from '../admin/counters';
 import { encodeHead } from '../../../protocol/stream-head';
 import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
@@ -222,6 +223,7 @@ export class FastConnection {
       const after = this.responseUnread.subarray(head.size);
       this.responseUnread = EMPTY;
       this.writeToClient(headBytes);
+      if (head.status >= 200 || head.status === 101) counters.response(head.status);
       if (head.status === 101) {
         this.phase = RAW;
         this.socket.resume();
@@ -269,6 +271,16 @@ export class FastConnection {
     }
   }
 
+  /**
+   * The relay is draining: an idle connection closes now, a busy one after its current response
+   * (requests after it go to the full path, which refuses them).
+   */
+  finishUp(): void {
+    if (this.finished || this.raw) return;
+    if (this.awaiting.length === 0) return this.destroy();
+    if (this.phase.kind === 'requests') this.phase = CLOSING;
+  }
+
   private maybeHandOff(): void {
     if (this.awaiting.length > 0 || this.phase.kind !== 'handing-off') return;
     this.phase = FINISHED;
@@ -294,6 +306,7 @@ export class FastConnection {
     clearTimeout(this.timer);
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
+    counters.response(code);
     this.answerAndClose(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
 
@@ -340,6 +353,7 @@ export class FastConnection {
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
     clearTimeout(this.timer);
+    counters.response(502);
     this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
   }
 
