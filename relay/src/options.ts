@@ -94,7 +94,15 @@ export function parseRelayOptions(argv: string[], processEnv: Env): RelayOptions
     flags.set(name, value);
   }
   env = withConfigFile(flags.get('config') ?? env.PORTWAY_RELAY_CONFIG, env);
-  fillFlagsFromEnv(flags, env);
+  const fromEnv = fillFlagsFromEnv(flags, env);
+  try {
+    return optionsFrom(flags, env);
+  } catch (err) {
+    throw namingTheEnvironment(err, fromEnv);
+  }
+}
+
+function optionsFrom(flags: Map<string, string>, env: Env): RelayOptions {
   const domain = (flags.get('domain') ?? env.DOMAIN ?? '').trim().toLowerCase().replace(/\.$/, '');
   if (!domain) throw new OptionsError('a domain is required: --domain example.com (or DOMAIN=example.com)');
   if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.includes('..')) {
@@ -127,11 +135,13 @@ function withConfigFile(file: string | undefined, env: Env): Env {
   return { ...readConfigFile(file, known, (message) => new OptionsError(message)), ...env };
 }
 
-/** A flag not given on the command line takes its environment variable, if set. */
-function fillFlagsFromEnv(flags: Map<string, string>, env: Env): void {
+/** A flag not given on the command line takes its environment variable, if set. Returns the flags so filled. */
+function fillFlagsFromEnv(flags: Map<string, string>, env: Env): Set<string> {
+  const filled = new Set<string>();
   for (const flag of [...VALUE_FLAGS, ...BOOLEAN_FLAGS]) {
     const value = env[envNameOf(flag)];
     if (flags.has(flag) || value === undefined || value === '') continue;
+    filled.add(flag);
     if (!BOOLEAN_FLAGS.includes(flag)) {
       flags.set(flag, value);
     } else if (/^(1|true|yes|on)$/i.test(value)) {
@@ -140,6 +150,15 @@ function fillFlagsFromEnv(flags: Map<string, string>, env: Env): void {
       throw new OptionsError(`${envNameOf(flag)} must be true or false (got "${value}")`);
     }
   }
+  return filled;
+}
+
+/** An error about a value that came from the environment (or config file) names the variable the user set, not the flag. */
+function namingTheEnvironment(err: unknown, fromEnv: Set<string>): unknown {
+  if (!(err instanceof OptionsError)) return err;
+  const flag = /^--([a-z0-9-]+)/.exec(err.message)?.[1];
+  if (flag === undefined || !fromEnv.has(flag)) return err;
+  return new OptionsError(envNameOf(flag) + err.message.slice(flag.length + 2));
 }
 
 function parseInteger(text: string, name: string, min: number, max: number): number {
