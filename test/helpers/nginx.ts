@@ -29,12 +29,7 @@ export async function startNginx(binary: string, dir: string, siteConfig: string
     ].join('\n'),
   );
   const proc = new RunningProcess(spawn(binary, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  await Promise.race([
-    proc.waitFor(/start worker process/),
-    proc.exited.then((code) => {
-      throw new Error(`nginx exited with ${code}:\n${proc.lines.join('\n')}`);
-    }),
-  ]);
+  await proc.startedOrKilled('nginx', /start worker process/);
   return proc;
 }
 
