@@ -8,6 +8,7 @@ import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
 import { runConnectionsBench } from './connections';
 import { downloaderName } from './download';
+import { BehindNginx, measureBehindNginx, nginxMissing } from './nginx-front';
 import { PipeReference, measurePipeReference } from './pipe-reference';
 import { describeEnvironment } from './environment';
 import { backgroundCores } from './process-stats';
@@ -107,6 +108,17 @@ async function main(): Promise<number> {
       }
     }
 
+    let behindNginx: BehindNginx | undefined;
+    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : nginxMissing();
+    if (!args.directOnly && !tunnelNote && !behindNginxNote) {
+      try {
+        behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
+      } catch (err) {
+        behindNginxNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+        log(`behind nginx FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+
     const after = await directPhase('direct (after)');
     const idleAfter = await backgroundCores();
 
@@ -117,7 +129,7 @@ async function main(): Promise<number> {
       `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
     ];
     const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
-    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
+    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, behindNginx, behindNginxNote, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);

@@ -115,21 +115,25 @@ export class RelayServer implements FrontedRelay {
   }
 
   /**
-   * The fast path serves a request when it goes to a connected agent's plain proxy route,
-   * from a client that is not a trusted proxy, admitted by the route's firewall; anything
-   * else takes the full path (which also answers refusals with their pages).
+   * The fast path serves a request when it goes to a connected agent's plain proxy route, admitted
+   * by the route's firewall for the real client (a trusted proxy's forwarding headers are read
+   * exactly as on the full path); anything else takes the full path (which also answers refusals
+   * with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
-    // A trusted proxy speaks for other clients: the full path reads its forwarding headers.
     // A draining relay answers on the full path, which refuses.
-    if (peer.trustedProxy || !head.target.startsWith('/') || this.draining) return undefined;
+    if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const admission = admit(this.rules, host, peer.address);
+    const facts = peer.trustedProxy
+      ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
+      : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
+    const admission = admit(this.rules, host, facts.clientAddress);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
     const { hostRewrite } = admission.route.proxy;
-    return { session: admission.session, host, key: host, hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
+    // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
+    return { session: admission.session, host, key: host, hostRewrite, ...facts, clientPort: peer.port };
   }
 
   async listen(): Promise<AddressInfo> {
@@ -210,8 +214,8 @@ export class RelayServer implements FrontedRelay {
   private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    const { addresses } = this.security;
-    return { session, host, clientAddress, forwardedFor: addresses.forwardedFor(req), proto: addresses.protoOf(req, socketProto) };
+    const { forwardedFor, proto } = this.security.addresses.factsOfRequest(req, socketProto);
+    return { session, host, clientAddress, forwardedFor, proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
