@@ -13,7 +13,7 @@ import {
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { counters } from './admin/counters';
 import { AgentSession } from './agent-session';
-import { HostnameError, type IdentityStore } from './identity-store';
+import { HostnameError, IdentityLimitError, type IdentityStore } from './identity-store';
 import type { LogLine } from './logging/relay-logger';
 import type { AgentAdmission } from './security/agent-admission';
 import type { SessionFeatures } from './session-policy';
@@ -84,8 +84,9 @@ export class AgentGateway {
     }
     let hostname: string;
     try {
-      hostname = this.identities.assign(identityId, hello.requestedHostname);
+      hostname = this.identities.assign(identityId, hello.requestedHostname, this.admission.identityOwner(login.token));
     } catch (err) {
+      if (err instanceof IdentityLimitError) return this.refuse(ws, 'limit-reached', err.message);
       if (err instanceof HostnameError) return this.refuse(ws, err.code === 'taken' ? 'hostname-taken' : 'bad-request', err.message);
       throw err;
     }
@@ -95,6 +96,7 @@ export class AgentGateway {
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
     });
     this.admission.track(session);
+    session.mux.once('close', () => this.identities.touch(identityId));
     const { features } = this;
     for (const [method, handler] of features.requestHandlers) session.control.handle(method, (params) => handler(session, params));
     session.control.on('routes', (sync) => {

@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CloseCode } from '../../protocol/control';
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
 import { configureAgent, portway, startAgent, type RunningProcess } from '../helpers/processes';
+import { RawAgent } from '../helpers/raw-agent';
+import { createToken } from '../helpers/relay-cli';
 
 interface Tenant {
   name: string;
@@ -78,6 +83,63 @@ describe('tenant isolation under concurrent load', () => {
     } finally {
       keepAlive.destroy();
     }
+    await fx.healthy();
+  });
+});
+
+const AUTH_KEY = 'canary-auth-key-0123456789abcdef0123';
+
+describe('one token cannot make the relay keep without bound (real relay, raw agents with a valid token)', () => {
+  let fx: HostileFixture;
+
+  before(async () => {
+    // The canary uses the AUTH_KEY: creating tokens does not lock it out.
+    fx = await startHostileFixture({ authKey: AUTH_KEY, relayArgs: ['--max-identities-per-token', '3'] });
+  });
+  after(async () => fx?.stop());
+
+  /** Creates a token and waits until the running relay loaded it. */
+  async function tokenFor(name: string, extra: string[] = []): Promise<string> {
+    const from = fx.relay.lines.length;
+    const token = await createToken(fx.relay.dataDir, name, extra);
+    await fx.relay.waitFor(new RegExp(`token added: ${name} `), 10_000, from);
+    return token;
+  }
+
+  function identitiesOnDisk(): number {
+    const file = JSON.parse(fs.readFileSync(path.join(fx.relay.dataDir, 'identities.json'), 'utf8')) as { identities: object };
+    return Object.keys(file.identities).length;
+  }
+
+  it('refuses a fresh identity past the token\'s --max-identities (and the relay default) with limit-reached; known identities still connect', async () => {
+    const own = await tokenFor('identity-own', ['--max-identities', '2']);
+    const byDefault = await tokenFor('identity-default');
+    const before = identitiesOnDisk();
+    const { result } = await fx.throughout(async () => {
+      const identities = ['a', 'b', 'c', 'd'].map((c) => c.repeat(32));
+      const answers: string[] = [];
+      // What `portway configure` does (a control-mode hello) and what `start` does (a tunnel).
+      for (const [i, identity] of identities.entries()) {
+        const { agent, answer } = await RawAgent.connect(fx.relay.port, { identity, auth: own, mode: i % 2 === 0 ? 'control' : 'tunnel' });
+        answers.push(answer.type === 'refused' ? `refused ${answer.code}: ${answer.message}` : answer.type);
+        if (answer.type === 'refused') assert.equal((await agent.closed).code, CloseCode.LimitReached);
+        agent.close();
+      }
+      const again = await RawAgent.connect(fx.relay.port, { identity: identities[0], auth: own });
+      answers.push(again.answer.type);
+      again.agent.close();
+      for (let i = 0; i < 4; i++) {
+        const { agent, answer } = await RawAgent.connect(fx.relay.port, { auth: byDefault, mode: 'control' });
+        answers.push(answer.type === 'refused' ? answer.code : answer.type);
+        agent.close();
+      }
+      return answers;
+    });
+    assert.deepEqual(result.slice(0, 2), ['welcome', 'welcome']);
+    for (const refusal of result.slice(2, 4)) assert.match(refusal, /^refused limit-reached: token "identity-own" allows 2 agent identities and holds 2/);
+    assert.equal(result[4], 'welcome', 'a known identity reconnects');
+    assert.deepEqual(result.slice(5), ['welcome', 'welcome', 'welcome', 'limit-reached'], 'the relay default (3) for a token without its own');
+    assert.equal(identitiesOnDisk(), before + 5, 'refused identities are not persisted');
     await fx.healthy();
   });
 });

@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CloseCode, type RefusalCode } from '../../../protocol/control';
 import type { AgentSession } from '../agent-session';
+import type { IdentityOwner } from '../identity-store';
 import type { TunnelRegistry } from '../tunnel-registry';
 import { RateLimiter, rateLimitKey, type RateLimiterOptions } from './rate-limiter';
 import type { TokenRecord, TokenStore } from './token-store';
@@ -21,6 +22,8 @@ export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerS
 export interface AdmissionOptions {
   /** Tunnels at once for tokens without their own maxTunnels; undefined: unlimited. */
   maxTunnelsPerToken?: number;
+  /** Agent identities for tokens without their own maxIdentities; undefined: unlimited. */
+  maxIdentitiesPerToken?: number;
   /** The failed-login budget per client address. */
   failedLoginLimit?: RateLimiterOptions;
 }
@@ -37,6 +40,7 @@ export class AgentAdmission {
   private tokens: TokenStore | undefined;
   private stopListening: () => void = () => undefined;
   private readonly defaultMaxTunnels: number | undefined;
+  private readonly defaultMaxIdentities: number | undefined;
 
   constructor(
     authKey: string | undefined,
@@ -47,6 +51,7 @@ export class AgentAdmission {
     this.authKeyHash = authKey ? sha256(authKey) : undefined;
     this.failedLogins = new RateLimiter(options.failedLoginLimit ?? FAILED_LOGIN_LIMIT);
     this.defaultMaxTunnels = options.maxTunnelsPerToken;
+    this.defaultMaxIdentities = options.maxIdentitiesPerToken;
   }
 
   /** Starts accepting the store's tokens (loaded before the relay listens); revocations close sessions. */
@@ -98,6 +103,12 @@ export class AgentAdmission {
       code: 'limit-reached',
       message: `token "${token.name}" allows ${limit} tunnel(s) at once${whose} and ${others.size} are online; stop one or ask the relay operator to raise the limit`,
     };
+  }
+
+  /** Who a hello's identity will belong to, with the token's identity limit (its own, else the relay's default). */
+  identityOwner(token: TokenRecord | undefined): IdentityOwner {
+    if (token === undefined) return {};
+    return { tokenId: token.id, tokenName: token.name, maxIdentities: token.maxIdentities ?? this.defaultMaxIdentities };
   }
 
   /** Remembers a token session so that revoking its token closes it. */

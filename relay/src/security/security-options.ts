@@ -44,10 +44,17 @@ export interface SecurityOptions {
    * wins); undefined: unlimited. The AUTH_KEY and an open relay are not tokens and are not counted.
    */
   maxTunnelsPerToken?: number;
+  /** Agent identities (hostnames) a token created without its own `--max-identities` may hold. */
+  maxIdentitiesPerToken: number;
+  /** Identities unused this long lose their hostname (not reservations, custom domains or TCP ports); 0: never. */
+  identityIdleDays: number;
   /** Steady interval between custom-domain DNS lookups per token (or agent identity), after a burst. */
   domainVerifyIntervalMs: number;
   limits: PublicLimits;
 }
+
+export const DEFAULT_MAX_IDENTITIES_PER_TOKEN = 50;
+export const DEFAULT_IDENTITY_IDLE_DAYS = 90;
 
 /** Custom-domain verification lookups: a burst of this many, then one per `domainVerifyIntervalMs`. */
 export const DOMAIN_VERIFY_BURST = 5;
@@ -58,6 +65,8 @@ export const SECURITY_VALUE_FLAGS = [
   'dns-resolver',
   'domain-verify-interval-ms',
   'max-tunnels-per-token',
+  'max-identities-per-token',
+  'identity-idle-days',
   'max-header-size',
   'headers-timeout-ms',
   'idle-timeout-ms',
@@ -72,6 +81,8 @@ export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded
   --dns-resolver H:P  DNS server for custom-domain TXT checks               [DNS_RESOLVER] (default: system)
   --domain-verify-interval-ms N  after a burst of ${DOMAIN_VERIFY_BURST}, one TXT lookup per token (or agent) per N ms (default ${DEFAULT_DOMAIN_VERIFY_INTERVAL_MS})
   --max-tunnels-per-token N  tunnels at once for tokens created without --max-tunnels   [MAX_TUNNELS_PER_TOKEN] (default: unlimited)
+  --max-identities-per-token N  agent identities (hostnames) per token without --max-identities [MAX_IDENTITIES_PER_TOKEN] (default ${DEFAULT_MAX_IDENTITIES_PER_TOKEN})
+  --identity-idle-days N  identities unused N days lose their hostname, unless it was requested or holds domains or ports; 0: never (default ${DEFAULT_IDENTITY_IDLE_DAYS})
   --max-header-size N       bytes of request head (default ${DEFAULT_LIMITS.maxHeaderSize})
   --headers-timeout-ms N    a request head must arrive within this (default ${DEFAULT_LIMITS.headersTimeoutMs})
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
@@ -124,6 +135,8 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
     proxyProtocol,
     dnsResolver: dnsResolver || undefined,
     maxTunnelsPerToken: number('max-tunnels-per-token', undefined, 1, 1_000_000, 'MAX_TUNNELS_PER_TOKEN'),
+    maxIdentitiesPerToken: number('max-identities-per-token', DEFAULT_MAX_IDENTITIES_PER_TOKEN, 1, 1_000_000, 'MAX_IDENTITIES_PER_TOKEN'),
+    identityIdleDays: number('identity-idle-days', DEFAULT_IDENTITY_IDLE_DAYS, 0, 36_500, 'IDENTITY_IDLE_DAYS'),
     domainVerifyIntervalMs: number('domain-verify-interval-ms', DEFAULT_DOMAIN_VERIFY_INTERVAL_MS, 100, 3_600_000),
     limits: {
       maxHeaderSize: number('max-header-size', DEFAULT_LIMITS.maxHeaderSize, 1024, 1024 * 1024),

@@ -11,7 +11,8 @@ export const TOKEN_HELP = `Usage: portway-relay token <command> [options]
 Per-user tokens for agents. Only a hash of each token is stored; a token is shown once.
 
 Commands:
-  create --name N [--max-tunnels N] [--max-tcp-ports N]   create a token, print it to stdout
+  create --name N [--max-tunnels N] [--max-tcp-ports N] [--max-identities N]
+                                                         create a token, print it to stdout
   ls [--json]                                            list tokens (never the tokens themselves)
   revoke NAME|ID                                         revoke a token; the relay closes its sessions
 
@@ -36,7 +37,7 @@ export interface TokenCommandIo {
 }
 
 const FLAGS_WITH_VALUES: Record<string, readonly string[]> = {
-  create: ['name', 'max-tunnels', 'max-tcp-ports', 'data-dir'],
+  create: ['name', 'max-tunnels', 'max-tcp-ports', 'max-identities', 'data-dir'],
   ls: ['data-dir'],
   revoke: ['data-dir'],
 };
@@ -62,6 +63,7 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         name,
         maxTunnels: optionalCount(flags, 'max-tunnels'),
         maxTcpPorts: optionalCount(flags, 'max-tcp-ports'),
+        maxIdentities: optionalCount(flags, 'max-identities'),
       });
       io.out(`${token}\n`);
       io.err(`created token "${record.name}" (${record.id}); it is shown only this once, store it now\n`);
