@@ -27,8 +27,11 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
   maxStreamsPerSession: number;
-  /** Bytes a session may leave unread by its agent before it is cut off. */
+  /** The send-queue cap of a session, and how long it may stay over it (see SessionGrant). */
   maxUnsentBytesPerSession: number;
+  unsentGraceMs: number;
+  /** What the relay may buffer for one session's streams, worst case (see SessionGrant.maxBufferedBytes). */
+  maxBufferedBytesPerSession: number;
   /** The client's address (after trusted proxies), for the failed-login rate limit and logs. */
   clientAddressOf: (req: IncomingMessage) => string;
   log: LogLine;
@@ -94,6 +97,8 @@ export class AgentGateway {
       tokenId: login.token?.id,
       maxStreams: this.options.maxStreamsPerSession,
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
+      unsentGraceMs: this.options.unsentGraceMs,
+      maxBufferedBytes: this.options.maxBufferedBytesPerSession,
     });
     this.admission.track(session);
     session.mux.once('close', () => this.identities.touch(identityId));

@@ -1,10 +1,11 @@
 import type { WebSocket } from 'ws';
 import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
-import type { MuxStream } from '../../mux/stream';
+import { STREAM_BUFFER_BYTES, type MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
-import { GoAwayCode } from '../../protocol/frame';
+import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
 
 /** Who a session is beyond its identity, and what it may use. */
@@ -13,9 +14,23 @@ export interface SessionGrant {
   tokenId?: string;
   /** Streams (public requests) in flight at once; beyond it the relay answers 503. */
   maxStreams?: number;
-  /** Bytes the agent may leave unread before it is cut off (see SessionOptions.maxUnsentBytes). */
+  /**
+   * The cap on the send queue (bytes the agent has not read): over it for unsentGraceMs, the
+   * session is cut off; over twice it, at once (the mux's SessionOptions.maxUnsentBytes).
+   */
   maxUnsentBytes?: number;
+  unsentGraceMs?: number;
+  /**
+   * What the relay may buffer for this session's streams, worst case: each stream holds up to a
+   * window from the agent that its visitor has not read and a Writable's worth towards the agent.
+   * Bounds the streams at once (windows × streams), beside maxStreams.
+   */
+  maxBufferedBytes?: number;
 }
+
+/** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
+export const STREAM_WORST_CASE_BYTES = INITIAL_WINDOW + STREAM_BUFFER_BYTES;
+const DEFAULT_UNSENT_GRACE_MS = 3000;
 
 /** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
 export class AgentSession {
@@ -42,16 +57,25 @@ export class AgentSession {
     grant: SessionGrant = {},
   ) {
     this.tokenId = grant.tokenId;
-    this.maxStreams = grant.maxStreams ?? Number.POSITIVE_INFINITY;
+    const bufferedStreams = grant.maxBufferedBytes === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(grant.maxBufferedBytes / STREAM_WORST_CASE_BYTES));
+    this.maxStreams = Math.min(grant.maxStreams ?? Number.POSITIVE_INFINITY, bufferedStreams);
+    const cap = grant.maxUnsentBytes;
+    const sendQueue =
+      cap === undefined
+        ? undefined
+        : new SendQueueWatch(() => ws.bufferedAmount, cap, grant.unsentGraceMs ?? DEFAULT_UNSENT_GRACE_MS, (unsent) => this.cutOff(unsent));
     this.mux = new MuxSession(
       {
-        send: (message) => ws.send(message, { binary: true }),
+        send: (message) => {
+          ws.send(message, { binary: true });
+          sendQueue?.check();
+        },
         close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),
         unsentBytes: () => ws.bufferedAmount,
         destroy: () => ws.terminate(),
       },
       // The relay opens every stream; an agent that tries to is cut off.
-      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, maxUnsentBytes: grant.maxUnsentBytes },
+      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, maxUnsentBytes: cap === undefined ? undefined : 2 * cap },
     );
     this.control = new ControlChannel<AgentToRelay>(
       (text) => ws.send(text),
@@ -64,6 +88,7 @@ export class AgentSession {
     });
     ws.on('close', (code, reason) => this.mux.transportClosed(`websocket closed (${code}${reason.length ? `: ${reason}` : ''})`));
     this.mux.once('close', (reason: string) => {
+      sendQueue?.stop();
       this.control.close(reason);
       this.wakeIdleWaiters();
     });
@@ -119,6 +144,12 @@ export class AgentSession {
 
   get isOpen(): boolean {
     return !this.mux.isClosed;
+  }
+
+  /** Ends a session whose agent stopped reading: no closing handshake, it would never be read either. */
+  private cutOff(unsentBytes: number): void {
+    this.mux.transportClosed(`peer is not reading: ${(unsentBytes / 1024 / 1024).toFixed(1)} MiB unsent for over the grace`);
+    this.ws.terminate();
   }
 
   close(code: number, reason: string): void {

@@ -79,6 +79,8 @@ export class RelayServer implements FrontedRelay {
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
         maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
+        unsentGraceMs: limits.unsentGraceMs,
+        maxBufferedBytesPerSession: limits.maxBufferedMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,

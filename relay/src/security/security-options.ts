@@ -16,8 +16,14 @@ export interface PublicLimits {
   handshakeTimeoutMs: number;
   /** Streams (public requests in flight) one agent session may carry at once; beyond it 503. */
   maxStreamsPerSession: number;
-  /** An agent that leaves more than this many MiB unread is cut off (it alone). */
+  /**
+   * The cap on one agent's send queue (MiB it has not read): over it for unsentGraceMs, or over
+   * twice it at all, the agent is cut off (it alone).
+   */
   maxUnsentMiBPerSession: number;
+  unsentGraceMs: number;
+  /** What the relay may buffer for one session's streams, worst case (windows × streams): bounds its streams at once. */
+  maxBufferedMiBPerSession: number;
 }
 
 export const DEFAULT_LIMITS: PublicLimits = {
@@ -29,7 +35,10 @@ export const DEFAULT_LIMITS: PublicLimits = {
   // keep-alive visitor or a quiet WebSocket is a few KiB, so the count can be high.
   maxStreamsPerSession: 65_536,
   // What many streams together may queue towards an agent that does not read: memory, not a count.
-  maxUnsentMiBPerSession: 128,
+  maxUnsentMiBPerSession: 64,
+  unsentGraceMs: 3000,
+  // 1.25 MiB per stream (a window one way, a Writable the other): about 800 requests in flight.
+  maxBufferedMiBPerSession: 1024,
 };
 
 export interface SecurityOptions {
@@ -73,6 +82,8 @@ export const SECURITY_VALUE_FLAGS = [
   'handshake-timeout-ms',
   'max-unsent-mib',
   'max-streams-per-session',
+  'unsent-grace-ms',
+  'max-session-buffer-mib',
 ] as const;
 export const SECURITY_BOOLEAN_FLAGS = ['proxy-protocol'] as const;
 
@@ -88,7 +99,9 @@ export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
   --handshake-timeout-ms N  agents must say hello within this (default ${DEFAULT_LIMITS.handshakeTimeoutMs})
   --max-streams-per-session N  requests in flight per tunnel; beyond it 503 (default ${DEFAULT_LIMITS.maxStreamsPerSession})
-  --max-unsent-mib N        an agent leaving more than N MiB unread is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
+  --max-unsent-mib N        an agent leaving more than N MiB unread for --unsent-grace-ms (or 2N at all) is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
+  --unsent-grace-ms N       how long an agent's unread bytes may stay over --max-unsent-mib (default ${DEFAULT_LIMITS.unsentGraceMs})
+  --max-session-buffer-mib N  worst-case buffers of one tunnel's streams (1.25 MiB each); bounds its requests in flight, beyond it 503 (default ${DEFAULT_LIMITS.maxBufferedMiBPerSession})
 `;
 
 /** The public HTTP server's settings for these limits. */
@@ -145,6 +158,8 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
       handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
       maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 1_048_576),
       maxUnsentMiBPerSession: number('max-unsent-mib', DEFAULT_LIMITS.maxUnsentMiBPerSession, 1, 65_536),
+      unsentGraceMs: number('unsent-grace-ms', DEFAULT_LIMITS.unsentGraceMs, 0, 600_000),
+      maxBufferedMiBPerSession: number('max-session-buffer-mib', DEFAULT_LIMITS.maxBufferedMiBPerSession, 2, 1_048_576),
     },
   };
 }
