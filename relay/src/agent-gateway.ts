@@ -12,7 +12,7 @@ import {
 } from '../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { counters } from './admin/counters';
-import { AgentSession } from './agent-session';
+import { AgentSession, GOODBYE_GRACE_MS } from './agent-session';
 import { HostnameError, IdentityLimitError, type IdentityStore } from './identity-store';
 import type { LogLine } from './logging/relay-logger';
 import type { AgentAdmission } from './security/agent-admission';
@@ -101,6 +101,7 @@ export class AgentGateway {
       maxBufferedBytes: this.options.maxBufferedBytesPerSession,
     });
     this.admission.track(session);
+    session.onSocketCut = () => this.options.log(`cut the WebSocket of ${hostname}: the session ended and the agent did not close within ${GOODBYE_GRACE_MS} ms`, { hostname });
     session.mux.once('close', () => this.identities.touch(identityId));
     const { features } = this;
     for (const [method, handler] of features.requestHandlers) session.control.handle(method, (params) => handler(session, params));

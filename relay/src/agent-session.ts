@@ -31,6 +31,8 @@ export interface SessionGrant {
 /** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
 export const STREAM_WORST_CASE_BYTES = INITIAL_WINDOW + STREAM_BUFFER_BYTES;
 const DEFAULT_UNSENT_GRACE_MS = 3000;
+/** After the session ended (a GoAway either way), the agent has this long to finish the WebSocket close. */
+export const GOODBYE_GRACE_MS = 2000;
 
 /** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
 export class AgentSession {
@@ -45,6 +47,8 @@ export class AgentSession {
   private closedBytesIn = 0;
   private closedBytesOut = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Called when an agent did not finish the WebSocket close within GOODBYE_GRACE_MS (for the log). */
+  onSocketCut: (() => void) | undefined;
   /** WebSocket close code when the mux closes the transport: a protocol error unless close() said otherwise. */
   private closeCode: number = CloseCode.ProtocolError;
 
@@ -83,6 +87,7 @@ export class AgentSession {
       (reason) => this.mux.protocolError(`bad control message: ${reason}`),
     );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.mux.isClosed) return; // said goodbye: nothing it sends counts any more
       if (isBinary) this.mux.receive(data);
       else this.control.receive(data.toString('utf8'));
     });
@@ -91,6 +96,7 @@ export class AgentSession {
       sendQueue?.stop();
       this.control.close(reason);
       this.wakeIdleWaiters();
+      this.finishSocket();
     });
   }
 
@@ -144,6 +150,21 @@ export class AgentSession {
 
   get isOpen(): boolean {
     return !this.mux.isClosed;
+  }
+
+  /**
+   * The session is over (its registry entry and tunnel count are gone): the socket goes too. An
+   * agent that sent GoAway but keeps its WebSocket open is asked to close, then cut after a grace.
+   */
+  private finishSocket(): void {
+    const { ws } = this;
+    if (ws.readyState === ws.CLOSED) return;
+    if (ws.readyState === ws.OPEN) ws.close(this.mux.peerGoAwayCode === undefined ? this.closeCode : CloseCode.Normal, 'session ended');
+    const timer = setTimeout(() => {
+      this.onSocketCut?.();
+      ws.terminate();
+    }, GOODBYE_GRACE_MS).unref();
+    ws.once('close', () => clearTimeout(timer));
   }
 
   /** Ends a session whose agent stopped reading: no closing handshake, it would never be read either. */

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Socket } from 'node:net';
 import { CloseCode } from '../../protocol/control';
+import { FrameType, GoAwayCode } from '../../protocol/frame';
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
 import { configureAgent, portway, startAgent, type RunningProcess } from '../helpers/processes';
 import { RawAgent } from '../helpers/raw-agent';
@@ -142,4 +144,29 @@ describe('one token cannot make the relay keep without bound (real relay, raw ag
     assert.equal(identitiesOnDisk(), before + 5, 'refused identities are not persisted');
     await fx.healthy();
   });
+
+  it('an agent that says GoAway but keeps its WebSocket open stops counting at once and is cut after a grace', async () => {
+    const token = await tokenFor('goodbye', ['--max-tunnels', '1']);
+    await fx.throughout(async () => {
+      const first = await RawAgent.connect(fx.relay.port, { auth: token });
+      assert.equal(first.answer.type, 'welcome');
+      const hostname = (first.answer as { hostname: string }).hostname;
+      const from = fx.relay.lines.length;
+      first.agent.sendFrame(FrameType.GoAway, 0, 0, GoAwayCode.Normal);
+      // It reads nothing more, so it never answers the relay's close.
+      (first.agent.ws as unknown as { _socket: Socket })._socket.pause();
+      await fx.relay.waitFor(new RegExp(`agent offline: ${escape(hostname)} \\(peer went away`), 10_000, from);
+      const second = await RawAgent.connect(fx.relay.port, { auth: token });
+      assert.equal(second.answer.type, 'welcome', 'the departed session no longer counts against --max-tunnels 1');
+      await fx.relay.waitFor(new RegExp(`cut the WebSocket of ${escape(hostname)}: the session ended`), 10_000, from);
+      (first.agent.ws as unknown as { _socket: Socket })._socket.resume();
+      await first.agent.closed;
+      second.agent.close();
+    });
+    await fx.healthy();
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
