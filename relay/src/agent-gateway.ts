@@ -89,12 +89,17 @@ export class AgentGateway {
     try {
       hostname = this.identities.assign(identityId, hello.requestedHostname, this.admission.identityOwner(login.token));
     } catch (err) {
-      if (err instanceof IdentityLimitError) return this.refuse(ws, 'limit-reached', err.message);
+      if (err instanceof IdentityLimitError) {
+        if (login.token) this.admission.usage.addRefusal(login.token.id);
+        return this.refuse(ws, 'limit-reached', err.message);
+      }
       if (err instanceof HostnameError) return this.refuse(ws, err.code === 'taken' ? 'hostname-taken' : 'bad-request', err.message);
       throw err;
     }
+    const tokenId = login.token?.id;
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs, {
-      tokenId: login.token?.id,
+      tokenId,
+      countBytes: tokenId === undefined ? undefined : (bytes) => this.admission.usage.addBytes(tokenId, bytes),
       maxStreams: this.options.maxStreamsPerSession,
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
       unsentGraceMs: this.options.unsentGraceMs,

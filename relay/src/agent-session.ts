@@ -26,6 +26,8 @@ export interface SessionGrant {
    * Bounds the streams at once (windows × streams), beside maxStreams.
    */
   maxBufferedBytes?: number;
+  /** Told the visitor bytes (both ways) of each stream that ends: per-token usage. */
+  countBytes?: (bytes: number) => void;
 }
 
 /** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
@@ -42,6 +44,7 @@ export class AgentSession {
   readonly connectedAt = new Date();
   readonly tokenId: string | undefined;
   private readonly maxStreams: number;
+  private readonly countBytes: ((bytes: number) => void) | undefined;
   /** Streams in flight and the visitor bytes of those that closed, for /tunnels and metrics. */
   private readonly liveStreams = new Set<MuxStream>();
   private closedBytesIn = 0;
@@ -61,6 +64,7 @@ export class AgentSession {
     grant: SessionGrant = {},
   ) {
     this.tokenId = grant.tokenId;
+    this.countBytes = grant.countBytes;
     const bufferedStreams = grant.maxBufferedBytes === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(grant.maxBufferedBytes / STREAM_WORST_CASE_BYTES));
     this.maxStreams = Math.min(grant.maxStreams ?? Number.POSITIVE_INFINITY, bufferedStreams);
     const cap = grant.maxUnsentBytes;
@@ -120,6 +124,7 @@ export class AgentSession {
       this.closedBytesOut += stream.bytesIn;
       counters.closedBytesIn += stream.bytesOut;
       counters.closedBytesOut += stream.bytesIn;
+      this.countBytes?.(stream.bytesIn + stream.bytesOut);
       if (this.liveStreams.size === 0) this.wakeIdleWaiters();
     });
     return stream;

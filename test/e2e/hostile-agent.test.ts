@@ -7,6 +7,7 @@ import { Flag, FrameType, GoAwayCode, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAY
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
 import { RawAgent } from '../helpers/raw-agent';
 import { getThrough, rssKiB } from '../helpers/relay-health';
+import { uploadThrough } from '../helpers/visitor-upload';
 
 /** Small, so a few dozen uploads into an agent that does not read exceed it (kernel buffers hold ~10 MiB). */
 const MAX_UNSENT_MIB = 4;
@@ -31,18 +32,6 @@ function getStatus(port: number, host: string): Promise<number> {
         resolve(res.statusCode ?? 0);
       })
       .on('error', () => resolve(0));
-  });
-}
-
-/** A visitor's upload of `bytes`: resolves with the status, or 0 when the connection was closed on it. */
-function uploadThrough(port: number, host: string, bytes: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { host, 'content-length': bytes }, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.end(Buffer.alloc(bytes, 'u'));
   });
 }
 

@@ -6,11 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Socket } from 'node:net';
 import { CloseCode } from '../../protocol/control';
-import { FrameType, GoAwayCode } from '../../protocol/frame';
+import { Flag, FrameType, GoAwayCode } from '../../protocol/frame';
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
 import { configureAgent, portway, startAgent, type RunningProcess } from '../helpers/processes';
 import { RawAgent } from '../helpers/raw-agent';
-import { createToken } from '../helpers/relay-cli';
+import type { TokenUsageRow } from '../../relay/src/security/token-command';
+import { adminUrlOf } from '../helpers/relay-admin';
+import { createToken, portwayRelay } from '../helpers/relay-cli';
+import { uploadThrough } from '../helpers/visitor-upload';
 
 interface Tenant {
   name: string;
@@ -96,7 +99,7 @@ describe('one token cannot make the relay keep without bound (real relay, raw ag
 
   before(async () => {
     // The canary uses the AUTH_KEY: creating tokens does not lock it out.
-    fx = await startHostileFixture({ authKey: AUTH_KEY, relayArgs: ['--max-identities-per-token', '3'] });
+    fx = await startHostileFixture({ authKey: AUTH_KEY, relayArgs: ['--max-identities-per-token', '3', '--admin-port', '0'] });
   });
   after(async () => fx?.stop());
 
@@ -165,7 +168,46 @@ describe('one token cannot make the relay keep without bound (real relay, raw ag
     });
     await fx.healthy();
   });
+
+  it('token ls shows per token the identities it holds, tunnels online, bytes and refusals in the last hour', async () => {
+    const token = await tokenFor('usage', ['--max-tunnels', '1', '--max-identities', '2']);
+    const online = await RawAgent.connect(fx.relay.port, { auth: token });
+    assert.equal(online.answer.type, 'welcome');
+    const hostname = (online.answer as { hostname: string }).hostname;
+    const otherIdentity = 'o'.repeat(32);
+    const configured = await RawAgent.connect(fx.relay.port, { auth: token, identity: otherIdentity, mode: 'control' });
+    assert.equal(configured.answer.type, 'welcome');
+    configured.agent.close();
+    // Two refusals: a second tunnel (--max-tunnels 1), a third identity (--max-identities 2).
+    for (const options of [{ identity: otherIdentity }, { mode: 'control' as const }]) {
+      const { agent, answer } = await RawAgent.connect(fx.relay.port, { auth: token, ...options });
+      assert.equal(answer.type === 'refused' && answer.code, 'limit-reached');
+      agent.close();
+    }
+    // A visitor's upload reaches the agent, which resets the stream: its bytes count once it ended.
+    const upload = uploadThrough(fx.relay.port, hostname, 100_000);
+    const syn = await online.agent.waitForFrame((f) => f.type === FrameType.Data && (f.flags & Flag.SYN) !== 0);
+    await online.agent.waitForFrames(1, () => online.agent.frames.reduce((n, f) => n + (f.streamId === syn.streamId ? f.payload.length : 0), 0) >= 100_000);
+    online.agent.sendFrame(FrameType.WindowUpdate, Flag.ACK | Flag.RST, syn.streamId, 0);
+    assert.equal(await upload, 502);
+
+    const row = (await tokenLs(fx)).find((r) => r.name === 'usage');
+    assert.ok(row, 'the token is listed');
+    assert.equal(row.identities, 2);
+    assert.equal(row.tunnelsOnline, 1);
+    assert.equal(row.refusalsLastHour, 2);
+    assert.ok(row.bytesLastHour! >= 100_000, `bytes ${row.bytesLastHour}`);
+    online.agent.close();
+    await fx.healthy();
+  });
 });
+
+/** `portway-relay token ls --json` against the running relay's data dir and admin port. */
+async function tokenLs(fx: HostileFixture): Promise<TokenUsageRow[]> {
+  const result = await portwayRelay(['token', 'ls', '--json', '--data-dir', fx.relay.dataDir, '--admin', await adminUrlOf(fx.relay)]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as TokenUsageRow[];
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

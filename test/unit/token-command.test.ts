@@ -47,9 +47,10 @@ describe('portway-relay token', () => {
     await run('create', '--name', 'bob');
     const { out } = await run('ls');
     const lines = out.trimEnd().split('\n');
-    assert.match(lines[0], /^NAME\s+ID\s+MAX TUNNELS\s+MAX TCP PORTS\s+CREATED$/);
-    assert.match(lines[1], /^alice\s+tok_[0-9a-f]{12}\s+2\s+default\s+\d{4}-/);
-    assert.match(lines[2], /^bob\s+tok_[0-9a-f]{12}\s+default\s+default\s+\d{4}-/);
+    assert.match(lines[0], /^NAME\s+ID\s+MAX TUNNELS\s+MAX TCP PORTS\s+MAX IDENTITIES\s+IDENTITIES\s+ONLINE\s+BYTES 1H\s+REFUSALS 1H\s+CREATED$/);
+    // Without --admin, the live columns are unknown ("-"); identities come from the data dir.
+    assert.match(lines[1], /^alice\s+tok_[0-9a-f]{12}\s+2\s+default\s+default\s+0\s+-\s+-\s+-\s+\d{4}-/);
+    assert.match(lines[2], /^bob\s+tok_[0-9a-f]{12}\s+default\s+default\s+default\s+0\s+-\s+-\s+-\s+\d{4}-/);
     assert.ok(!out.includes(token.trim()));
     const json = JSON.parse((await run('ls', '--json')).out);
     assert.deepEqual(

@@ -15,6 +15,7 @@ import type { IdentityOwner } from '../identity-store';
 import type { TunnelRegistry } from '../tunnel-registry';
 import { RateLimiter, rateLimitKey, type RateLimiterOptions } from './rate-limiter';
 import type { TokenRecord, TokenStore } from './token-store';
+import { TokenUsage, type TokenUsageInfo } from './token-usage';
 
 /** Failed logins per client address: a burst of 10, then one every 6 s. Successes cost nothing. */
 export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerSecond: 1 / 6 };
@@ -41,6 +42,8 @@ export class AgentAdmission {
   private stopListening: () => void = () => undefined;
   private readonly defaultMaxTunnels: number | undefined;
   private readonly defaultMaxIdentities: number | undefined;
+  /** Bytes and refusals per token over the last hour (`token ls`). */
+  readonly usage = new TokenUsage();
 
   constructor(
     authKey: string | undefined,
@@ -63,6 +66,7 @@ export class AgentAdmission {
       for (const record of change.removed) {
         this.log(`token revoked: ${record.name} (${record.id})`);
         this.closeSessionsOf(record);
+        this.usage.forget(record.id);
       }
     });
   }
@@ -97,6 +101,7 @@ export class AgentAdmission {
     // A reconnect of an identity already online replaces its old session, so it does not count.
     const others = new Set(this.registry.all().filter((s) => s.tokenId === token.id && s.identityId !== identityId).map((s) => s.identityId));
     if (others.size < limit) return { ok: true, token };
+    this.usage.addRefusal(token.id);
     const whose = token.maxTunnels === undefined ? " (the relay's default)" : '';
     return {
       ok: false,
@@ -109,6 +114,15 @@ export class AgentAdmission {
   identityOwner(token: TokenRecord | undefined): IdentityOwner {
     if (token === undefined) return {};
     return { tokenId: token.id, tokenName: token.name, maxIdentities: token.maxIdentities ?? this.defaultMaxIdentities };
+  }
+
+  /** Each token's usage: tunnels online now, bytes and refusals over the last hour. */
+  usageReport(): TokenUsageInfo[] {
+    const online = new Map<string, number>();
+    for (const session of this.registry.all()) {
+      if (session.tokenId !== undefined) online.set(session.tokenId, (online.get(session.tokenId) ?? 0) + 1);
+    }
+    return this.usage.report(online);
   }
 
   /** Remembers a token session so that revoking its token closes it. */
