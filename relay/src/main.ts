@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
     admin = new AdminServer({
       metrics: relayMetrics(counters, relay.registry),
       tunnels: () => listTunnels(relay.registry, (id) => relay.security.tokens?.list().find((t) => t.id === id)?.name),
+      tokens: () => relay.security.admission.usageReport(),
     });
     const at = await admin.listen(options.admin.port, options.admin.host);
     const adminHost = at.family === 'IPv6' ? `[${at.address}]` : at.address;

@@ -15,6 +15,7 @@ import type { LogLine } from './logging/relay-logger';
 import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
+import { reclaimIdleIdentities } from './identity-reclaim';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
@@ -57,10 +58,11 @@ export class RelayServer implements FrontedRelay {
   private readonly tcpPorts: TcpPortsFeature;
   /** What admit() needs to decide every entry point's requests. */
   private readonly rules: AdmissionRules;
+  private stopReclaiming: () => void = () => undefined;
 
   constructor(
     private readonly options: RelayOptions,
-    log: LogLine = (line) => console.log(line),
+    private readonly log: LogLine = (line) => console.log(line),
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
@@ -77,6 +79,8 @@ export class RelayServer implements FrontedRelay {
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
         maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
+        unsentGraceMs: limits.unsentGraceMs,
+        maxBufferedBytesPerSession: limits.maxBufferedMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,
@@ -138,6 +142,10 @@ export class RelayServer implements FrontedRelay {
 
   async listen(): Promise<AddressInfo> {
     await this.security.open();
+    // After the domain store loaded: identities holding custom domains, TCP ports or a session are kept.
+    const online = (identityId: string) => this.registry.all().some((session) => session.identityId === identityId);
+    const keep = (identityId: string) => online(identityId) || this.security.customDomains.holdsDomains(identityId) || this.tcpPorts.holdsPorts(identityId);
+    this.stopReclaiming = reclaimIdleIdentities(this.identities, this.options.security.identityIdleDays, keep, this.log);
     const listener = this.front ?? this.server;
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
@@ -152,6 +160,7 @@ export class RelayServer implements FrontedRelay {
   }
 
   async close(): Promise<void> {
+    this.stopReclaiming();
     this.gateway.close();
     this.security.close();
     this.tcpPorts.close();

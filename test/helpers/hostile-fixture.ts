@@ -1,7 +1,9 @@
 /**
  * A relay under attack and a canary beside it: a real relay process, an origin, and a real agent
- * serving it. Hostile tests end with `healthy()`: relay up, RSS near its baseline, canary answering.
+ * serving it. Hostile tests run their attack `throughout()` (the canary must answer all along) and
+ * end with `healthy()`: relay up, RSS near its baseline, canary answering.
  */
+import assert from 'node:assert/strict';
 import type { TestOrigin } from './origin';
 import type { RelayProcess, RunningProcess } from './processes';
 import { assertRelayHealthy, getThrough, rssKiB, type Canary } from './relay-health';
@@ -12,6 +14,11 @@ export interface HostileFixture {
   origin: TestOrigin;
   canary: Canary & { configPath: string; agent: RunningProcess };
   baselineKiB: number;
+  /**
+   * Runs the attack while the canary is asked, one request after another, until it ends; every
+   * answer must be the canary's. Resolves with the attack's result and the relay's peak RSS seen.
+   */
+  throughout<T>(attack: () => Promise<T>): Promise<{ result: T; peakRssKiB: number; canaryAnswers: number }>;
   healthy(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -28,11 +35,40 @@ export async function startHostileFixture(options: { relayArgs?: string[]; authK
     throw err;
   }
   const baselineKiB = rssKiB(relay.child.pid!);
+  const pid = relay.child.pid!;
   return {
     relay,
     origin,
     canary,
     baselineKiB,
+    async throughout(attack) {
+      let done = false;
+      let peakRssKiB = rssKiB(pid);
+      let canaryAnswers = 0;
+      const asking = (async () => {
+        while (!done) {
+          const answer = await getThrough(relay.port, hostname, '/');
+          assert.equal(answer.status, 200, `the canary answered ${answer.status} during the attack: ${answer.body.slice(0, 200)}`);
+          assert.ok(answer.body.includes(canary.marker), 'canary body during the attack');
+          canaryAnswers++;
+          peakRssKiB = Math.max(peakRssKiB, rssKiB(pid));
+        }
+      })();
+      // Held until the attack ends (a canary failure is reported then, not as an unhandled rejection).
+      const canaryFailure = asking.then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+      let result: Awaited<ReturnType<typeof attack>>;
+      try {
+        result = await attack();
+      } finally {
+        done = true;
+        const failure = await canaryFailure;
+        if (failure) throw failure;
+      }
+      return { result, peakRssKiB: Math.max(peakRssKiB, rssKiB(pid)), canaryAnswers };
+    },
     healthy: () => assertRelayHealthy(relay, baselineKiB, canary),
     stop: () => tunnel.stop(),
   };
