@@ -22,6 +22,7 @@ const KEEP_ALIVE_CONNECTIONS = 10;
 /** Growth from the first slice's end to the last one's above which the run is called a leak. */
 const GROWTH_LIMIT_MIB = 16;
 const FD_SLACK = 2;
+const FD_SETTLE_MS = 15_000;
 
 type Log = (line: string) => void;
 
@@ -33,6 +34,11 @@ interface Checkpoint {
 
 function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The agent's descriptors at the end of the first keep-alive slice. */
+function warmFds(points: Checkpoint[]): number {
+  return points[2].agent.fds;
 }
 
 function checkpoint(label: string, tunnel: Tunnel): Checkpoint {
@@ -72,6 +78,11 @@ export async function runSoakBench(options: { root: string; tmpDir: string; args
       log(`soak: ${done} / ${args.keepAliveRequests} keep-alive requests, ${Math.round(count / (run.ms / 1000))}/s`);
     }
     failures += args.keepAliveRequests - kept.ok;
+    // The agent closes its pooled origin connections as they idle: the descriptor count is judged
+    // once it has settled (polled, up to FD_SETTLE_MS), not at the instant the last slice ended.
+    const settleUntil = Date.now() + FD_SETTLE_MS;
+    while (fdCount(tunnel.agent.pid) > warmFds(points) + FD_SLACK && Date.now() < settleUntil) await new Promise((r) => setTimeout(r, 100));
+    points.push(checkpoint('settled', tunnel));
     rows.push(`| ${args.keepAliveRequests} keep-alive requests (${KEEP_ALIVE_CONNECTIONS} connections) | ${kept.ok} | ${describeFailures(kept.failures)} | ${Math.round(args.keepAliveRequests / (kept.ms / 1000))} req/s |`);
 
     // Growth is judged from the end of the first keep-alive slice, once everything is warm.
