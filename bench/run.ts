@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
 import { runConnectionsBench } from './connections';
+import { runSoakBench } from './connections-soak';
 import { downloaderName } from './download';
 import { BehindNginx, measureBehindNginx, nginxMissing } from './nginx-front';
 import { PipeReference, measurePipeReference } from './pipe-reference';
@@ -48,7 +49,14 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (args.connections) return connectionsOnly(args.connections);
+  if (args.connections) {
+    const counts = args.connections;
+    return separateReport('connections.md', (tmpDir) => runConnectionsBench({ root, tmpDir, args: counts, log }));
+  }
+  if (args.soak) {
+    const counts = args.soak;
+    return separateReport('soak.md', (tmpDir) => runSoakBench({ root, tmpDir, args: counts, log }));
+  }
   requireWrk();
   const started = Date.now();
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
@@ -144,14 +152,14 @@ async function main(): Promise<number> {
   }
 }
 
-/** `--connections`: the live-connections figures alone, written to bench/results/connections.md. */
-async function connectionsOnly(counts: { webSockets: number; keepAlive: number }): Promise<number> {
+/** `--connections`, `--soak`: one set of figures alone, written to bench/results/<file>. */
+async function separateReport(file: string, run: (tmpDir: string) => Promise<{ markdown: string; ok: boolean }>): Promise<number> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
   try {
-    const { markdown, ok } = await runConnectionsBench({ root, tmpDir, args: counts, log });
+    const { markdown, ok } = await run(tmpDir);
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
-    fs.writeFileSync(path.join(resultsDir, 'connections.md'), markdown);
+    fs.writeFileSync(path.join(resultsDir, file), markdown);
     process.stdout.write(markdown);
     return ok ? 0 : 1;
   } finally {

@@ -51,7 +51,10 @@ async function main(argv: string[]): Promise<void> {
   if (relay.security.admission.isOpen) logger.warn('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
   drainOnSignals(
     {
-      drain: () => relay.drain(),
+      drain: () => {
+        httpsFront?.listener.stopAccepting(); // the HTTP port refuses in relay.drain(), TCP ports too
+        return relay.drain();
+      },
       goAway: (timeoutMs) => relay.goAway(timeoutMs),
       close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
     },

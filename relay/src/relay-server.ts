@@ -178,6 +178,7 @@ export class RelayServer implements FrontedRelay {
    */
   drain(): Promise<void> {
     this.draining = true;
+    this.tcpPorts.stopAccepting();
     for (const connection of this.frontConnections.values()) connection.finishUp();
     return Promise.all(this.registry.all().map((session) => session.whenIdle())).then(() => undefined);
   }

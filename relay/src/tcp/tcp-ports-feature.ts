@@ -79,6 +79,11 @@ export class TcpPortsFeature {
     }
   }
 
+  /** Draining: the allocated ports refuse new connections; those in flight finish. */
+  stopAccepting(): void {
+    this.listeners.stopAccepting();
+  }
+
   close(): void {
     this.listeners.closeAll();
     this.tunnels.clear();
