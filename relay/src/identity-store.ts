@@ -1,5 +1,4 @@
-import * as path from 'node:path';
-import { readJsonFile, writeJsonFileAtomic, JsonFileError } from '../../common/json-file';
+import { FileIdentityBackend, type IdentityBackend, type IdentityRecord } from './identity-backend';
 import { isValidHostLabel, randomHostLabel } from './hostname-words';
 
 /** Names a hostname the caller may not have. */
@@ -13,16 +12,6 @@ export class HostnameError extends Error {
   }
 }
 
-interface IdentityRecord {
-  hostname: string;
-  createdAt: string;
-}
-
-interface StoredIdentities {
-  version: 1;
-  identities: Record<string, IdentityRecord>;
-}
-
 /**
  * Which agent identity owns which hostname; kept in the data dir so a reconnect or a
  * relay restart gives an agent the same name. Identities are hashes of agent secrets.
@@ -32,24 +21,24 @@ export class IdentityStore {
   private readonly byHostname = new Map<string, string>();
 
   private constructor(
-    private readonly file: string,
+    private readonly backend: IdentityBackend,
     private readonly domain: string,
   ) {}
 
-  static open(dataDir: string, domain: string): IdentityStore {
-    const store = new IdentityStore(path.join(dataDir, 'identities.json'), domain);
-    const data = readJsonFile(store.file) as StoredIdentities | undefined;
-    if (data !== undefined) {
-      if (typeof data !== 'object' || data === null || typeof data.identities !== 'object' || data.identities === null) {
-        throw new JsonFileError(store.file, 'has an unexpected shape; fix or remove it');
-      }
-      for (const [id, record] of Object.entries(data.identities)) {
-        if (typeof record?.hostname !== 'string') continue;
-        store.byIdentity.set(id, record);
-        store.byHostname.set(record.hostname, id);
-      }
-    }
+  /** identities.json in dataDir, or `backend` (Redis, for several relays). */
+  static open(dataDir: string, domain: string, backend: IdentityBackend = new FileIdentityBackend(dataDir)): IdentityStore {
+    const store = new IdentityStore(backend, domain);
+    for (const [id, record] of backend.load()) store.remember(id, record);
+    // Another relay's assignment replaces ours: the shared store is the truth.
+    backend.onRemote?.((id, record) => store.remember(id, record));
     return store;
+  }
+
+  private remember(identityId: string, record: IdentityRecord): void {
+    const previous = this.byIdentity.get(identityId);
+    if (previous && this.byHostname.get(previous.hostname) === identityId) this.byHostname.delete(previous.hostname);
+    this.byIdentity.set(identityId, record);
+    this.byHostname.set(record.hostname, identityId);
   }
 
   hostnameOf(identityId: string): string | undefined {
@@ -95,9 +84,9 @@ export class IdentityStore {
   }
 
   private record(identityId: string, hostname: string): void {
-    this.byIdentity.set(identityId, { hostname, createdAt: new Date().toISOString() });
+    const record = { hostname, createdAt: new Date().toISOString() };
+    this.byIdentity.set(identityId, record);
     this.byHostname.set(hostname, identityId);
-    const identities: Record<string, IdentityRecord> = Object.fromEntries(this.byIdentity);
-    writeJsonFileAtomic(this.file, { version: 1, identities } satisfies StoredIdentities);
+    this.backend.save(identityId, record, this.byIdentity);
   }
 }

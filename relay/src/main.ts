@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { AdminServer } from './admin/admin-server';
+import { RelayCluster } from './cluster/relay-cluster';
 import { counters } from './admin/counters';
 import { drainOnSignals } from './admin/graceful-drain';
 import { relayMetrics } from './admin/relay-metrics';
@@ -26,11 +27,16 @@ async function main(argv: string[]): Promise<void> {
   const log = logger.info;
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const unlockDataDir = lockDataDir(options.dataDir, logger.error);
-  const relay = new RelayServer(options, log);
+  const cluster = options.cluster ? await RelayCluster.connect(options.cluster, log) : undefined;
+  const relay = new RelayServer(options, log, cluster?.shared);
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`, { port: address.port });
   log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
+  if (cluster) {
+    const at = await cluster.attach(relay);
+    log(`cluster port listening on ${at.address}:${at.port} (relay ${cluster.relayId}, shared state in Redis)`, { clusterPort: at.port });
+  }
   const httpsFront = await startHttpsFront(relay, options, log);
   if (httpsFront) {
     const { address: secure, ownNames } = httpsFront;
@@ -52,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
     {
       drain: () => relay.drain(),
       goAway: (timeoutMs) => relay.goAway(timeoutMs),
-      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
+      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close(), cluster?.close()]).then(() => unlockDataDir()),
     },
     options.admin.drainTimeoutMs,
     log,

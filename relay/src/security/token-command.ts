@@ -4,7 +4,8 @@
  * The new token is the only thing written to stdout, so `TOKEN=$(portway-relay token create …)`
  * works; everything meant for a person goes to stderr.
  */
-import { TokenRecord, TokenStore } from './token-store';
+import { openTokenStore } from '../cluster/token-store-opener';
+import type { TokenRecord, TokenStore } from './token-store';
 
 export const TOKEN_HELP = `Usage: portway-relay token <command> [options]
 
@@ -17,6 +18,7 @@ Commands:
 
 Options:
   --data-dir DIR      the relay's data directory   [DATA_DIR] (default ./portway-data)
+  --redis URL         the tokens of a cluster of relays, in Redis   [REDIS_URL] (instead of --data-dir)
 `;
 
 /** A mistake in the command line; the caller prints it and exits with status 2. */
@@ -36,9 +38,9 @@ export interface TokenCommandIo {
 }
 
 const FLAGS_WITH_VALUES: Record<string, readonly string[]> = {
-  create: ['name', 'max-tunnels', 'max-tcp-ports', 'data-dir'],
-  ls: ['data-dir'],
-  revoke: ['data-dir'],
+  create: ['name', 'max-tunnels', 'max-tcp-ports', 'data-dir', 'redis'],
+  ls: ['data-dir', 'redis'],
+  revoke: ['data-dir', 'redis'],
 };
 const BOOLEAN_FLAGS: Record<string, readonly string[]> = { create: [], ls: ['json'], revoke: [] };
 
@@ -52,7 +54,15 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
   if (!(command in FLAGS_WITH_VALUES)) throw new TokenCommandError(`unknown token command "${command}" (create, ls or revoke)`);
   const { flags, positional } = parseFlags(command, rest);
   const dataDir = flags.get('data-dir') ?? io.env.DATA_DIR ?? './portway-data';
-  const store = await TokenStore.open(dataDir, { watch: false });
+  const opened = await openTokenStore(flags.get('redis') ?? (io.env.REDIS_URL || undefined), dataDir);
+  try {
+    await runOn(opened.store, command, flags, positional, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function runOn(store: TokenStore, command: string, flags: Map<string, string>, positional: string[], io: TokenCommandIo): Promise<void> {
   switch (command) {
     case 'create': {
       if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
