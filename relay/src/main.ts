@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { AdminServer } from './admin/admin-server';
+import { addClusterMetrics } from './cluster/cluster-metrics';
 import { RelayCluster } from './cluster/relay-cluster';
 import { counters } from './admin/counters';
 import { drainOnSignals } from './admin/graceful-drain';
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<void> {
   let admin: AdminServer | undefined;
   if (options.admin.port !== undefined) {
     admin = new AdminServer({
-      metrics: relayMetrics(counters, relay.registry),
+      metrics: cluster ? addClusterMetrics(relayMetrics(counters, relay.registry)) : relayMetrics(counters, relay.registry),
       tunnels: () => listTunnels(relay.registry, (id) => relay.security.tokens?.list().find((t) => t.id === id)?.name),
     });
     const at = await admin.listen(options.admin.port, options.admin.host);

@@ -74,7 +74,7 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     origin = track(await startOrigin());
     const redis = track(await startRedis(REDIS!));
     redisUrl = redis.url;
-    const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--trusted-proxies', '127.0.0.1/32', '--cluster-lease-ms', '3000'];
+    const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--trusted-proxies', '127.0.0.1/32', '--cluster-lease-ms', '3000', '--admin-port', '0'];
     for (let i = 0; i < 3; i++) relays.push(track(await startRelay({ extraArgs: cluster })));
     lbPort = (await freePortRange(1)).first;
     const shipped = fs.readFileSync(path.join(ROOT, 'deploy', 'nginx', 'portway-cluster.conf'), 'utf8');
@@ -124,6 +124,9 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     ws.send('hello via a peer relay');
     assert.equal(await echoed, 'hello via a peer relay');
     ws.close();
+    const adminPort = Number((await other.waitFor(/admin listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    const metrics = (await visit(adminPort, '127.0.0.1', '/metrics')).body;
+    assert.ok(Number(/^portway_cluster_forwarded_requests_total (\d+)/m.exec(metrics)?.[1]) >= 3, 'the forwards are counted');
   });
 
   it('a token revoked through Redis closes its session on whichever relay holds it', async () => {
