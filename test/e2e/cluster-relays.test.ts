@@ -18,7 +18,7 @@ import { freePortRange } from '../helpers/tcp';
 
 const NGINX = nginxBinary();
 const REDIS = redisBinary();
-const AGENTS = 8;
+const AGENTS = 20;
 const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 
 interface Answer {
