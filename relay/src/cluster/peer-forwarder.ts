@@ -90,7 +90,8 @@ export class PeerForwarder implements TunnelsElsewhere {
   }
 
   private connect(peer: PeerAddress, target: ElsewhereTarget, req: http.IncomingMessage): net.Socket {
-    const socket = net.connect({ host: peer.host, port: peer.port, noDelay: true });
+    const socket = net.connect({ host: peer.host, port: peer.port });
+    socket.setNoDelay(true);
     socket.write(encodePreamble(this.hooks.proof, { address: target.clientAddress, port: req.socket.remotePort ?? 0 }), 'latin1');
     return socket;
   }
