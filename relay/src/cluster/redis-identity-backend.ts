@@ -2,11 +2,13 @@
  * Agent identities → hostnames for a cluster, in Redis. The relay's IdentityStore keeps working
  * from memory (answers are synchronous); this backend fills it at start, writes each assignment
  * with a script that refuses a hostname another identity already holds, and feeds it the
- * assignments other relays publish. After Redis comes back empty, what this relay knew is written
- * back (identities are never deleted, so nothing stale returns).
+ * assignments (and reclaims) other relays publish. After Redis comes back empty, what this relay
+ * knew is written back. A token's --max-identities is counted from this relay's copy, which the
+ * published changes keep current: two relays admitting a token's last identity in the same few
+ * milliseconds can each admit one.
  */
 import type { Redis } from 'ioredis';
-import type { IdentityBackend, IdentityRecord } from '../identity-backend';
+import { parseIdentityRecord, type IdentityBackend, type IdentityRecord } from '../identity-backend';
 import { REDIS_CHANNELS, REDIS_KEYS } from './redis-layout';
 
 /** Returns the identity already holding the hostname (nothing written), or nil once written and published. */
@@ -24,13 +26,23 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return false
 `;
 
+/** Forgets a reclaimed identity unless another relay changed it since (it was seen again). */
+const FORGET_SCRIPT = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`;
+
+/** Published on every change; no record: the identity was reclaimed. */
 interface IdentityMessage {
   identityId: string;
-  record: IdentityRecord;
+  record?: IdentityRecord;
 }
 
 export class RedisIdentityBackend implements IdentityBackend {
-  private remote: (identityId: string, record: IdentityRecord) => void = () => undefined;
+  private remote: (identityId: string, record: IdentityRecord | undefined) => void = () => undefined;
 
   private constructor(
     private readonly redis: Redis,
@@ -40,12 +52,13 @@ export class RedisIdentityBackend implements IdentityBackend {
 
   /** Reads every identity now, so the store can open synchronously. */
   static async open(redis: Redis, subscriber: Redis, log: (line: string) => void): Promise<RedisIdentityBackend> {
-    const backend = new RedisIdentityBackend(redis, parseAll(await redis.hgetall(REDIS_KEYS.identities)), log);
+    const backend = new RedisIdentityBackend(redis, await readRedisIdentities(redis), log);
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== REDIS_CHANNELS.identities) return;
       const message = parseMessage(text);
       if (!message) return;
-      backend.loaded.set(message.identityId, message.record);
+      if (message.record) backend.loaded.set(message.identityId, message.record);
+      else backend.loaded.delete(message.identityId);
       backend.remote(message.identityId, message.record);
     });
     await subscriber.subscribe(REDIS_CHANNELS.identities);
@@ -56,7 +69,7 @@ export class RedisIdentityBackend implements IdentityBackend {
     return this.loaded;
   }
 
-  onRemote(listener: (identityId: string, record: IdentityRecord) => void): void {
+  onRemote(listener: (identityId: string, record: IdentityRecord | undefined) => void): void {
     this.remote = listener;
   }
 
@@ -69,6 +82,16 @@ export class RedisIdentityBackend implements IdentityBackend {
         if (typeof owner === 'string') this.log(`cluster: ${record.hostname} was given to another agent on another relay at the same moment; the other one keeps it`);
       })
       .catch((err: Error) => this.log(`cluster: could not save the hostname ${record.hostname} in Redis (${err.message}); it is written again once Redis is back`));
+  }
+
+  forget(forgotten: ReadonlyMap<string, IdentityRecord>): void {
+    for (const [identityId, record] of forgotten) {
+      this.loaded.delete(identityId);
+      const message: IdentityMessage = { identityId };
+      this.redis
+        .eval(FORGET_SCRIPT, 2, REDIS_KEYS.identities, REDIS_KEYS.hostnames, identityId, record.hostname, JSON.stringify(record), REDIS_CHANNELS.identities, JSON.stringify(message))
+        .catch((err: Error) => this.log(`cluster: could not reclaim the hostname ${record.hostname} in Redis (${err.message}); the next sweep tries again`));
+    }
   }
 
   /** Writes back every identity this relay knows that Redis lacks (after Redis lost its data). */
@@ -86,17 +109,16 @@ export class RedisIdentityBackend implements IdentityBackend {
 
 function parseRecord(text: string): IdentityRecord | undefined {
   try {
-    const value = JSON.parse(text) as Partial<IdentityRecord> | null;
-    if (typeof value?.hostname !== 'string' || typeof value.createdAt !== 'string') return undefined;
-    return { hostname: value.hostname, createdAt: value.createdAt };
+    return parseIdentityRecord(JSON.parse(text));
   } catch {
     return undefined;
   }
 }
 
-function parseAll(hash: Record<string, string>): Map<string, IdentityRecord> {
+/** Every identity of the cluster, as Redis holds them now. */
+export async function readRedisIdentities(redis: Redis): Promise<Map<string, IdentityRecord>> {
   const all = new Map<string, IdentityRecord>();
-  for (const [identityId, text] of Object.entries(hash)) {
+  for (const [identityId, text] of Object.entries(await redis.hgetall(REDIS_KEYS.identities))) {
     const record = parseRecord(text);
     if (record) all.set(identityId, record);
   }
@@ -106,8 +128,10 @@ function parseAll(hash: Record<string, string>): Map<string, IdentityRecord> {
 function parseMessage(text: string): IdentityMessage | undefined {
   try {
     const value = JSON.parse(text) as Partial<IdentityMessage> | null;
-    const record = parseRecord(JSON.stringify(value?.record ?? null));
-    return typeof value?.identityId === 'string' && record ? { identityId: value.identityId, record } : undefined;
+    if (typeof value?.identityId !== 'string') return undefined;
+    if (value.record === undefined) return { identityId: value.identityId };
+    const record = parseIdentityRecord(value.record);
+    return record ? { identityId: value.identityId, record } : undefined;
   } catch {
     return undefined;
   }
