@@ -19,6 +19,7 @@ import { freePortRange } from '../helpers/tcp';
 const NGINX = nginxBinary();
 const REDIS = redisBinary();
 const AGENTS = 20;
+const AGENT_START_BATCH = 5;
 const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 
 interface Answer {
@@ -27,9 +28,9 @@ interface Answer {
 }
 
 /** One request to `port` with the tunnel's Host header, on a fresh connection. */
-function visit(port: number, host: string, pathname = '/echo-headers', from = '127.0.0.1', body?: Buffer): Promise<Answer> {
+function visit(port: number, host: string, pathname = '/echo-headers', from = '127.0.0.1', body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: body ? 'POST' : 'GET', localAddress: from, agent: false, headers: { host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: body ? 'POST' : 'GET', localAddress: from, agent: false, headers: { ...headers, host } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -75,7 +76,7 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     const redis = track(await startRedis(REDIS!));
     redisUrl = redis.url;
     const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--trusted-proxies', '127.0.0.1/32', '--cluster-lease-ms', '3000', '--admin-port', '0'];
-    for (let i = 0; i < 3; i++) relays.push(track(await startRelay({ extraArgs: cluster })));
+    relays.push(...(await Promise.all([0, 1, 2].map(async () => track(await startRelay({ extraArgs: cluster }))))));
     lbPort = (await freePortRange(1)).first;
     const shipped = fs.readFileSync(path.join(ROOT, 'deploy', 'nginx', 'portway-cluster.conf'), 'utf8');
     const site = substitute(shipped, [
@@ -90,19 +91,24 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     assert.equal(team.code, 0, team.stderr);
     const leaver = await tokenCli(['create', '--name', 'leaver', '--redis', redis.url]);
     const lbUrl = `http://127.0.0.1:${lbPort}`;
-    for (let i = 0; i < AGENTS; i++) await startTunnel(lbUrl, team.stdout.trim());
+    // A few agents at a time: each is three short CLI runs and a process, on a small shared machine.
+    const starts = Array.from({ length: AGENTS }, () => () => startTunnel(lbUrl, team.stdout.trim()));
+    for (let i = 0; i < starts.length; i += AGENT_START_BATCH) await Promise.all(starts.slice(i, i + AGENT_START_BATCH).map((start) => start()));
     leaverHostname = await startTunnel(lbUrl, leaver.stdout.trim());
   });
 
   it('the tunnels are spread over the relays, and every relay answers 200 for every tunnel', async () => {
     const held = relays.map((relay) => [...agents.keys()].filter((hostname) => holds(relay, hostname)).length);
     assert.ok(held.filter((count) => count > 0).length >= 2, `sessions spread over the relays (${held.join(', ')})`);
+    let visits = 0;
     for (const hostname of agents.keys()) {
       for (const relay of relays) {
-        const answer = await visit(relay.port, hostname, '/echo-headers', '127.0.0.3');
+        // Visitors from two addresses take turns on the relays' pooled connections to the owner.
+        const from = `127.0.0.${3 + (visits++ % 2)}`;
+        const answer = await visit(relay.port, hostname, '/echo-headers', from);
         assert.equal(answer.status, 200, `${hostname} through relay ${relay.port}: ${answer.body.slice(0, 200)}`);
         // The owner's agent sees the visitor, not the relay that forwarded it.
-        assert.match((JSON.parse(answer.body) as { headers: Record<string, string> }).headers['x-forwarded-for'], /^127\.0\.0\.3/);
+        assert.match((JSON.parse(answer.body) as { headers: Record<string, string> }).headers['x-forwarded-for'], new RegExp(`^${from.replace(/\./g, '\\.')}(,|$)`));
       }
       assert.equal((await visit(lbPort, hostname)).status, 200, `${hostname} through nginx`);
     }
@@ -124,6 +130,9 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     ws.send('hello via a peer relay');
     assert.equal(await echoed, 'hello via a peer relay');
     ws.close();
+    // A visitor naming another client in the cluster's own header is not believed.
+    const forged = await visit(other.port, hostname, '/echo-headers', '127.0.0.5', undefined, { 'x-portway-cluster-client': '10.9.9.9' });
+    assert.match((JSON.parse(forged.body) as { headers: Record<string, string> }).headers['x-forwarded-for'], /^127\.0\.0\.5(,|$)/);
     const adminPort = Number((await other.waitFor(/admin listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
     const metrics = (await visit(adminPort, '127.0.0.1', '/metrics')).body;
     assert.ok(Number(/^portway_cluster_forwarded_requests_total (\d+)/m.exec(metrics)?.[1]) >= 3, 'the forwards are counted');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseClusterOptions } from '../../relay/src/cluster/cluster-options';
-import { clusterProof, encodePreamble, parsePreamble } from '../../relay/src/cluster/cluster-preamble';
+import { clusterProof, encodePooledPreamble, encodePreamble, parsePreamble } from '../../relay/src/cluster/cluster-preamble';
 import { encodeLease, parseClaim, parseLease } from '../../relay/src/cluster/lease-record';
 
 const SECRET = 's'.repeat(32);
@@ -29,6 +29,10 @@ describe('cluster preamble and lease records', () => {
     assert.deepEqual(parsePreamble(line, clusterProof('t'.repeat(32))), { error: 'wrong cluster secret' });
     assert.deepEqual(parsePreamble(`${line} extra`, proof), { error: 'not a cluster preamble' });
     assert.deepEqual(parsePreamble(line.replace('2001:db8::1', 'evil'), proof), { error: 'bad client address' });
+    const pooled = encodePooledPreamble(proof).replace(/\r\n$/, '');
+    assert.deepEqual(parsePreamble(pooled, proof), { pooled: true });
+    assert.deepEqual(parsePreamble(pooled, clusterProof('t'.repeat(32))), { error: 'wrong cluster secret' });
+    assert.deepEqual(parsePreamble(pooled.replace(/ 0$/, ' 1'), proof), { error: 'bad client address' });
     const lease = { relayId: '0123456789abcdef', seq: 42, peer: { host: '::1', port: 7000 } };
     assert.deepEqual(parseLease(encodeLease(lease)), lease);
     assert.equal(parseLease('garbage'), undefined);

@@ -5,13 +5,13 @@
  * preamble names. Anything else is cut off without an answer.
  */
 import * as net from 'node:net';
-import { MAX_PREAMBLE_BYTES, parsePreamble, type PreambleClient } from './cluster-preamble';
+import { MAX_PREAMBLE_BYTES, parsePreamble, type PooledPreamble, type PreambleClient } from './cluster-preamble';
 
 /** A peer that connects must send its preamble within this. */
 const PREAMBLE_TIMEOUT_MS = 5_000;
 
 /** Serves a verified peer connection; `unread` are the bytes after the preamble. */
-export type ServeFromPeer = (socket: net.Socket, client: PreambleClient, unread: Buffer) => void;
+export type ServeFromPeer = (socket: net.Socket, client: PreambleClient | PooledPreamble, unread: Buffer) => void;
 
 export class ClusterPort {
   private readonly server: net.Server;

@@ -6,7 +6,9 @@
  * balancer, on any relay) claim them anew. A claim is published: a relay still holding an older
  * session for the same tunnel closes it (the agent moved). While Redis is unreachable, renewals
  * fail quietly and the held sessions keep serving; once it is back, the next renewal re-creates
- * any lease Redis lost.
+ * any lease Redis lost. Lookups are cached for a moment (LOOKUP_CACHE_MS): a claim's message
+ * drops the hostname's entry at once, so a moved tunnel is found anew, and a forwarder that cannot
+ * reach the holder drops it too.
  */
 import type { Redis } from 'ioredis';
 import { CloseCode } from '../../../protocol/control';
@@ -36,7 +38,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** How long a lease lookup is reused: far below the lease TTL, long enough to spare Redis a round trip per request. */
+const LOOKUP_CACHE_MS = 1_000;
+
 export class LeaseRegistry {
+  private readonly lookups = new Map<string, { lease: Lease | undefined; until: number }>();
   /** Our sessions' leases (a claim's number is known once Redis answered). */
   private readonly held = new Map<AgentSession, Lease>();
   private readonly timer: NodeJS.Timeout;
@@ -62,7 +68,23 @@ export class LeaseRegistry {
 
   /** The relay holding a tunnel, or undefined if none does. Rejects while Redis is unreachable. */
   async holderOf(hostname: string): Promise<Lease | undefined> {
-    return parseLease(await this.redis.get(REDIS_KEYS.lease(hostname)));
+    const cached = this.lookups.get(hostname);
+    if (cached && cached.until > Date.now()) return cached.lease;
+    const lease = parseLease(await this.redis.get(REDIS_KEYS.lease(hostname)));
+    // Bounded: entries are dropped when stale, so the map holds only hostnames asked for in the last moment.
+    if (this.lookups.size > 10_000) this.dropStaleLookups();
+    this.lookups.set(hostname, { lease, until: Date.now() + Math.min(LOOKUP_CACHE_MS, Math.floor(this.leaseMs / 3)) });
+    return lease;
+  }
+
+  /** Forgets a cached lookup (its holder did not answer). */
+  forgetHolder(hostname: string): void {
+    this.lookups.delete(hostname);
+  }
+
+  private dropStaleLookups(): void {
+    const now = Date.now();
+    for (const [hostname, entry] of this.lookups) if (entry.until <= now) this.lookups.delete(hostname);
   }
 
   get relayId(): string {
@@ -111,6 +133,7 @@ export class LeaseRegistry {
   /** Another relay claimed a tunnel: a session of ours that is older than that claim is stale. */
   private onClaim(text: string): void {
     const claim = parseClaim(text);
+    if (claim) this.lookups.delete(claim.hostname);
     if (!claim || claim.relayId === this.self.relayId) return;
     const session = this.registry.get(claim.hostname);
     const lease = session && this.held.get(session);

@@ -1,25 +1,37 @@
 /**
  * Forwards a visitor whose request reached a relay that does not hold the tunnel to the relay that
- * does, over that relay's cluster port: one connection per request (or per upgraded connection),
- * opened with the cluster preamble, then the request as the visitor sent it. Bodies stream both
- * ways with backpressure (pipe), so keep-alive, SSE, large uploads and downloads pass unchanged;
- * an upgrade (WebSocket) becomes a raw byte pipe after the head.
+ * does, over that relay's cluster port. Requests go over a pool of kept-alive connections per peer
+ * (an http.Agent whose connections open with the pooled preamble): the connection setup is paid
+ * once, not per request, and each request names its visitor in CLUSTER_CLIENT_HEADER. An upgrade
+ * (WebSocket) gets its own connection, with the visitor in its preamble, and becomes a raw byte
+ * pipe after the head. Bodies stream both ways with backpressure (pipe), so keep-alive, SSE, large
+ * uploads and downloads pass unchanged.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { withoutHopByHop } from '../../../common/http-headers';
 import { Pages, refuseUpgrade, sendPage } from '../pages';
-import { encodePreamble } from './cluster-preamble';
+import { CLUSTER_CLIENT_HEADER, encodePooledPreamble, encodePreamble } from './cluster-preamble';
+import { encodePeer } from './lease-record';
 import type { Lease, PeerAddress } from './lease-record';
 import type { ElsewhereTarget, TunnelsElsewhere } from './tunnels-elsewhere';
 
-/** Forwarding headers are the sending relay's business: the preamble carries the client instead. */
-const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip']);
+/** Forwarding headers are the sending relay's business: the preamble or CLUSTER_CLIENT_HEADER carries the client instead. */
+const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', CLUSTER_CLIENT_HEADER]);
+/**
+ * A pooled connection idle this long is closed by this side: well before the owner's idle timeout
+ * (--idle-timeout-ms, 10 s by default), so a request never meets a connection the owner is closing.
+ */
+const POOLED_IDLE_MS = 2_000;
+/** Idle connections kept per peer; busy ones are not limited (each is a visitor's request in flight). */
+const POOLED_IDLE_PER_PEER = 64;
 
 export interface PeerForwarderHooks {
   /** The relay holding a tunnel (rejects while Redis is unreachable). */
   holderOf(hostname: string): Promise<Lease | undefined>;
+  /** The holder did not answer: look it up again next time. */
+  unreachable(hostname: string): void;
   /** This relay's id: a lease of ours without a local session is no one's. */
   relayId: string;
   /** Requests that came from another relay are never forwarded again (no loops). */
@@ -31,19 +43,33 @@ export interface PeerForwarderHooks {
 }
 
 export class PeerForwarder implements TunnelsElsewhere {
+  /** Kept-alive connections per peer (host:port). */
+  private readonly pools = new Map<string, http.Agent>();
+
   constructor(private readonly hooks: PeerForwarderHooks) {}
+
+  /** Closes the pooled connections. */
+  close(): void {
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
+  }
 
   forwardRequest(req: http.IncomingMessage, res: http.ServerResponse, target: ElsewhereTarget, notHeld: () => void): void {
     this.findHolder(req, target, notHeld, () => sendPage(res, 503, 'Cluster unavailable', 'This relay cannot reach the cluster’s shared state right now; try again in a few seconds.'), (peer) => {
       const headers = withoutHopByHop(req.rawHeaders, false, FORWARDING_HEADERS);
       // The body keeps its framing: chunked stays chunked, a length stays a length.
       if (req.headers['transfer-encoding'] !== undefined) headers.push('Transfer-Encoding', 'chunked');
-      const upstream = http.request({ createConnection: () => this.connect(peer, target, req), method: req.method, path: req.url, headers });
+      headers.push(CLUSTER_CLIENT_HEADER, target.clientAddress);
+      const upstream = http.request({ agent: this.poolFor(peer), host: peer.host, port: peer.port, method: req.method, path: req.url, headers });
       upstream.on('response', (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage ?? '', withoutHopByHop(answer.rawHeaders));
         answer.pipe(res);
       });
-      upstream.on('error', () => (res.headersSent ? res.destroy() : Pages.tunnelLost(res, target.host)));
+      upstream.on('error', () => {
+        this.hooks.unreachable(target.hostname);
+        if (res.headersSent) res.destroy();
+        else Pages.tunnelLost(res, target.host);
+      });
       // The visitor went away first: stop the owner's side too.
       res.on('close', () => {
         if (!res.writableFinished) upstream.destroy();
@@ -87,6 +113,23 @@ export class PeerForwarder implements TunnelsElsewhere {
         unavailable();
       },
     );
+  }
+
+  private poolFor(peer: PeerAddress): http.Agent {
+    const key = encodePeer(peer);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new http.Agent({ keepAlive: true, maxFreeSockets: POOLED_IDLE_PER_PEER, timeout: POOLED_IDLE_MS, scheduling: 'lifo' });
+      const proof = this.hooks.proof;
+      pool.createConnection = () => {
+        const socket = net.connect({ host: peer.host, port: peer.port });
+        socket.setNoDelay(true);
+        socket.write(encodePooledPreamble(proof), 'latin1');
+        return socket;
+      };
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 
   private connect(peer: PeerAddress, target: ElsewhereTarget, req: http.IncomingMessage): net.Socket {

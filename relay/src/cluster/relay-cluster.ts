@@ -14,7 +14,7 @@ import type { TunnelRegistry } from '../tunnel-registry';
 import type { TunnelsElsewhere } from './tunnels-elsewhere';
 import type { TokenBackend } from '../security/token-backend';
 import type { ClusterOptions } from './cluster-options';
-import { clusterProof } from './cluster-preamble';
+import { CLUSTER_CLIENT_HEADER, clusterProof } from './cluster-preamble';
 import { ClusterPort } from './cluster-port';
 import { LeaseRegistry } from './lease-registry';
 import { PeerForwarder } from './peer-forwarder';
@@ -44,6 +44,7 @@ export class RelayCluster {
   readonly relayId = randomBytes(8).toString('hex');
   private leases: LeaseRegistry | undefined;
   private port: ClusterPort | undefined;
+  private forwarder: PeerForwarder | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -79,7 +80,8 @@ export class RelayCluster {
     this.port = new ClusterPort(
       proof,
       (socket, client, unread) => {
-        relay.security.addresses.setProxySource(socket, client.address);
+        if ('pooled' in client) relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
+        else relay.security.addresses.setProxySource(socket, client.address);
         relay.serveDecryptedConnection(socket);
         if (unread.length > 0) socket.emit('data', unread);
         socket.resume();
@@ -91,8 +93,9 @@ export class RelayCluster {
     const leases = new LeaseRegistry(this.redis, this.subscriber, { relayId: this.relayId, peer }, this.options.leaseMs, relay.registry, this.log);
     this.leases = leases;
     const port = this.port;
-    relay.elsewhere = new PeerForwarder({
+    relay.elsewhere = this.forwarder = new PeerForwarder({
       holderOf: (hostname) => leases.holderOf(hostname),
+      unreachable: (hostname) => leases.forgetHolder(hostname),
       relayId: this.relayId,
       isFromPeer: (socket) => port.isFromPeer(socket),
       proof,
@@ -106,6 +109,7 @@ export class RelayCluster {
 
   async close(): Promise<void> {
     this.leases?.close();
+    this.forwarder?.close();
     await this.port?.close();
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => undefined);
