@@ -74,7 +74,7 @@ export class RelayServer implements FrontedRelay {
     this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
-    this.tcpPorts = TcpPortsFeature.open(options, log);
+    this.tcpPorts = TcpPortsFeature.open(options, log, shared?.ports);
     this.tcpPorts.install(this.features);
     this.tcpPorts.limitPortsByToken((tokenId) => this.security.tokens?.list().find((t) => t.id === tokenId));
     const { limits } = options.security;

@@ -13,6 +13,7 @@ import type { SessionFeatures } from '../session-policy';
 import type { TunnelRegistry } from '../tunnel-registry';
 import type { TunnelsElsewhere } from './tunnels-elsewhere';
 import type { TokenBackend } from '../security/token-backend';
+import type { PortBackend } from '../tcp/port-backend';
 import type { ClusterOptions } from './cluster-options';
 import { CLUSTER_CLIENT_HEADER, clusterProof } from './cluster-preamble';
 import { ClusterPort } from './cluster-port';
@@ -20,12 +21,14 @@ import { LeaseRegistry } from './lease-registry';
 import { PeerForwarder } from './peer-forwarder';
 import { connectRedis, connectSubscriber, redactUrl } from './redis-connection';
 import { RedisIdentityBackend } from './redis-identity-backend';
+import { RedisPortBackend } from './redis-port-backend';
 import { RedisTokenBackend } from './redis-token-backend';
 
 /** The state a relay keeps in Redis instead of its data directory. */
 export interface SharedState {
   identities: IdentityBackend;
   tokens: TokenBackend;
+  ports: PortBackend;
 }
 
 /** What of the relay server the cluster plugs into. */
@@ -59,9 +62,11 @@ export class RelayCluster {
     const redis = await connectRedis(options.redisUrl, 'commands');
     const subscriber = await connectSubscriber(options.redisUrl);
     const identities = await RedisIdentityBackend.open(redis, subscriber, log);
-    const shared = { identities, tokens: new RedisTokenBackend(redis, subscriber, log) };
+    const ports = await RedisPortBackend.open(redis, subscriber, log);
+    const shared = { identities, ports, tokens: new RedisTokenBackend(redis, subscriber, log) };
     const cluster = new RelayCluster(options, redis, subscriber, shared, log);
     redis.on('ready', () => void identities.restore().catch(() => undefined));
+    redis.on('ready', () => void ports.restore().catch(() => undefined));
     let down = false;
     redis.on('close', () => {
       if (!down) log(`cluster: lost Redis at ${redactUrl(options.redisUrl)}; held tunnels keep serving, new agents wait`);
