@@ -14,6 +14,7 @@ import { AgentAdmission } from './agent-admission';
 import { ClientAddressResolver } from './client-address-resolver';
 import { requireProxyProtocol } from './proxy-protocol-gate';
 import { DOMAIN_VERIFY_BURST } from './security-options';
+import type { TokenBackend } from './token-backend';
 import { TokenStore } from './token-store';
 import { TrustedProxies } from './trusted-proxies';
 
@@ -48,10 +49,10 @@ export class RelaySecurity {
     return this.tokenStore;
   }
 
-  /** Loads tokens.json (watched: the CLI's changes apply live) and domains.json. */
-  async open(): Promise<void> {
+  /** Loads tokens.json, or `tokens` (Redis, for a cluster; watched: the CLI's changes apply live), and domains.json. */
+  async open(tokens?: TokenBackend): Promise<void> {
     if (this.tokenStore) return;
-    this.tokenStore = await TokenStore.open(this.options.dataDir, { watch: true });
+    this.tokenStore = tokens ? await TokenStore.openWith(tokens, { watch: true }) : await TokenStore.open(this.options.dataDir, { watch: true });
     this.tokenStore.onError((err) => this.log(`tokens: ${err.message}`));
     this.admission.useTokens(this.tokenStore);
     await this.customDomains.open(this.options.dataDir, [this.options.domain]);
