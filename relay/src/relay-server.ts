@@ -147,7 +147,7 @@ export class RelayServer implements FrontedRelay {
   }
 
   async listen(): Promise<AddressInfo> {
-    await this.security.open(this.shared?.tokens);
+    await this.security.open(this.shared);
     // After the domain store loaded: identities holding custom domains, TCP ports or a session are kept.
     const online = (identityId: string) => this.registry.all().some((session) => session.identityId === identityId);
     const keep = (identityId: string) => online(identityId) || this.security.customDomains.holdsDomains(identityId) || this.tcpPorts.holdsPorts(identityId);

@@ -3,6 +3,7 @@
  * import these names, so no two places spell a key differently.
  *
  *   portway:tokens                   string  the tokens document (same JSON as tokens.json: hashes only)
+ *   portway:domains                  string  the verified custom domains document (same JSON as domains.json)
  *   portway:identities               hash    agent identity id → {"hostname","createdAt"}
  *   portway:hostnames                hash    hostname → agent identity id (who holds the name)
  *   portway:tcp-ports                hash    TCP port → {"identity","allocatedAt"} (who holds the port)
@@ -11,6 +12,7 @@
  */
 export const REDIS_KEYS = {
   tokens: 'portway:tokens',
+  domains: 'portway:domains',
   identities: 'portway:identities',
   hostnames: 'portway:hostnames',
   tcpPorts: 'portway:tcp-ports',
@@ -22,6 +24,8 @@ export const REDIS_KEYS = {
 export const REDIS_CHANNELS = {
   /** Any message: reload the tokens document. */
   tokens: 'portway:tokens:changed',
+  /** Any message: reload the verified custom domains. */
+  domains: 'portway:domains:changed',
   /** JSON {identityId, record}: an identity got a hostname. */
   identities: 'portway:identities:changed',
   /** JSON {port, record?}: a TCP port was allocated (record) or released. */

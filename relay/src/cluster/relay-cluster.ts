@@ -12,6 +12,7 @@ import type { ClientAddressResolver } from '../security/client-address-resolver'
 import type { SessionFeatures } from '../session-policy';
 import type { TunnelRegistry } from '../tunnel-registry';
 import type { TunnelsElsewhere } from './tunnels-elsewhere';
+import type { DocumentBackend } from '../document-backend';
 import type { TokenBackend } from '../security/token-backend';
 import type { PortBackend } from '../tcp/port-backend';
 import type { ClusterOptions } from './cluster-options';
@@ -22,13 +23,14 @@ import { PeerForwarder } from './peer-forwarder';
 import { connectRedis, connectSubscriber, redactUrl } from './redis-connection';
 import { RedisIdentityBackend } from './redis-identity-backend';
 import { RedisPortBackend } from './redis-port-backend';
-import { RedisTokenBackend } from './redis-token-backend';
+import { DOMAINS_DOCUMENT, RedisDocumentBackend, TOKENS_DOCUMENT } from './redis-document-backend';
 
 /** The state a relay keeps in Redis instead of its data directory. */
 export interface SharedState {
   identities: IdentityBackend;
   tokens: TokenBackend;
   ports: PortBackend;
+  domains: DocumentBackend;
 }
 
 /** What of the relay server the cluster plugs into. */
@@ -63,7 +65,12 @@ export class RelayCluster {
     const subscriber = await connectSubscriber(options.redisUrl);
     const identities = await RedisIdentityBackend.open(redis, subscriber, log);
     const ports = await RedisPortBackend.open(redis, subscriber, log);
-    const shared = { identities, ports, tokens: new RedisTokenBackend(redis, subscriber, log) };
+    const shared = {
+      identities,
+      ports,
+      tokens: new RedisDocumentBackend(redis, TOKENS_DOCUMENT, subscriber, log),
+      domains: new RedisDocumentBackend(redis, DOMAINS_DOCUMENT, subscriber, log),
+    };
     const cluster = new RelayCluster(options, redis, subscriber, shared, log);
     redis.on('ready', () => void identities.restore().catch(() => undefined));
     redis.on('ready', () => void ports.restore().catch(() => undefined));

@@ -4,7 +4,7 @@ import { IDENTITIES_FILE, readIdentityFile, type IdentityRecord } from '../ident
 import { TokenStore } from '../security/token-store';
 import { connectRedis } from './redis-connection';
 import { readRedisIdentities } from './redis-identity-backend';
-import { RedisTokenBackend } from './redis-token-backend';
+import { RedisDocumentBackend, TOKENS_DOCUMENT } from './redis-document-backend';
 
 export interface OpenedTokenStore {
   store: TokenStore;
@@ -24,7 +24,7 @@ export async function openTokenStore(redisUrl: string | undefined, dataDir: stri
   const redis = await connectRedis(redisUrl, 'token-cli');
   try {
     return {
-      store: await TokenStore.openWith(new RedisTokenBackend(redis), { watch: false }),
+      store: await TokenStore.openWith(new RedisDocumentBackend(redis, TOKENS_DOCUMENT), { watch: false }),
       identities: () => readRedisIdentities(redis),
       close: () => redis.quit().then(() => undefined),
     };

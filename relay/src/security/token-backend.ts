@@ -6,18 +6,12 @@
 import { promises as fsp, watch as watchFs } from 'node:fs';
 import path from 'node:path';
 import { readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
+import type { DocumentBackend } from '../document-backend';
 
 export const TOKENS_FILE = 'tokens.json';
 
-export interface TokenBackend {
-  /** Names the place in error messages (a file path, a Redis key). */
-  readonly location: string;
-  /** The stored document, or undefined when there is none yet. */
-  read(): Promise<unknown>;
-  write(document: unknown): Promise<void>;
-  /** Calls onChange (maybe spuriously) when the set may have changed elsewhere; returns a stop function. */
-  watch(onChange: () => void, onError: (err: Error) => void): () => void;
-}
+/** The token set is one document (see document-backend.ts). */
+export type TokenBackend = DocumentBackend;
 
 /** tokens.json in the data directory, replaced atomically; the directory is watched for the CLI's changes. */
 export class FileTokenBackend implements TokenBackend {
