@@ -8,34 +8,40 @@ import { configureAgent, portway, startRelay, tempDir, type CliResult, type Rela
 import { RawAgent } from '../helpers/raw-agent';
 import { createToken } from '../helpers/relay-cli';
 
-/** Short enough to wait for one refill, long enough that a CLI run starts well within it. */
+/** The refill test's interval: short enough to wait for one refill. */
 const INTERVAL_MS = 3_000;
+/** The refusal test's interval: nothing refills while it runs, however slowly a busy machine starts a CLI. */
+const NO_REFILL_MS = 3_600_000;
 const RATE_LIMITED = /too many verification attempts; retry in \d+ s/;
 
 describe('custom-domain verification is rate-limited per token (real relay, agents and DNS server)', () => {
   let dns: TestDnsServer;
-  let relay: RelayProcess;
-  let aliceToken: string;
-  let alice: string;
-  let bob: string;
+  const relays: RelayProcess[] = [];
+
+  /** A relay of its own with tokens for alice and bob and an agent configured for each. */
+  async function relayWithTeam(intervalMs: number) {
+    const dataDir = tempDir('portway-relay-');
+    const aliceToken = await createToken(dataDir, 'alice');
+    const bobToken = await createToken(dataDir, 'bob');
+    const relay = await startRelay({ dataDir, extraArgs: ['--dns-resolver', dns.address, '--domain-verify-interval-ms', String(intervalMs)] });
+    relays.push(relay);
+    const alice = (await configureAgent(relay, { token: aliceToken })).configPath;
+    const bob = (await configureAgent(relay, { token: bobToken })).configPath;
+    return { relay, aliceToken, alice, bob };
+  }
 
   before(async () => {
     dns = await TestDnsServer.start();
-    const dataDir = tempDir('portway-relay-');
-    aliceToken = await createToken(dataDir, 'alice');
-    const bobToken = await createToken(dataDir, 'bob');
-    relay = await startRelay({ dataDir, extraArgs: ['--dns-resolver', dns.address, '--domain-verify-interval-ms', String(INTERVAL_MS)] });
-    alice = (await configureAgent(relay, { token: aliceToken })).configPath;
-    bob = (await configureAgent(relay, { token: bobToken })).configPath;
   });
   after(async () => {
-    await relay?.stop();
+    await Promise.all(relays.map((relay) => relay.stop()));
     await dns?.close();
   });
 
   const lookupsOf = (name: string) => dns.queries.filter((q) => q.name.toLowerCase() === name).length;
 
   it('refuses lookups beyond the burst with a coded error, for every agent of the token; others get through', async () => {
+    const { relay, aliceToken, alice, bob } = await relayWithTeam(NO_REFILL_MS);
     // Another agent identity on alice's token spends the token's burst.
     const { agent: raw, answer } = await RawAgent.connect(relay.port, { auth: aliceToken, mode: 'control' });
     assert.equal(answer.type, 'welcome');
@@ -72,9 +78,10 @@ describe('custom-domain verification is rate-limited per token (real relay, agen
   });
 
   it('allows a lookup again once the budget has refilled', async () => {
+    const { relay, aliceToken, alice } = await relayWithTeam(INTERVAL_MS);
     const challenge = await portway(alice, ['domain', 'add', 'alice.test']); // prints the record before it verifies
     dns.txt.set('_portway.alice.test', [[/Value:\s+(\S+)/.exec(challenge.stdout)![1]]]);
-    assert.ok(await spendUntilRefused(aliceToken, 'alice.test'), 'the budget is empty now');
+    assert.ok(await spendUntilRefused(relay, aliceToken, 'alice.test'), 'the budget is empty now');
     // Retried briefly until the relay lets a lookup through: about one interval, bounded at four.
     const deadline = Date.now() + 4 * INTERVAL_MS;
     let result: CliResult;
@@ -88,7 +95,7 @@ describe('custom-domain verification is rate-limited per token (real relay, agen
   });
 
   /** Spends a token's remaining lookups from a fresh agent identity; true once one is refused. */
-  async function spendUntilRefused(token: string, domain: string): Promise<boolean> {
+  async function spendUntilRefused(relay: RelayProcess, token: string, domain: string): Promise<boolean> {
     const { agent } = await RawAgent.connect(relay.port, { auth: token, mode: 'control' });
     try {
       for (let i = 0; i <= DOMAIN_VERIFY_BURST; i++) {

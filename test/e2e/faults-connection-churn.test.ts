@@ -25,6 +25,11 @@ const WARM_UP = 3_000;
  * (170 MiB over 170k connections) still exceeds it. Descriptors and open streams stay exact.
  */
 const RSS_MARGIN_KIB = 128 * 1024;
+/**
+ * A guard against a hang only, never a speed check: the work is fixed, and on a loaded 2-core CI
+ * machine 70,000 connections took 315 s (222/s) where a quiet one needs about 60 s.
+ */
+const HANG_GUARD_MS = 20 * 60_000;
 
 describe('connection churn and keep-alive volume through one tunnel (real processes on loopback)', () => {
   const { track } = suiteCleanups();
@@ -49,13 +54,13 @@ describe('connection churn and keep-alive volume through one tunnel (real proces
     assert.equal(answer.status, 200);
   };
 
-  it(`${NEW_CONNECTIONS} new connections: each answered 200`, { timeout: 300_000 }, async () => {
+  it(`${NEW_CONNECTIONS} new connections: each answered 200`, { timeout: HANG_GUARD_MS }, async () => {
     const run = await newConnectionRequests(target, NEW_CONNECTIONS, LANES);
     console.log(`# ${NEW_CONNECTIONS} new connections (${LANES} lanes) in ${(run.ms / 1000).toFixed(1)} s, ${Math.round(NEW_CONNECTIONS / (run.ms / 1000))}/s`);
     assert.equal(run.ok, NEW_CONNECTIONS, `failures: ${describeFailures(run.failures)}`);
   });
 
-  it(`${KEEP_ALIVE_REQUESTS} keep-alive requests on ${KEEP_ALIVE_CONNECTIONS} connections: each answered 200`, { timeout: 300_000 }, async () => {
+  it(`${KEEP_ALIVE_REQUESTS} keep-alive requests on ${KEEP_ALIVE_CONNECTIONS} connections: each answered 200`, { timeout: HANG_GUARD_MS }, async () => {
     const run = await keepAliveRequests(target, KEEP_ALIVE_REQUESTS, KEEP_ALIVE_CONNECTIONS);
     console.log(`# ${KEEP_ALIVE_REQUESTS} keep-alive requests in ${(run.ms / 1000).toFixed(1)} s, ${Math.round(KEEP_ALIVE_REQUESTS / (run.ms / 1000))}/s`);
     assert.equal(run.ok, KEEP_ALIVE_REQUESTS, `failures: ${describeFailures(run.failures)}`);
