@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const log = new Log();
   const configPath = path.join(context.globalStorageUri.fsPath, 'agent', 'config.json');
   client = new AgentClient({ agentScript: path.join(context.extensionPath, 'dist', 'portway.js'), configPath, log });
-  const session = new TunnelSession(client, context.secrets, log);
+  const session = new TunnelSession(client, context.secrets, log, context.globalState);
   const relay = new RelayCommands(session, context.secrets, log);
   const routesProvider = new RoutesTreeProvider(session);
   const connectionsProvider = new ConnectionsTreeProvider(session);

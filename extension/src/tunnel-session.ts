@@ -25,6 +25,7 @@ import type { AgentClient } from './agent/agent-client';
 import { ContextKey, Setting, TOKEN_SECRET_KEY } from './ids';
 import type { Log } from './log';
 import { ConnectionsModel, type ConnectionEntry } from './views/connections-model';
+import { shouldRun, STOPPED_BY_USER_KEY } from './resume-policy';
 
 export class TunnelSession implements vscode.Disposable {
   private _status: TunnelStatus = { state: 'stopped', configured: false };
@@ -50,6 +51,8 @@ export class TunnelSession implements vscode.Disposable {
     readonly client: AgentClient,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: Log,
+    /** Where an explicit stop is remembered across window reloads (context.globalState). */
+    private readonly memento: vscode.Memento,
   ) {
     this.disposables.push(
       this.didChangeStatus,
@@ -118,8 +121,14 @@ export class TunnelSession implements vscode.Disposable {
       await this.refresh();
       const { relayUrl, autoStart } = this.settings();
       if (relayUrl && relayUrl !== this._status.relayUrl) await this.applyRelaySetting(relayUrl);
-      const hasRoutes = this._routes.http.length + this._routes.tcp.length > 0;
-      if (this.firstStart && autoStart && hasRoutes && this._status.configured) this.wantRunning = true;
+      this.wantRunning = shouldRun({
+        wantRunning: this.wantRunning,
+        firstStart: this.firstStart,
+        autoStart,
+        hasRoutes: this._routes.http.length + this._routes.tcp.length > 0,
+        configured: this._status.configured,
+        stoppedByUser: this.memento.get<boolean>(STOPPED_BY_USER_KEY, false),
+      });
       this.firstStart = false;
       if (this.wantRunning && this._status.state === 'stopped') {
         this.setStatus(await this.client.request(TunnelStartRequest.type, { waitForOnline: false }));
@@ -172,6 +181,7 @@ export class TunnelSession implements vscode.Disposable {
 
   async start(): Promise<TunnelStatus> {
     this.wantRunning = true;
+    await this.memento.update(STOPPED_BY_USER_KEY, false);
     const status = await this.client.request(TunnelStartRequest.type, { waitForOnline: true });
     this.setStatus(status);
     return status;
@@ -179,6 +189,7 @@ export class TunnelSession implements vscode.Disposable {
 
   async stop(): Promise<TunnelStatus> {
     this.wantRunning = false;
+    await this.memento.update(STOPPED_BY_USER_KEY, true);
     const status = await this.client.request(TunnelStopRequest.type);
     this.setStatus(status);
     return status;

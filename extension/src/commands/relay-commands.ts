@@ -108,7 +108,7 @@ export class RelayCommands {
   async stop(): Promise<void> {
     try {
       await this.session.stop();
-      void vscode.window.showInformationMessage('Portway: stopped sharing. Your routes are kept; start again from the status bar.');
+      void vscode.window.showInformationMessage('Portway: stopped sharing. Your routes are kept and stay stopped, even after a reload, until you start again from the status bar.');
     } catch (err) {
       await showError('Portway: could not stop the tunnel', err);
     }
