@@ -1,8 +1,20 @@
 /** Parsing and validation of what users type in Portway's pickers and input boxes. No `vscode` import. */
 import type { ListeningPort } from '../../../protocol/rpc';
 
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/**
+ * The destination to ask for when sharing a port bound to these addresses: none (the agent finds
+ * the loopback that listens, 127.0.0.1 or ::1) when one of them is a wildcard or a standard
+ * loopback, else the address the server actually listens on (127.0.0.2, a LAN address).
+ */
+export function destinationFor(addresses: string[]): string | undefined {
+  if (addresses.some((a) => WILDCARDS.has(a) || a === '127.0.0.1' || a === '::1')) return undefined;
+  return addresses[0];
+}
+
 /** One pick item per port: addresses and owning process joined. Exported for tests. */
-export function portItems(ports: ListeningPort[]): { port: number; label: string; description: string }[] {
+export function portItems(ports: ListeningPort[]): { port: number; label: string; description: string; destination?: string }[] {
   const byPort = new Map<number, ListeningPort[]>();
   for (const p of ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), p]);
   return [...byPort.entries()]
@@ -10,7 +22,8 @@ export function portItems(ports: ListeningPort[]): { port: number; label: string
     .map(([port, entries]) => {
       const names = [...new Set(entries.map((e) => (e.process ? `${e.process}${e.pid ? ` (pid ${e.pid})` : ''}` : undefined)).filter(Boolean))];
       const addresses = [...new Set(entries.map((e) => e.address))];
-      return { port, label: String(port), description: [names.join(', ') || 'unknown process', addresses.join(', ')].join(' · ') };
+      const destination = destinationFor(addresses);
+      return { port, label: String(port), description: [names.join(', ') || 'unknown process', addresses.join(', ')].join(' · '), ...(destination ? { destination } : {}) };
     });
 }
 

@@ -10,7 +10,8 @@ import type { TunnelSession } from '../tunnel-session';
 import { parsePort, portItems, validateSubdomain } from './inputs';
 import type { RelayCommands } from './relay-commands';
 
-type Target = { kind: 'port'; port: number } | { kind: 'folder'; path: string };
+/** A port (on `destination`, when it listens on a specific address only) or a folder to serve. */
+type Target = { kind: 'port'; port: number; destination?: string } | { kind: 'folder'; path: string };
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: Target;
@@ -45,7 +46,7 @@ export class SharePortCommand {
     if (subdomain === undefined) return undefined;
     const params: RouteAddRequest.Params = {
       domain: subdomain.trim().toLowerCase() || undefined,
-      ...(target.kind === 'port' ? { httpPort: target.port } : { webroot: target.path }),
+      ...(target.kind === 'port' ? { httpPort: target.port, destination: target.destination } : { webroot: target.path }),
     };
     let route: HttpRoute;
     try {
@@ -116,7 +117,7 @@ export class SharePortCommand {
     this.session.client
       .request(ListeningPortsRequest.type)
       .then((ports) => {
-        portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port } }));
+        portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port, destination: p.destination } }));
       })
       .catch(() => {
         portList = [];
