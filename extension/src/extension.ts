@@ -58,9 +58,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(`${Setting.Section}.${Setting.RelayUrl}`)) return;
       const relayUrl = (vscode.workspace.getConfiguration(Setting.Section).get<string>(Setting.RelayUrl) ?? '').trim();
-      if (relayUrl && relayUrl !== session.status.relayUrl) {
-        session.applyRelaySetting(relayUrl).catch((err) => showError(`Portway: could not use the relay ${relayUrl}`, err));
-      }
+      session.settingChanged(relayUrl).catch((err) => showError(`Portway: could not use the relay ${relayUrl}`, err));
     }),
   );
 

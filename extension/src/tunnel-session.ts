@@ -34,6 +34,8 @@ export class TunnelSession implements vscode.Disposable {
   /** The user asked for the tunnel to run (Share Port / Start), and has not stopped it since. */
   private wantRunning = false;
   private firstStart = true;
+  /** Configure Relay is writing the relayUrl setting itself: the setting's change event is ours. */
+  private configuring = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   private readonly didChangeStatus = new vscode.EventEmitter<TunnelStatus>();
@@ -155,6 +157,12 @@ export class TunnelSession implements vscode.Disposable {
     this.setRoutes(await this.client.request(RouteListRequest.type));
   }
 
+  /** The `portway.relayUrl` setting was edited by hand: configure the agent with it (once, and only if it differs). */
+  async settingChanged(relayUrl: string): Promise<void> {
+    if (this.configuring || !relayUrl || relayUrl === this._status.relayUrl) return;
+    await this.applyRelaySetting(relayUrl);
+  }
+
   /** The `portway.relayUrl` setting changed (or differs from the agent's): configure the agent with it. */
   async applyRelaySetting(relayUrl: string): Promise<void> {
     const token = await this.secrets.get(TOKEN_SECRET_KEY);
@@ -170,13 +178,19 @@ export class TunnelSession implements vscode.Disposable {
 
   /** Configures the relay (checked by connecting once); on success keeps the token secret and the URL in settings. */
   async configureRelay(relayUrl: string, token: string | undefined): Promise<TunnelStatus> {
-    const status = await this.client.request(RelayConfigureRequest.type, { relayUrl, token });
-    if (token) await this.secrets.store(TOKEN_SECRET_KEY, token);
-    else await this.secrets.delete(TOKEN_SECRET_KEY);
-    this.setStatus(status);
-    await vscode.workspace.getConfiguration(Setting.Section).update(Setting.RelayUrl, relayUrl, vscode.ConfigurationTarget.Global);
-    await this.refreshRoutes();
-    return status;
+    this.configuring = true;
+    try {
+      const status = await this.client.request(RelayConfigureRequest.type, { relayUrl, token });
+      // At once: a state notification arriving during the awaits below is newer than this answer.
+      this.setStatus(status);
+      if (token) await this.secrets.store(TOKEN_SECRET_KEY, token);
+      else await this.secrets.delete(TOKEN_SECRET_KEY);
+      await vscode.workspace.getConfiguration(Setting.Section).update(Setting.RelayUrl, relayUrl, vscode.ConfigurationTarget.Global);
+      await this.refreshRoutes();
+      return status;
+    } finally {
+      this.configuring = false;
+    }
   }
 
   async start(): Promise<TunnelStatus> {
