@@ -2,7 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { destinationFor, portItems } from '../../extension/src/commands/inputs';
+import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
+import type { HttpRoute } from '../../protocol/rpc';
 
 test('resume: autoStart resumes configured routes on the first start, but never after an explicit stop', () => {
   const fresh: ResumeInputs = { wantRunning: false, firstStart: true, autoStart: true, hasRoutes: true, configured: true, stoppedByUser: false };
@@ -23,4 +25,17 @@ test('share picker: a port bound to one specific address is shared at that addre
   const [item] = portItems([{ port: 3458, address: '127.0.0.2', family: 4, pid: 7, process: 'node' }]);
   assert.equal(item.destination, '127.0.0.2');
   assert.equal(item.description, 'node (pid 7) · 127.0.0.2');
+});
+
+test('share: the subdomain box offers the hostname while free, else a free name; a taken answer is the route it would replace', () => {
+  const host = 'a.relay.test';
+  const route = (domain: string): HttpRoute => ({ domain, url: `http://${domain}/`, kind: 'proxy', destination: '127.0.0.1', httpPort: 3000, firewall: [] });
+  assert.equal(suggestSubdomain([], host, { port: 3000 }), '');
+  assert.equal(suggestSubdomain([route(host)], host, { port: 8080 }), 'port-8080');
+  assert.equal(suggestSubdomain([route(host), route(`port-8080.${host}`)], host, { port: 8080 }), 'port-8080-2');
+  assert.equal(suggestSubdomain([route(host)], host, { folder: '/home/me/My Site!' }), 'my-site');
+  assert.equal(suggestSubdomain([route(host)], host, { folder: '/' }), 'app');
+  assert.equal(routeReplacedBy([route(host)], host, '')?.domain, host, 'the second default share would replace the first');
+  assert.equal(routeReplacedBy([route(host)], host, 'other'), undefined);
+  assert.equal(domainOf(' App ', host), `app.${host}`);
 });

@@ -9,6 +9,8 @@ import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
 import { parsePort, portItems, validateSubdomain } from './inputs';
 import type { RelayCommands } from './relay-commands';
+import { routeReplacedBy, suggestSubdomain } from './subdomain-choice';
+import { destinationText } from '../views/routes-model';
 
 /** A port (on `destination`, when it listens on a specific address only) or a folder to serve. */
 type Target = { kind: 'port'; port: number; destination?: string } | { kind: 'folder'; path: string };
@@ -35,14 +37,7 @@ export class SharePortCommand {
     if (!(await this.relay.ensureConfigured())) return undefined;
     const target: Target | undefined = presetPort !== undefined ? { kind: 'port', port: presetPort } : await this.pickTarget();
     if (!target) return undefined;
-    const hostname = this.session.status.hostname ?? 'your hostname';
-    const subdomain = await vscode.window.showInputBox({
-      title: 'Portway: Subdomain (optional)',
-      prompt: `Share at <name>.${hostname}, or leave empty for ${hostname} itself`,
-      placeHolder: 'e.g. app',
-      ignoreFocusOut: true,
-      validateInput: validateSubdomain,
-    });
+    const subdomain = await this.askSubdomain(target);
     if (subdomain === undefined) return undefined;
     const params: RouteAddRequest.Params = {
       domain: subdomain.trim().toLowerCase() || undefined,
@@ -86,6 +81,31 @@ export class SharePortCommand {
       if (choice === 'Open in Browser') void vscode.commands.executeCommand(Command.OpenUrl, route.url);
     });
     return route;
+  }
+
+  /** The subdomain, '' for the hostname itself; a free one is offered, and replacing a route is confirmed. */
+  private async askSubdomain(target: Target): Promise<string | undefined> {
+    const hostname = this.session.status.hostname ?? 'your hostname';
+    const routes = this.session.routes.http;
+    const replaced = (value: string) => (validateSubdomain(value) ? undefined : routeReplacedBy(routes, hostname, value));
+    const subdomain = await vscode.window.showInputBox({
+      title: 'Portway: Subdomain (optional)',
+      prompt: `Share at <name>.${hostname}, or leave empty for ${hostname} itself`,
+      placeHolder: 'e.g. app',
+      value: suggestSubdomain(routes, hostname, target.kind === 'port' ? { port: target.port } : { folder: target.path }),
+      ignoreFocusOut: true,
+      validateInput: (value) => {
+        const invalid = validateSubdomain(value);
+        if (invalid) return invalid;
+        const old = replaced(value);
+        return old ? { message: `${old.domain} already shares ${destinationText(old)}; this would replace it`, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+      },
+    });
+    if (subdomain === undefined) return undefined;
+    const old = replaced(subdomain);
+    if (!old) return subdomain;
+    const ok = await vscode.window.showWarningMessage(`${old.domain} already shares ${destinationText(old)}. Replace it?`, { modal: true }, 'Replace');
+    return ok === 'Replace' ? subdomain : undefined;
   }
 
   private async addRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
