@@ -1,7 +1,7 @@
 /** Issue 15's decisions that need no editor: resume after a reload, inputs, tree state, status text. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { destinationFor, portItems } from '../../extension/src/commands/inputs';
+import { destinationFor, portItems, typedPort } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
 import type { HttpRoute } from '../../protocol/rpc';
@@ -38,4 +38,12 @@ test('share: the subdomain box offers the hostname while free, else a free name;
   assert.equal(routeReplacedBy([route(host)], host, '')?.domain, host, 'the second default share would replace the first');
   assert.equal(routeReplacedBy([route(host)], host, 'other'), undefined);
   assert.equal(domainOf(' App ', host), `app.${host}`);
+});
+
+test('share picker: a typed number that is no port is an inline error, never another row (70000 used to open the folder dialog)', () => {
+  assert.deepEqual(typedPort('3000'), { port: 3000 });
+  assert.deepEqual(typedPort(':8080'), { port: 8080 });
+  assert.match((typedPort('70000') as { error: string }).error, /70000 is not a port: enter a number from 1 to 65535/);
+  assert.ok('error' in (typedPort('0') ?? {}));
+  assert.equal(typedPort('node'), undefined, 'text only filters the list');
 });

@@ -34,6 +34,17 @@ export function parsePort(text: string): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
+/**
+ * What the Share Port picker's filter holds: a port to share, a number that is not one (said
+ * inline, so Enter does nothing rather than pick another row), or text that only filters.
+ */
+export function typedPort(text: string): { port: number } | { error: string } | undefined {
+  const t = text.trim().replace(/^:/, '');
+  if (!/^\d+$/.test(t)) return undefined;
+  const port = parsePort(t);
+  return port === undefined ? { error: `${t} is not a port: enter a number from 1 to 65535` } : { port };
+}
+
 export function validateSubdomain(value: string): string | undefined {
   const v = value.trim().toLowerCase();
   if (v === '') return undefined;

@@ -7,7 +7,7 @@ import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute } 
 import { errorCode, showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
-import { parsePort, portItems, validateSubdomain } from './inputs';
+import { portItems, typedPort, validateSubdomain } from './inputs';
 import type { RelayCommands } from './relay-commands';
 import { routeReplacedBy, suggestSubdomain } from './subdomain-choice';
 import { destinationText } from '../views/routes-model';
@@ -18,6 +18,8 @@ type Target = { kind: 'port'; port: number; destination?: string } | { kind: 'fo
 interface TargetItem extends vscode.QuickPickItem {
   target?: Target;
   folder?: true;
+  /** The typed text is not a port: accepting it does nothing. */
+  invalid?: true;
 }
 
 export class SharePortCommand {
@@ -124,12 +126,18 @@ export class SharePortCommand {
     const folderItem: TargetItem = { label: '$(folder) Serve a folder…', description: 'static files', folder: true, alwaysShow: true };
     let portList: TargetItem[] = [];
     const update = () => {
-      const typed = parsePort(pick.value);
+      const typed = typedPort(pick.value);
       const typedItem: TargetItem[] =
-        typed !== undefined && !portList.some((i) => i.target?.kind === 'port' && i.target.port === typed)
-          ? [{ label: `$(edit) Share port ${typed}`, description: 'typed', target: { kind: 'port', port: typed }, alwaysShow: true }]
-          : [];
-      pick.items = [...typedItem, ...portList, { label: '', kind: vscode.QuickPickItemKind.Separator }, folderItem];
+        typed === undefined
+          ? []
+          : 'error' in typed
+            ? [{ label: `$(error) ${typed.error}`, alwaysShow: true, invalid: true }]
+            : portList.some((i) => i.target?.kind === 'port' && i.target.port === typed.port)
+              ? []
+              : [{ label: `$(edit) Share port ${typed.port}`, description: 'typed', target: { kind: 'port', port: typed.port }, alwaysShow: true }];
+      // The folder entry first, so a long port list cannot scroll it out of view.
+      pick.items = [...typedItem, folderItem, { label: 'listening ports', kind: vscode.QuickPickItemKind.Separator }, ...portList];
+      if (typedItem[0]) pick.activeItems = [typedItem[0]];
     };
     pick.onDidChangeValue(update);
     update();
@@ -148,10 +156,11 @@ export class SharePortCommand {
       });
     const chosen = await new Promise<TargetItem | undefined>((resolve) => {
       pick.onDidAccept(() => {
+        const typed = typedPort(pick.value);
+        if (typed && 'error' in typed) return; // the error row says why; the picker stays open
         const item = pick.selectedItems[0];
-        if (item) return resolve(item);
-        const typed = parsePort(pick.value);
-        if (typed !== undefined) resolve({ label: String(typed), target: { kind: 'port', port: typed } });
+        if (item && !item.invalid) return resolve(item);
+        if (typed) resolve({ label: String(typed.port), target: { kind: 'port', port: typed.port } });
       });
       pick.onDidHide(() => resolve(undefined));
     });
