@@ -1,7 +1,7 @@
 /** Issue 15's decisions that need no editor: resume after a reload, inputs, tree state, status text. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { destinationFor, portItems, typedPort } from '../../extension/src/commands/inputs';
+import { destinationFor, portItems, typedPort, validateNetwork } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
 import type { HttpRoute } from '../../protocol/rpc';
@@ -46,4 +46,11 @@ test('share picker: a typed number that is no port is an inline error, never ano
   assert.match((typedPort('70000') as { error: string }).error, /70000 is not a port: enter a number from 1 to 65535/);
   assert.ok('error' in (typedPort('0') ?? {}));
   assert.equal(typedPort('node'), undefined, 'text only filters the list');
+});
+
+test('firewall box: checked inline with the agent\'s own parser, the host-bits suggestion included', () => {
+  for (const bad of ['abc', '10.0.0.0/99', '127.0.0.300', '10.0.0.1/8']) assert.ok(validateNetwork(bad), `${bad} is refused inline`);
+  assert.match(validateNetwork('10.0.0.1/8')!, /has host bits set; did you mean 10\.0\.0\.0\/8\?/);
+  assert.match(validateNetwork('10.0.0.0/99')!, /not a prefix length/);
+  for (const good of ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32', '::1']) assert.equal(validateNetwork(good), undefined, good);
 });

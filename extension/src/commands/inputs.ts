@@ -1,4 +1,5 @@
 /** Parsing and validation of what users type in Portway's pickers and input boxes. No `vscode` import. */
+import { InvalidNetworkError, Network } from '../../../common/net/network';
 import type { ListeningPort } from '../../../protocol/rpc';
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
@@ -52,12 +53,17 @@ export function validateSubdomain(value: string): string | undefined {
   return undefined;
 }
 
-/** Quick syntax check of an address or CIDR; the agent validates for real. */
+/** An address or CIDR network, checked by the very parser the agent and the relay use (host bits, prefix, octets). */
 export function validateNetwork(value: string): string | undefined {
   const v = value.trim();
   if (!v) return 'Enter an IP address or network, e.g. 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32';
-  if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)) return 'That does not look like an IP address or CIDR network';
-  return undefined;
+  try {
+    Network.parse(v);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidNetworkError) return `${err.message} (e.g. 203.0.113.7 or 10.0.0.0/8)`;
+    throw err;
+  }
 }
 
 /** Accepts http(s)/ws(s) URLs and bare host[:port]; the agent checks it for real. */
