@@ -41,6 +41,8 @@ export const ContextKey = {
 export const ItemContext = {
   HttpRoute: 'httpRoute',
   TcpPort: 'tcpPort',
+  /** An allocated TCP port that forwards nowhere yet (offers Forward…). */
+  TcpPortUnforwarded: 'tcpPortUnforwarded',
   FirewallRule: 'firewallRule',
   Connection: 'connection',
 } as const;

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { destinationFor, portItems, typedPort, validateNetwork } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
-import type { HttpRoute } from '../../protocol/rpc';
+import type { HttpRoute, RouteList } from '../../protocol/rpc';
+import type { RouteStateContext } from '../../extension/src/views/route-state';
+import { describeNode, describeRouteRow, rootNodes } from '../../extension/src/views/routes-model';
 
 test('resume: autoStart resumes configured routes on the first start, but never after an explicit stop', () => {
   const fresh: ResumeInputs = { wantRunning: false, firstStart: true, autoStart: true, hasRoutes: true, configured: true, stoppedByUser: false };
@@ -53,4 +55,23 @@ test('firewall box: checked inline with the agent\'s own parser, the host-bits s
   assert.match(validateNetwork('10.0.0.1/8')!, /has host bits set; did you mean 10\.0\.0\.0\/8\?/);
   assert.match(validateNetwork('10.0.0.0/99')!, /not a prefix length/);
   for (const good of ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32', '::1']) assert.equal(validateNetwork(good), undefined, good);
+});
+
+test('routes tree: each route says whether it works now; no chevron without rules; an unforwarded TCP port offers Forward…', () => {
+  const list: RouteList = {
+    http: [{ domain: 'a.relay.test', url: 'http://a.relay.test/', kind: 'proxy', destination: '127.0.0.1', httpPort: 3000, firewall: [] }],
+    tcp: [{ port: 22001, address: 'a.relay.test:22001', firewall: [{ action: 'drop', network: '10.0.0.7' }] }],
+  };
+  const [web, tcp] = rootNodes(list);
+  const look = (ctx: RouteStateContext) => describeRouteRow(web, ctx);
+  assert.match(look({ tunnel: 'online', agentDown: false, listening: new Set([3000]) }).description!, /^online → 127\.0\.0\.1:3000$/);
+  assert.match(look({ tunnel: 'online', agentDown: false, listening: new Set([22]) }).description!, /^nothing listening on :3000 /);
+  assert.match(look({ tunnel: 'stopped', agentDown: false }).description!, /^stopped /);
+  assert.match(look({ tunnel: 'offline', agentDown: false }).description!, /^relay down /);
+  assert.match(look({ tunnel: 'online', agentDown: true }).description!, /^agent stopped /);
+  const icons = new Set((['online', 'stopped', 'offline'] as const).map((tunnel) => look({ tunnel, agentDown: false }).icon));
+  assert.equal(icons.size, 3, 'online, stopped and relay down look different');
+  assert.equal(describeNode(web).collapsible, 'none', 'no rules: no chevron');
+  assert.equal(describeNode(tcp).collapsible, 'expanded');
+  assert.equal(describeNode(tcp).contextValue, 'tcpPortUnforwarded');
 });

@@ -4,6 +4,7 @@
  */
 import type { FirewallRule, HttpRoute, RouteList, RouteRef, TcpPortRoute } from '../../../protocol/rpc';
 import { ItemContext } from '../ids';
+import { withState, type RouteStateContext } from './route-state';
 
 export type RouteNode =
   | { kind: 'http'; id: string; route: HttpRoute }
@@ -76,7 +77,13 @@ function withRejection(view: NodeView, rejected: string | undefined): NodeView {
   };
 }
 
+/** A row without its live state (the tree shows it with `describeRouteRow`). */
 export function describeNode(node: RouteNode): NodeView {
+  return describeRouteRow(node, undefined);
+}
+
+/** A row, its state (online, stopped, relay down…) said first when `state` is given. */
+export function describeRouteRow(node: RouteNode, state: RouteStateContext | undefined): NodeView {
   switch (node.kind) {
     case 'http': {
       const r = node.route;
@@ -87,9 +94,9 @@ export function describeNode(node: RouteNode): NodeView {
         tooltip: `${r.url}\n→ ${destinationText(r)}${tls}${r.redirectToHttps ? '\nRedirects HTTP to HTTPS' : ''}\n${rulesSummary(r.firewall)}`,
         icon: r.kind === 'webroot' ? 'folder' : 'globe',
         contextValue: ItemContext.HttpRoute,
-        collapsible: 'expanded',
+        collapsible: r.firewall.length > 0 ? 'expanded' : 'none',
       };
-      return withRejection(view, r.rejected);
+      return withState(withRejection(view, r.rejected), state, r.kind === 'webroot' ? undefined : r.httpPort);
     }
     case 'tcp': {
       const r = node.route;
@@ -99,10 +106,10 @@ export function describeNode(node: RouteNode): NodeView {
         description: `→ ${dest}`,
         tooltip: `${r.address}\n→ ${dest}\n${rulesSummary(r.firewall)}`,
         icon: 'plug',
-        contextValue: ItemContext.TcpPort,
-        collapsible: 'expanded',
+        contextValue: r.destinationPort ? ItemContext.TcpPort : ItemContext.TcpPortUnforwarded,
+        collapsible: r.firewall.length > 0 ? 'expanded' : 'none',
       };
-      return withRejection(view, r.rejected);
+      return withState(withRejection(view, r.rejected), state, r.destinationPort);
     }
     case 'rule':
       return {
