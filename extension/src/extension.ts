@@ -32,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const relay = new RelayCommands(session, context.secrets, log);
   const routesProvider = new RoutesTreeProvider(session);
   const connectionsProvider = new ConnectionsTreeProvider(session);
+  const routesView = vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true });
   const connectionsView = vscode.window.createTreeView(View.Connections, { treeDataProvider: connectionsProvider });
   connectionsProvider.attach(connectionsView);
 
@@ -42,11 +43,11 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     routesProvider,
     connectionsProvider,
     connectionsView,
-    vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true }),
+    routesView,
     new TunnelStatusBar(session),
     ...relay.register(),
     ...new SharePortCommand(session, relay).register(),
-    ...new RouteCommands(session).register(),
+    ...new RouteCommands(session, () => routesView.selection[0]).register(),
     client.onDidGiveUp((crashes) => {
       void vscode.window
         .showErrorMessage(`Portway: the agent crashed ${crashes} times in the last 3 minutes and will not be restarted.`, 'Show Log', 'Restart Agent')

@@ -20,6 +20,8 @@ export const Command = {
   AddDropRule: 'portway.addDropRule',
   RemoveFirewallRule: 'portway.removeFirewallRule',
   RefreshRoutes: 'portway.refreshRoutes',
+  EditRoute: 'portway.editRoute',
+  ForwardTcpPort: 'portway.forwardTcpPort',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 

@@ -1,7 +1,9 @@
 /** Issue 15's decisions that need no editor: resume after a reload, inputs, tree state, status text. */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
-import { destinationFor, portItems, typedPort, validateNetwork } from '../../extension/src/commands/inputs';
+import { destinationFor, parseDestination, portItems, typedPort, validateDestination, validateNetwork } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
 import type { HttpRoute, RouteList } from '../../protocol/rpc';
@@ -74,4 +76,23 @@ test('routes tree: each route says whether it works now; no chevron without rule
   assert.equal(describeNode(web).collapsible, 'none', 'no rules: no chevron');
   assert.equal(describeNode(tcp).collapsible, 'expanded');
   assert.equal(describeNode(tcp).contextValue, 'tcpPortUnforwarded');
+});
+
+test('edit destination: a port, address:port or [v6]:port; anything else is said inline', () => {
+  assert.deepEqual(parseDestination('3000'), { port: 3000 });
+  assert.deepEqual(parseDestination('127.0.0.2:3000'), { destination: '127.0.0.2', port: 3000 });
+  assert.deepEqual(parseDestination('[::1]:8080'), { destination: '::1', port: 8080 });
+  assert.equal(parseDestination('host:70000'), undefined);
+  assert.ok(validateDestination('abc'));
+  assert.equal(validateDestination('localhost:22'), undefined);
+});
+
+test('manifest: Ctrl+C, Delete, F2 and Enter on a focused Routes row, as in the Ports view', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const keys = Object.fromEntries((manifest.contributes.keybindings as { key: string; command: string; when: string }[]).map((k) => [k.key, k]));
+  assert.equal(keys['ctrl+c'].command, 'portway.copyUrl');
+  assert.equal(keys['delete'].command, 'portway.removeRoute');
+  assert.equal(keys['f2'].command, 'portway.editRoute');
+  assert.equal(keys['enter'].command, 'portway.openUrl');
+  for (const k of Object.values(keys)) assert.match(k.when, /focusedView == portway\.routes/);
 });

@@ -80,3 +80,18 @@ export function validateRelayUrl(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** "3000", "127.0.0.2:3000", "[::1]:3000" → where a route or TCP port forwards; undefined when unreadable. */
+export function parseDestination(text: string): { destination?: string; port: number } | undefined {
+  const t = text.trim();
+  const port = parsePort(t);
+  if (port !== undefined) return { port };
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(t);
+  const host = m?.[1] ?? m?.[2];
+  const hostPort = m ? parsePort(m[3]) : undefined;
+  return host && hostPort !== undefined ? { destination: host, port: hostPort } : undefined;
+}
+
+export function validateDestination(text: string): string | undefined {
+  return parseDestination(text) ? undefined : 'Enter a port (3000) or address:port (127.0.0.2:3000, [::1]:3000)';
+}
