@@ -21,6 +21,7 @@ export const Command = {
   RemoveFirewallRule: 'portway.removeFirewallRule',
   RefreshRoutes: 'portway.refreshRoutes',
   EditRoute: 'portway.editRoute',
+  RetryNow: 'portway.retryNow',
   ForwardTcpPort: 'portway.forwardTcpPort',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];

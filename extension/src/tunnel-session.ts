@@ -201,6 +201,12 @@ export class TunnelSession implements vscode.Disposable {
     return status;
   }
 
+  /** Reconnects at once instead of at the next backoff step (the user's wish to share is unchanged). */
+  async retryNow(): Promise<TunnelStatus> {
+    await this.client.request(TunnelStopRequest.type);
+    return this.start();
+  }
+
   async stop(): Promise<TunnelStatus> {
     this.wantRunning = false;
     await this.memento.update(STOPPED_BY_USER_KEY, true);

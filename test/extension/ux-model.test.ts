@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { destinationFor, parseDestination, portItems, typedPort, validateDestination, validateNetwork } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
-import type { HttpRoute, RouteList } from '../../protocol/rpc';
+import { RpcErrorCode, type HttpRoute, type RouteList } from '../../protocol/rpc';
+import { shortReason, statusView } from '../../extension/src/views/status-model';
 import type { RouteStateContext } from '../../extension/src/views/route-state';
 import { describeNode, describeRouteRow, rootNodes } from '../../extension/src/views/routes-model';
 
@@ -95,4 +96,14 @@ test('manifest: Ctrl+C, Delete, F2 and Enter on a focused Routes row, as in the 
   assert.equal(keys['f2'].command, 'portway.editRoute');
   assert.equal(keys['enter'].command, 'portway.openUrl');
   for (const k of Object.values(keys)) assert.match(k.when, /focusedView == portway\.routes/);
+});
+
+test('status bar offline: a short reason, the full one and the next retry time in the tooltip', () => {
+  const at = new Date(2026, 0, 1, 14, 5, 9).getTime();
+  const view = statusView({ state: 'offline', configured: true, reason: 'cannot reach relay https://relay.test: connect ECONNREFUSED 127.0.0.1:443', nextAttemptAt: at });
+  assert.equal(view.text, '$(warning) Portway offline: relay unreachable');
+  assert.match(view.tooltip, /retrying at 14:05:09/);
+  assert.match(view.tooltip, /Retry Now/);
+  assert.equal(shortReason({ state: 'offline', configured: true, reason: 'bad token', errorCode: RpcErrorCode.Unauthorized }), 'token refused');
+  assert.ok(shortReason({ state: 'offline', configured: true, reason: 'x'.repeat(200) }).length <= 28);
 });
