@@ -11,6 +11,7 @@ import { SharePortCommand } from './commands/share-port';
 import { showError } from './errors';
 import { Command, Setting, View } from './ids';
 import { Log } from './log';
+import { PortWatcher } from './port-watcher';
 import { TunnelSession } from './tunnel-session';
 import { ConnectionsTreeProvider } from './views/connections-tree';
 import { RoutesTreeProvider } from './views/routes-tree';
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const configPath = path.join(context.globalStorageUri.fsPath, 'agent', 'config.json');
   client = new AgentClient({ agentScript: path.join(context.extensionPath, 'dist', 'portway.js'), configPath, log });
   const session = new TunnelSession(client, context.secrets, log, context.globalState);
+  const ports = new PortWatcher(session);
   const relay = new RelayCommands(session, context.secrets, log);
   const routesProvider = new RoutesTreeProvider(session);
   const connectionsProvider = new ConnectionsTreeProvider(session);
@@ -45,8 +47,9 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     connectionsView,
     routesView,
     new TunnelStatusBar(session),
+    ports,
     ...relay.register(),
-    ...new SharePortCommand(session, relay).register(),
+    ...new SharePortCommand(session, relay, () => ports.shareable()).register(),
     ...new RouteCommands(session, () => routesView.selection[0]).register(),
     client.onDidGiveUp((crashes) => {
       void vscode.window

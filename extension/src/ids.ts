@@ -54,6 +54,7 @@ export const Setting = {
   Section: 'portway',
   RelayUrl: 'relayUrl',
   AutoStart: 'autoStart',
+  OfferToShareNewPorts: 'offerToShareNewPorts',
 } as const;
 
 /** SecretStorage key of the relay token (never written to settings.json). */

@@ -141,5 +141,16 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   assert.equal(offline.status, 502, 'the relay says the tunnel is offline');
   await workbench.screenshot('stopped');
 
+  // Stop Sharing is remembered: after a window reload (autoStart on), a new agent starts, the
+  // Routes view shows the route as stopped, and the relay still answers 502.
+  const beforeReload = agentPids();
+  await page.reload();
+  await until('the agent of the reloaded window', () => agentPids().find((p) => !beforeReload.includes(p)));
+  await page.locator('.activitybar .action-item a[aria-label^="Portway"]').click();
+  await treeRow(page, 'Routes', new RegExp(`${hostname.replace(/\./g, '\\.')}.*stopped`)).waitFor({ timeout: 90_000 });
+  assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 502, 'still not shared after the reload');
+  await statusItem(page, /^\s*Portway\s*$/).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('stopped-after-reload');
+
   fs.writeFileSync(`${ROOT}/test-artifacts/vscode-e2e-timing.txt`, `scenario took ${Date.now() - started} ms\n`);
 });

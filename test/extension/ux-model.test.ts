@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { destinationFor, parseDestination, portItems, typedPort, validateDestination, validateNetwork } from '../../extension/src/commands/inputs';
 import { domainOf, routeReplacedBy, suggestSubdomain } from '../../extension/src/commands/subdomain-choice';
 import { shouldRun, type ResumeInputs } from '../../extension/src/resume-policy';
-import { RpcErrorCode, type HttpRoute, type RouteList } from '../../protocol/rpc';
+import { RpcErrorCode, type HttpRoute, type ListeningPort, type RouteList } from '../../protocol/rpc';
+import { NewPortTracker, shareablePorts } from '../../extension/src/port-watch-model';
 import { shortReason, statusView } from '../../extension/src/views/status-model';
 import type { RouteStateContext } from '../../extension/src/views/route-state';
 import { describeNode, describeRouteRow, rootNodes } from '../../extension/src/views/routes-model';
@@ -106,4 +107,21 @@ test('status bar offline: a short reason, the full one and the next retry time i
   assert.match(view.tooltip, /Retry Now/);
   assert.equal(shortReason({ state: 'offline', configured: true, reason: 'bad token', errorCode: RpcErrorCode.Unauthorized }), 'token refused');
   assert.ok(shortReason({ state: 'offline', configured: true, reason: 'x'.repeat(200) }).length <= 28);
+});
+
+test('noticing ports: own ports hidden (agent, editor, local relay); a new port is offered once, never on the first look', () => {
+  const ports: ListeningPort[] = [
+    { port: 3000, address: '127.0.0.1', family: 4, pid: 10 },
+    { port: 8080, address: '0.0.0.0', family: 4, pid: 11 },
+    { port: 43615, address: '127.0.0.1', family: 4, pid: 12 },
+  ];
+  assert.deepEqual(shareablePorts(ports, { pids: new Set([11]), relayUrl: 'http://127.0.0.1:43615' }).map((p) => p.port), [3000]);
+  assert.deepEqual(shareablePorts(ports, { pids: new Set(), relayUrl: 'https://relay.example.com' }).length, 3, 'a remote relay hides nothing');
+  const tracker = new NewPortTracker();
+  const none: RouteList = { http: [], tcp: [] };
+  assert.deepEqual(tracker.fresh(ports, none), [], 'what already listened is not news');
+  const more = [...ports, { port: 5173, address: '::1', family: 6 as const }, { port: 9000, address: '127.0.0.1', family: 4 as const }];
+  const shared: RouteList = { http: [{ domain: 'a.test', url: 'http://a.test/', kind: 'proxy', httpPort: 9000, firewall: [] }], tcp: [] };
+  assert.deepEqual(tracker.fresh(more, shared), [5173], 'new, and not shared already');
+  assert.deepEqual(tracker.fresh(more, none), [], 'offered once');
 });

@@ -3,7 +3,7 @@
  * subdomain; the route is added, the tunnel started, and the public URL shown with Copy / Open.
  */
 import * as vscode from 'vscode';
-import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute } from '../../../protocol/rpc';
+import { RouteAddRequest, RpcErrorCode, type HttpRoute, type ListeningPort } from '../../../protocol/rpc';
 import { errorCode, showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
@@ -26,6 +26,8 @@ export class SharePortCommand {
   constructor(
     private readonly session: TunnelSession,
     private readonly relay: RelayCommands,
+    /** Listening ports minus Portway's and the editor's own. */
+    private readonly listPorts: () => Promise<ListeningPort[]>,
   ) {}
 
   register(): vscode.Disposable[] {
@@ -142,8 +144,7 @@ export class SharePortCommand {
     pick.onDidChangeValue(update);
     update();
     pick.show();
-    this.session.client
-      .request(ListeningPortsRequest.type)
+    this.listPorts()
       .then((ports) => {
         portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port, destination: p.destination } }));
       })

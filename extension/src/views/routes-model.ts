@@ -33,11 +33,19 @@ export function routeRefOf(node: RouteNode): RouteRef {
   }
 }
 
+/**
+ * A route row gets a new id when its first rule arrives: VS Code would keep a row that had no
+ * chevron collapsed, hiding the new rule; a new id shows it expanded.
+ */
+function withRules(route: { firewall: FirewallRule[] }): string {
+  return route.firewall.length > 0 ? '+rules' : '';
+}
+
 export function rootNodes(list: RouteList): RouteNode[] {
   const http = [...list.http]
     .sort((a, b) => a.domain.length - b.domain.length || a.domain.localeCompare(b.domain))
-    .map((route): RouteNode => ({ kind: 'http', id: `http:${route.domain}`, route }));
-  const tcp = [...list.tcp].sort((a, b) => a.port - b.port).map((route): RouteNode => ({ kind: 'tcp', id: `tcp:${route.port}`, route }));
+    .map((route): RouteNode => ({ kind: 'http', id: `http:${route.domain}${withRules(route)}`, route }));
+  const tcp = [...list.tcp].sort((a, b) => a.port - b.port).map((route): RouteNode => ({ kind: 'tcp', id: `tcp:${route.port}${withRules(route)}`, route }));
   return [...http, ...tcp];
 }
 
