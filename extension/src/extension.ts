@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const session = new TunnelSession(client, context.secrets, log, context.globalState);
   const ports = new PortWatcher(session);
   const relay = new RelayCommands(session, context.secrets, log);
-  const routesProvider = new RoutesTreeProvider(session);
+  const routesProvider = new RoutesTreeProvider(session, ports.onDidSee);
   const connectionsProvider = new ConnectionsTreeProvider(session);
   const routesView = vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true });
   const connectionsView = vscode.window.createTreeView(View.Connections, { treeDataProvider: connectionsProvider });

@@ -1,5 +1,6 @@
 /**
- * Noticing ports: when a new port starts listening, offer "Share" once, as code-server's own
+ * Noticing ports: when a new port starts listening in the workspace (its process runs in a
+ * workspace folder), offer "Share" once, as code-server's own
  * "your application is available" toast does. Off with `portway.offerToShareNewPorts`.
  */
 import * as vscode from 'vscode';
@@ -11,8 +12,15 @@ import type { TunnelSession } from './tunnel-session';
 /** How often the listening ports are read (a /proc scan in the agent). */
 const LOOK_EVERY_MS = 5_000;
 
+function workspaceFolderPaths(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
 export class PortWatcher implements vscode.Disposable {
   private readonly tracker = new NewPortTracker();
+  private readonly didSee = new vscode.EventEmitter<ListeningPort[]>();
+  /** Every look's listening ports, all of them (the Routes view's "nothing listening" state). */
+  readonly onDidSee = this.didSee.event;
   private readonly timer: NodeJS.Timeout;
   private looking = false;
 
@@ -23,7 +31,10 @@ export class PortWatcher implements vscode.Disposable {
 
   /** The listening ports minus Portway's and the editor's own. Used by the Share Port picker too. */
   async shareable(): Promise<ListeningPort[]> {
-    const ports = await this.session.client.request(ListeningPortsRequest.type);
+    return this.shareableOf(await this.session.client.request(ListeningPortsRequest.type));
+  }
+
+  private shareableOf(ports: ListeningPort[]): ListeningPort[] {
     const pids = new Set([this.session.client.pid, process.pid, process.ppid].filter((p): p is number => p !== undefined));
     return shareablePorts(ports, { pids, relayUrl: this.session.status.relayUrl });
   }
@@ -33,11 +44,14 @@ export class PortWatcher implements vscode.Disposable {
   }
 
   private async look(): Promise<void> {
-    if (this.looking || !this.enabled() || !this.session.client.running) return;
+    if (this.looking || !this.session.client.running) return;
     this.looking = true;
     try {
-      const ports = await this.shareable();
-      for (const port of this.tracker.fresh(ports, this.session.routes)) void this.offer(port, ports.find((p) => p.port === port)?.process);
+      const all = await this.session.client.request(ListeningPortsRequest.type);
+      this.didSee.fire(all);
+      if (!this.enabled()) return;
+      const ports = this.shareableOf(all);
+      for (const port of this.tracker.fresh(ports, this.session.routes, workspaceFolderPaths())) void this.offer(port, ports.find((p) => p.port === port)?.process);
     } catch {
       // the agent is restarting; the next look tries again
     } finally {
@@ -53,5 +67,6 @@ export class PortWatcher implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
+    this.didSee.dispose();
   }
 }

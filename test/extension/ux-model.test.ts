@@ -119,9 +119,16 @@ test('noticing ports: own ports hidden (agent, editor, local relay); a new port 
   assert.deepEqual(shareablePorts(ports, { pids: new Set(), relayUrl: 'https://relay.example.com' }).length, 3, 'a remote relay hides nothing');
   const tracker = new NewPortTracker();
   const none: RouteList = { http: [], tcp: [] };
-  assert.deepEqual(tracker.fresh(ports, none), [], 'what already listened is not news');
-  const more = [...ports, { port: 5173, address: '::1', family: 6 as const }, { port: 9000, address: '127.0.0.1', family: 4 as const }];
+  const workspace = ['/home/dev/app'];
+  assert.deepEqual(tracker.fresh(ports, none, workspace), [], 'what already listened is not news');
+  const more = [
+    ...ports,
+    { port: 5173, address: '::1', family: 6 as const, cwd: '/home/dev/app/web' },
+    { port: 9000, address: '127.0.0.1', family: 4 as const, cwd: '/home/dev/app' },
+    { port: 9100, address: '127.0.0.1', family: 4 as const, cwd: '/home/dev/app-other' },
+    { port: 9200, address: '127.0.0.1', family: 4 as const },
+  ];
   const shared: RouteList = { http: [{ domain: 'a.test', url: 'http://a.test/', kind: 'proxy', httpPort: 9000, firewall: [] }], tcp: [] };
-  assert.deepEqual(tracker.fresh(more, shared), [5173], 'new, and not shared already');
-  assert.deepEqual(tracker.fresh(more, none), [], 'offered once');
+  assert.deepEqual(tracker.fresh(more, shared, workspace), [5173], 'new, in the workspace, and not shared already (not a sibling folder, not an unknown process)');
+  assert.deepEqual(tracker.fresh(more, none, workspace), [], 'offered once');
 });

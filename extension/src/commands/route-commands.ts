@@ -18,7 +18,7 @@ import {
 import { showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
-import { rootNodes, routeRefOf, type RouteNode } from '../views/routes-model';
+import { hostPort, rootNodes, routeRefOf, type RouteNode } from '../views/routes-model';
 import { parseDestination, parsePort, validateDestination, validateNetwork } from './inputs';
 
 function describeRef(ref: RouteRef): string {
@@ -126,7 +126,7 @@ export class RouteCommands {
     const text = await vscode.window.showInputBox({
       title: target.kind === 'http' ? `Portway: Destination of ${target.route.domain}` : `Portway: Forward ${target.route.address} to`,
       prompt: 'A local port (3000), or address:port (127.0.0.2:3000, [::1]:3000)',
-      value: current ? (host && host !== '127.0.0.1' && host !== 'localhost' ? `${host.includes(':') ? `[${host}]` : host}:${current}` : String(current)) : '',
+      value: current ? (host && host !== '127.0.0.1' && host !== 'localhost' ? hostPort(host, current) : String(current)) : '',
       ignoreFocusOut: true,
       validateInput: validateDestination,
     });

@@ -55,14 +55,19 @@ export function childNodes(node: RouteNode): RouteNode[] {
   return node.route.firewall.map((rule, index) => ({ kind: 'rule', id: `${node.id}/rule:${rule.action}:${rule.network}`, parent, rule, index }));
 }
 
+/** `host:port`, an IPv6 address in brackets ([::1]:5173). */
+export function hostPort(host: string, port: number | string): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function destinationText(route: HttpRoute): string {
   switch (route.kind) {
     case 'webroot':
       return `folder ${route.webroot ?? '?'}`;
     case 'passthrough':
-      return `${route.destination}:${route.tlsPort} (TLS passthrough)${route.httpPort ? `, http :${route.httpPort}` : ''}`;
+      return `${hostPort(route.destination ?? '127.0.0.1', route.tlsPort ?? '?')} (TLS passthrough)${route.httpPort ? `, http :${route.httpPort}` : ''}`;
     case 'proxy':
-      return `${route.destination ?? '127.0.0.1'}:${route.httpPort ?? '?'}`;
+      return hostPort(route.destination ?? '127.0.0.1', route.httpPort ?? '?');
   }
 }
 
@@ -108,7 +113,7 @@ export function describeRouteRow(node: RouteNode, state: RouteStateContext | und
     }
     case 'tcp': {
       const r = node.route;
-      const dest = r.destinationPort ? `${r.destination ?? '127.0.0.1'}:${r.destinationPort}` : 'not forwarded';
+      const dest = r.destinationPort ? hostPort(r.destination ?? '127.0.0.1', r.destinationPort) : 'not forwarded';
       const view: NodeView = {
         label: `TCP ${r.address}`,
         description: `→ ${dest}`,
