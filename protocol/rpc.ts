@@ -97,6 +97,8 @@ export interface ListeningPort {
   pid?: number;
   /** Process name (from /proc/<pid>/comm) when the OS lets us read it. */
   process?: string;
+  /** The process's working directory, when readable: tells a workspace's dev server from the machine's other listeners. */
+  cwd?: string;
 }
 
 export interface ConnectionInfo {

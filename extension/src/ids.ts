@@ -20,6 +20,9 @@ export const Command = {
   AddDropRule: 'portway.addDropRule',
   RemoveFirewallRule: 'portway.removeFirewallRule',
   RefreshRoutes: 'portway.refreshRoutes',
+  EditRoute: 'portway.editRoute',
+  RetryNow: 'portway.retryNow',
+  ForwardTcpPort: 'portway.forwardTcpPort',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -41,6 +44,8 @@ export const ContextKey = {
 export const ItemContext = {
   HttpRoute: 'httpRoute',
   TcpPort: 'tcpPort',
+  /** An allocated TCP port that forwards nowhere yet (offers Forward…). */
+  TcpPortUnforwarded: 'tcpPortUnforwarded',
   FirewallRule: 'firewallRule',
   Connection: 'connection',
 } as const;
@@ -49,6 +54,7 @@ export const Setting = {
   Section: 'portway',
   RelayUrl: 'relayUrl',
   AutoStart: 'autoStart',
+  OfferToShareNewPorts: 'offerToShareNewPorts',
 } as const;
 
 /** SecretStorage key of the relay token (never written to settings.json). */

@@ -12,10 +12,29 @@ import { after, before, test } from 'node:test';
 import { request } from '../helpers/http-client';
 import { startRelay, type RelayProcess } from '../helpers/processes';
 import { openWorkbench, processesInGroup, ROOT, startCodeServer, type CodeServer, type Workbench } from '../extension/harness/code-server';
-import { answerInput, pickMenuItem, sharePortAsNewUser, statusItem, treeRow, UI_TIMEOUT, until } from '../extension/harness/workbench-ui';
+import {
+  answerInput,
+  listedPortRow,
+  literally,
+  notification,
+  pickMenuItem,
+  quickInput,
+  quickInputBox,
+  quickInputTitled,
+  quickPickRow,
+  runCommand,
+  sharePortAsNewUser,
+  showRoutesView,
+  statusItem,
+  treeRow,
+  UI_TIMEOUT,
+  until,
+} from '../extension/harness/workbench-ui';
 
 const AUTH_KEY = 'portway-e2e-key-'.padEnd(40, 'x');
 const ORIGIN_TEXT = 'hello from the e2e origin';
+/** A second origin bound to ::1 only, as many dev servers bind "localhost". */
+const IPV6_ORIGIN_TEXT = 'hello from the ::1 origin';
 const EXTENSION_PATH = process.env.PORTWAY_TEST_EXTENSION_PATH ?? ROOT;
 /** Flip to true once agents push firewall rules to the relay (the protocol has no message for it yet). */
 const RELAY_ENFORCES_AGENT_FIREWALL = true;
@@ -23,6 +42,8 @@ const RELAY_ENFORCES_AGENT_FIREWALL = true;
 let relay: RelayProcess;
 let origin: http.Server;
 let originPort: number;
+let ipv6Origin: http.Server;
+let ipv6OriginPort: number;
 let codeServer: CodeServer;
 let workbench: Workbench;
 
@@ -34,6 +55,9 @@ before(async () => {
   });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   originPort = (origin.address() as AddressInfo).port;
+  ipv6Origin = http.createServer((_req, res) => res.end(IPV6_ORIGIN_TEXT));
+  await new Promise<void>((resolve) => ipv6Origin.listen(0, '::1', resolve));
+  ipv6OriginPort = (ipv6Origin.address() as AddressInfo).port;
   codeServer = await startCodeServer();
   workbench = await openWorkbench(codeServer, { extensionPath: EXTENSION_PATH, artifactPrefix: 'vscode-e2e' });
 });
@@ -46,6 +70,7 @@ after(async () => {
   await codeServer?.stop();
   await relay?.stop();
   origin?.close();
+  ipv6Origin?.close();
 });
 
 /**
@@ -57,6 +82,11 @@ async function probe(t: { diagnostic(message: string): void }, hostname: string)
     t.diagnostic(`probe failed: ${err.message}`);
     return undefined;
   });
+}
+
+/** A Routes row text: exactly this hostname (not a subdomain of it), then its description. */
+function routeRow(hostname: string, description: string): RegExp {
+  return new RegExp(`(?<![\\w.-])${literally(hostname)}\\s*${description}`);
 }
 
 function agentPids(): number[] {
@@ -89,12 +119,56 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   assert.equal(res.status, 200);
   assert.match(res.body.toString(), new RegExp(ORIGIN_TEXT));
 
-  // The Portway view: the route with its destination, and the connection we just made.
-  await page.locator('.activitybar .action-item a[aria-label^="Portway"]').click();
-  await treeRow(page, 'Routes', hostname).waitFor({ timeout: UI_TIMEOUT });
+  // The Portway view: the route with its state and destination, and the connection we just made.
+  await showRoutesView(page);
+  await treeRow(page, 'Routes', routeRow(hostname, 'online')).waitFor({ timeout: UI_TIMEOUT });
   assert.match((await treeRow(page, 'Routes', hostname).textContent()) ?? '', new RegExp(`127\\.0\\.0\\.1:${originPort}`));
   await treeRow(page, 'Connections', `127.0.0.1 → ${hostname}`).waitFor({ timeout: UI_TIMEOUT });
   await workbench.screenshot('views');
+
+  // An invalid port typed in the picker is an inline error; Enter keeps the picker open (no
+  // "Serve This Folder" dialog). The next value's error row proves the Enter was handled first:
+  // the extension host answers in order, and an accepted picker would be gone.
+  await runCommand(page, 'Portway: Share Port…');
+  await quickInputTitled(page, 'Share Port');
+  await quickInputBox(page).fill('70000');
+  await quickPickRow(page, '70000 is not a port').waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('invalid-port');
+  await page.keyboard.press('Enter');
+  await quickInputBox(page).fill('70001');
+  await quickPickRow(page, '70001 is not a port').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await page.getByText('Serve This Folder').count(), 0, 'no folder dialog');
+  await page.keyboard.press('Escape');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+  // A server bound to ::1 only is listed with its address and shared from the picker; the
+  // subdomain offered is a free one (the first route is not replaced) and visitors reach it.
+  await runCommand(page, 'Portway: Share Port…');
+  await quickInputTitled(page, 'Share Port');
+  await quickInputBox(page).fill(String(ipv6OriginPort));
+  const ipv6Row = listedPortRow(page, ipv6OriginPort);
+  await ipv6Row.waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await ipv6Row.textContent()) ?? '', /::1/, 'the picker shows where it listens');
+  await ipv6Row.click();
+  await quickInputTitled(page, 'Subdomain');
+  assert.notEqual(await quickInputBox(page).inputValue(), '', 'a free subdomain is offered');
+  await page.keyboard.press('Enter');
+  const ipv6Shared = notification(page, new RegExp(`sharing port ${ipv6OriginPort} at http://`));
+  await ipv6Shared.waitFor({ timeout: UI_TIMEOUT });
+  const ipv6Hostname = new URL(((await ipv6Shared.textContent()) ?? '').match(/http:\/\/[^\s/]+\//)![0]).hostname;
+  assert.notEqual(ipv6Hostname, hostname);
+  const ipv6Res = await request(relay.port, ipv6Hostname, { timeoutMs: 10_000 });
+  assert.equal(ipv6Res.status, 200);
+  assert.equal(ipv6Res.body.toString(), IPV6_ORIGIN_TEXT);
+  assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 200, 'the first route still works');
+  await treeRow(page, 'Routes', routeRow(ipv6Hostname, `online → \\[::1\\]:${ipv6OriginPort}`)).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('ipv6-origin-shared');
+
+  // The ::1 server stops: its row says nothing listens there (the view watches the ports).
+  ipv6Origin.close();
+  ipv6Origin.closeAllConnections();
+  await treeRow(page, 'Routes', routeRow(ipv6Hostname, `nothing listening on :${ipv6OriginPort}`)).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('nothing-listening');
 
   // A drop rule for 127.0.0.1, added from the route's context menu, shows under the route
   // and the relay refuses our fetch.
@@ -140,6 +214,17 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   const offline = await request(relay.port, hostname, { timeoutMs: 10_000 });
   assert.equal(offline.status, 502, 'the relay says the tunnel is offline');
   await workbench.screenshot('stopped');
+
+  // Stop Sharing is remembered: after a window reload (autoStart on), a new agent starts, the
+  // Routes view shows the route as stopped, and the relay still answers 502.
+  const beforeReload = agentPids();
+  await page.reload();
+  await until('the agent of the reloaded window', () => agentPids().find((p) => !beforeReload.includes(p)));
+  await showRoutesView(page);
+  await treeRow(page, 'Routes', routeRow(hostname, 'stopped')).waitFor({ timeout: 90_000 });
+  assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 502, 'still not shared after the reload');
+  await statusItem(page, /^\s*Portway\s*$/).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('stopped-after-reload');
 
   fs.writeFileSync(`${ROOT}/test-artifacts/vscode-e2e-timing.txt`, `scenario took ${Date.now() - started} ms\n`);
 });

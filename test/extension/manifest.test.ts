@@ -34,9 +34,9 @@ test('menus, views and welcome content only name declared commands and views', (
   for (const view of views) assert.ok(manifest.contributes.viewsWelcome.some((w: { view: string }) => w.view === view), `${view} has welcome content`);
 });
 
-test('settings: relay URL and auto-start, and no token setting', () => {
+test('settings: one per Setting id in ids.ts, and no token setting', () => {
   const props = Object.keys(manifest.contributes.configuration.properties).sort();
-  assert.deepEqual(props, [`${Setting.Section}.${Setting.AutoStart}`, `${Setting.Section}.${Setting.RelayUrl}`].sort());
+  assert.deepEqual(props, Object.entries(Setting).filter(([k]) => k !== 'Section').map(([, v]) => `${Setting.Section}.${v}`).sort());
   assert.ok(!props.some((p) => /token|key|secret/i.test(p)), 'the token lives in SecretStorage, never in settings');
 });
 

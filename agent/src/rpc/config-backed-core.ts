@@ -151,7 +151,11 @@ export class ConfigBackedCore implements AgentCore {
       if (!(err instanceof ConfigFileError)) throw err;
       throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${err.message}; remove the file to start over`);
     }
-    if (isSameRelaySetup(existing, params)) return this.status(); // nothing changes
+    if (existing && isSameRelaySetup(existing, params)) {
+      // The same relay, maybe spelled differently: keep the session (visitors see no blip), keep the spelling.
+      if (existing.relay.url !== params.relayUrl) this.save({ ...existing, relay: { ...existing.relay, url: params.relayUrl } });
+      return this.status();
+    }
     const wasRunning = this.tunnel.running;
     const config = relaySetupConfig(existing, params);
     if (params.verify !== false) {

@@ -55,7 +55,11 @@ export class TunnelStatusBar implements vscode.Disposable {
       if (status.configured) items.push({ label: '$(play) Start Sharing', description: status.relayUrl, command: Command.StartTunnel });
       items.push({ label: '$(add) Share Port…', command: Command.SharePort });
     } else {
-      items.push({ label: '$(debug-stop) Stop Sharing', command: Command.StopSharing }, { label: '$(debug-restart) Restart Agent', command: Command.RestartAgent });
+      items.push(
+        { label: '$(refresh) Retry Now', description: status.reason, command: Command.RetryNow },
+        { label: '$(debug-stop) Stop Sharing', command: Command.StopSharing },
+        { label: '$(debug-restart) Restart Agent', command: Command.RestartAgent },
+      );
     }
     items.push({ label: '$(settings-gear) Configure Relay…', description: status.relayUrl, command: Command.ConfigureRelay }, { label: '$(output) Show Log', command: Command.ShowLog });
     const picked = await vscode.window.showQuickPick(items, { title: `Portway: ${statusView(status).text.replace(/^\$\([^)]*\)\s*/, '')}` });
