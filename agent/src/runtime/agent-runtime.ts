@@ -1,4 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { MuxStream } from '../../../mux/stream';
+import type { HttpRawOpen } from '../../../protocol/stream-head';
+import type { HttpHandler } from '../serve/http-exchange';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../version';
@@ -6,6 +9,9 @@ import type { ConnectionClose, StreamRoute } from '../serve/stream-dispatcher';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
+import { NodeHttpFront } from '../serve/node-http-front';
+import { Inspector } from '../inspect/inspector';
+import type { RingBounds } from '../inspect/capture-ring';
 import { createTcpForwardHandler } from '../serve/tcp-forward';
 import { AgentTls } from '../tls/agent-tls';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
@@ -70,6 +76,10 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
   private readonly tunnel: TunnelClient;
   private stopWatching: (() => void) | undefined;
   readonly connections = new Map<number, ConnectionInfo>();
+  /** The request inspector, while one is on (inspect()). */
+  private inspector: Inspector | undefined;
+  /** Serves the fast path's raw bytes parsed, request by request, while the inspector watches. */
+  private readonly parsedFastPath = new NodeHttpFront((domain) => this.routes.handlerFor(domain));
 
   constructor(
     readonly configPath: string,
@@ -91,7 +101,7 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
       },
       log: (line) => this.emit('log', line),
     }, {
-      httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)),
+      httpRaw: this.fastPath(createRawHttpProxy((host) => this.routes.routeFor(host))),
       tls: (open, stream) => this.tls.handleStream(open, stream),
       tcp: createTcpForwardHandler(() => this.config, (line) => this.emit('log', line)),
     });
@@ -114,6 +124,35 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
       if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
       this.emit('state', state);
     });
+  }
+
+  /**
+   * Turns the request inspector on (or resizes it): every HTTP exchange is captured from now on,
+   * the fast path's included (parsed per request while it is on). Returns the inspector.
+   */
+  inspect(bounds?: RingBounds): Inspector {
+    if (!this.inspector) {
+      this.inspector = new Inspector(bounds);
+      this.routes.observe(this.inspector);
+    } else if (bounds) {
+      this.inspector.resize(bounds);
+    }
+    return this.inspector;
+  }
+
+  /** The inspector, if on. */
+  get requestInspector(): Inspector | undefined {
+    return this.inspector;
+  }
+
+  /** The current handler of an HTTP route (the inspector's replays go through it). */
+  handlerFor(domain: string): HttpHandler {
+    return this.routes.handlerFor(domain);
+  }
+
+  /** Raw fast-path streams go to `raw` untouched, unless the inspector needs each request seen. */
+  private fastPath(raw: (open: HttpRawOpen, stream: MuxStream) => void): (open: HttpRawOpen, stream: MuxStream) => void {
+    return (open, stream) => (this.inspector ? this.parsedFastPath.serve(stream, open) : raw(open, stream));
   }
 
   get currentConfig(): AgentConfig {
