@@ -44,5 +44,7 @@ export class NodeHttpFront {
   serve(socket: Duplex, arrival: FrontArrival): void {
     this.arrivals.set(socket, arrival);
     this.server.emit('connection', socket);
+    // A stream whose head was just read is left paused; the server's 'data' listener does not resume it.
+    socket.resume();
   }
 }
