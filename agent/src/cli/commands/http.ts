@@ -9,9 +9,7 @@ import type { Command } from '../command';
 import { assertDomainAllowed, normalizeDomain } from '../../config/domain-rules';
 import { runInForeground } from '../run-in-foreground';
 import { formatHostPort } from '../../../../common/net/host-port';
-import { DEFAULT_INSPECT_ADDRESS } from '../../../../protocol/inspect';
-import { InspectServer } from '../../inspect/inspect-server';
-import { parseListenAddress } from '../../inspect/listen-address';
+import { inspectFlag, inspectorLine, serveInspectorIfAsked } from '../inspect-flag';
 
 export const httpCommand: Command = {
   path: ['http'],
@@ -22,13 +20,7 @@ export const httpCommand: Command = {
     { name: 'domain', type: 'string', placeholder: 'D', description: 'serve it at this name (default: the assigned hostname)' },
     { name: 'destination', type: 'string', placeholder: 'IP', description: 'address of the local service (default 127.0.0.1)' },
     { name: 'no-host-rewrite', type: 'boolean', description: 'keep the visitor\'s Host header instead of the destination\'s' },
-    {
-      name: 'inspect',
-      type: 'string',
-      placeholder: 'ADDR',
-      defaultValue: DEFAULT_INSPECT_ADDRESS,
-      description: `capture every request and serve a local inspector page with replay (default ${DEFAULT_INSPECT_ADDRESS})`,
-    },
+    inspectFlag,
   ],
   details: `Examples:
   portway http 3000                                            serve 127.0.0.1:3000 at the assigned hostname
@@ -49,27 +41,17 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     if (!(await isListening(destination, port))) {
       ctx.err(`portway: nothing answers on ${formatHostPort(destination, port)} yet; visitors get a 502 page until something listens there`);
     }
-    const inspectAt = flags.inspect === undefined ? undefined : parseListenAddress(flags.inspect as string);
     const runtime = new AgentRuntime(ctx.configPath, { transient: { http: [route] } });
-    let inspectServer: InspectServer | undefined;
-    let inspectUrl = '';
-    if (inspectAt) {
-      inspectServer = new InspectServer(runtime.inspect(), (domain) => runtime.handlerFor(domain));
-      try {
-        inspectUrl = await inspectServer.listen(inspectAt.host, inspectAt.port);
-      } catch (err) {
-        throw new UsageError(`--inspect cannot listen on ${formatHostPort(inspectAt.host, inspectAt.port)}: ${(err as Error).message}`);
-      }
-    }
+    const inspector = await serveInspectorIfAsked(flags, runtime);
     try {
       return await runInForeground(runtime, ctx, () => {
         ctx.out('');
         ctx.out(`Forwarding ${publicUrl(runtime.currentConfig.relay.url, route.domain)} -> http://${formatHostPort(destination, port)}`);
-        if (inspectServer) ctx.out(`Inspector  ${inspectUrl} (API: ${inspectUrl}api/requests)`);
+        if (inspector) ctx.out(inspectorLine(inspector.url));
         ctx.out('(for this run only; Ctrl-C stops sharing)');
       });
     } finally {
-      inspectServer?.close();
+      inspector?.server.close();
     }
   },
 };
