@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CapturedRequest, CaptureState } from '../../../protocol/inspect';
+import type { RequestSummary } from '../../../protocol/rpc';
 import type { ExchangeObserver, ExchangeTap } from '../serve/exchange-observer';
 import type { AgentRequest } from '../serve/http-exchange';
 import { BodyPreview } from './body-preview';
@@ -141,8 +142,8 @@ export class Inspector extends EventEmitter<InspectorEvents> implements Exchange
   }
 }
 
-/** A capture as the inspector's clients see it (protocol/inspect.ts), bodies decoded for showing. */
-export function toCapturedRequest(c: Capture): CapturedRequest {
+/** A capture without its bodies (lists, the Connections view): nothing is decoded. */
+export function toRequestSummary(c: Capture): RequestSummary {
   return {
     id: c.id,
     route: c.route,
@@ -161,9 +162,16 @@ export function toCapturedRequest(c: Capture): CapturedRequest {
     responseHeaders: c.responseHeaders,
     bytesIn: c.requestBody.size,
     bytesOut: c.responseBody.size,
-    requestBody: showBody(c.requestBody.bytes(), c.requestBody.size, c.requestBody.truncated, c.requestHeaders),
-    responseBody: showBody(c.responseBody.bytes(), c.responseBody.size, c.responseBody.truncated, c.responseHeaders),
     replayOf: c.replayOf,
     requestBodyTruncated: c.requestBody.truncated,
+  };
+}
+
+/** A capture as the inspector's clients see it (protocol/inspect.ts), bodies decoded for showing. */
+export function toCapturedRequest(c: Capture): CapturedRequest {
+  return {
+    ...toRequestSummary(c),
+    requestBody: showBody(c.requestBody.bytes(), c.requestBody.size, c.requestBody.truncated, c.requestHeaders),
+    responseBody: showBody(c.responseBody.bytes(), c.responseBody.size, c.responseBody.truncated, c.responseHeaders),
   };
 }

@@ -1,6 +1,8 @@
 import { RpcErrorCode, type LogLevel } from '../../../protocol/rpc';
 import type { AgentConfig } from '../config/schema';
 import { AgentRuntime, type ConnectionInfo, type RejectedRoute } from '../runtime/agent-runtime';
+import type { Inspector } from '../inspect/inspector';
+import type { HttpHandler } from '../serve/http-exchange';
 import type { ConnectionClose } from '../serve/stream-dispatcher';
 import type { TunnelState } from '../tunnel/tunnel-client';
 import { rpcCodeForRefusal } from './coded-errors';
@@ -17,6 +19,8 @@ export interface TunnelRunnerHooks {
   connectionClose(close: ConnectionClose): void;
   /** The runtime was disposed: its connections are gone. */
   connectionsGone(): void;
+  /** The request inspector each new runtime captures with (undefined: off). */
+  inspector(): Inspector | undefined;
 }
 
 /**
@@ -64,6 +68,17 @@ export class TunnelRunner {
   stop(): void {
     this.dispose();
     this.refusal = undefined;
+  }
+
+  /** The running runtime captures with `inspector` from now on. */
+  useInspector(inspector: Inspector | undefined): void {
+    this.runtime?.useInspector(inspector);
+  }
+
+  /** The running runtime's handler of an HTTP route (replays go through it); undefined when none runs. */
+  get handlerFor(): ((domain: string) => HttpHandler) | undefined {
+    const runtime = this.runtime;
+    return runtime && ((domain) => runtime.handlerFor(domain));
   }
 
   reload(): void {
@@ -126,6 +141,8 @@ export class TunnelRunner {
     runtime.on('connectionOpen', (c) => hooks.connectionOpen(c));
     runtime.on('connectionClose', (c) => hooks.connectionClose(c));
     this.runtime = runtime;
+    const inspector = hooks.inspector();
+    if (inspector) runtime.useInspector(inspector);
     runtime.start();
   }
 

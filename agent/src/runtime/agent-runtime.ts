@@ -131,13 +131,19 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
    * the fast path's included (parsed per request while it is on). Returns the inspector.
    */
   inspect(bounds?: RingBounds): Inspector {
-    if (!this.inspector) {
-      this.inspector = new Inspector(bounds);
-      this.routes.observe(this.inspector);
-    } else if (bounds) {
-      this.inspector.resize(bounds);
+    if (this.inspector) {
+      if (bounds) this.inspector.resize(bounds);
+      return this.inspector;
     }
-    return this.inspector;
+    const inspector = new Inspector(bounds);
+    this.useInspector(inspector);
+    return inspector;
+  }
+
+  /** Captures with `inspector` from now on (one kept across runtimes by the RPC core); undefined: capture stops. */
+  useInspector(inspector: Inspector | undefined): void {
+    this.inspector = inspector;
+    this.routes.observe(inspector);
   }
 
   /** The inspector, if on. */
