@@ -10,6 +10,8 @@ import { RouteCommands } from './commands/route-commands';
 import { SharePortCommand } from './commands/share-port';
 import { showError } from './errors';
 import { Command, Setting, View } from './ids';
+import { InspectorCommands } from './inspector/inspector-commands';
+import { RequestsSession } from './inspector/requests-session';
 import { Log } from './log';
 import { TunnelSession } from './tunnel-session';
 import { ConnectionsTreeProvider } from './views/connections-tree';
@@ -29,9 +31,10 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const configPath = path.join(context.globalStorageUri.fsPath, 'agent', 'config.json');
   client = new AgentClient({ agentScript: path.join(context.extensionPath, 'dist', 'portway.js'), configPath, log });
   const session = new TunnelSession(client, context.secrets, log);
+  const requests = new RequestsSession(client, log);
   const relay = new RelayCommands(session, context.secrets, log);
   const routesProvider = new RoutesTreeProvider(session);
-  const connectionsProvider = new ConnectionsTreeProvider(session);
+  const connectionsProvider = new ConnectionsTreeProvider(session, requests);
   const connectionsView = vscode.window.createTreeView(View.Connections, { treeDataProvider: connectionsProvider });
   connectionsProvider.attach(connectionsView);
 
@@ -47,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     ...relay.register(),
     ...new SharePortCommand(session, relay).register(),
     ...new RouteCommands(session).register(),
+    requests,
+    ...new InspectorCommands(context.extensionUri, requests, session).register(),
     client.onDidGiveUp((crashes) => {
       void vscode.window
         .showErrorMessage(`Portway: the agent crashed ${crashes} times in the last 3 minutes and will not be restarted.`, 'Show Log', 'Restart Agent')

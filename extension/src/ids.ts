@@ -20,6 +20,8 @@ export const Command = {
   AddDropRule: 'portway.addDropRule',
   RemoveFirewallRule: 'portway.removeFirewallRule',
   RefreshRoutes: 'portway.refreshRoutes',
+  InspectRequests: 'portway.inspectRequests',
+  ShowQrCode: 'portway.showQrCode',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -43,12 +45,16 @@ export const ItemContext = {
   TcpPort: 'tcpPort',
   FirewallRule: 'firewallRule',
   Connection: 'connection',
+  Request: 'request',
 } as const;
 
 export const Setting = {
   Section: 'portway',
   RelayUrl: 'relayUrl',
   AutoStart: 'autoStart',
+  InspectorEnabled: 'inspector.enabled',
+  InspectorMaxRequests: 'inspector.maxRequests',
+  InspectorMaxMemoryMiB: 'inspector.maxMemoryMiB',
 } as const;
 
 /** SecretStorage key of the relay token (never written to settings.json). */

@@ -18,11 +18,24 @@ export class ConnectionsModel {
 
   constructor(private readonly maxClosed = MAX_CLOSED_SHOWN) {}
 
-  /** Replaces everything (after an agent (re)start). */
-  reset(open: ConnectionInfo[] = []): void {
+  /**
+   * The agent's open connections now (after an agent (re)start or a refresh). The history is
+   * kept; a connection no longer open moves to it with `reason` (it ended with the agent).
+   */
+  reset(open: ConnectionInfo[] = [], reason = 'the agent restarted'): void {
+    const now = Date.now();
+    for (const c of this.open.values()) {
+      if (!open.some((o) => o.id === c.id)) this.closed.unshift({ ...c, closedAt: now, error: reason });
+    }
+    if (this.closed.length > this.maxClosed) this.closed.length = this.maxClosed;
+    this.open.clear();
+    for (const c of open) this.open.set(c.id, { ...c });
+  }
+
+  /** Forgets the history too. */
+  clear(): void {
     this.open.clear();
     this.closed = [];
-    for (const c of open) this.open.set(c.id, { ...c });
   }
 
   opened(c: ConnectionInfo): void {
