@@ -357,6 +357,25 @@ export namespace ConnectionDidCloseNotification {
   export const type = new NotificationType<Params>(method);
 }
 
+/** A visitor a route's firewall dropped (at the relay), counted per route and address. */
+export interface BlockedVisitor {
+  route: RouteRef;
+  clientAddress: string;
+  /** Requests or connections dropped since the last notification. */
+  count: number;
+  /** Epoch milliseconds of the last one. */
+  lastAt: number;
+}
+
+/** Visitors the firewall dropped, about once a second while it happens (the relay coalesces them). */
+export namespace ConnectionDidBlockNotification {
+  export const method = 'connection/didBlock' as const;
+  export interface Params {
+    visitors: BlockedVisitor[];
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
 export namespace LogDidWriteNotification {
   export const method = 'log/didWrite' as const;
   export interface Params {

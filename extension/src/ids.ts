@@ -46,6 +46,7 @@ export const ItemContext = {
   FirewallRule: 'firewallRule',
   Connection: 'connection',
   Request: 'request',
+  Blocked: 'blockedVisitor',
 } as const;
 
 export const Setting = {

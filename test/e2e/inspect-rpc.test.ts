@@ -21,6 +21,10 @@ import {
   RpcErrorCode,
   TunnelStartRequest,
   TunnelStopRequest,
+  ConnectionDidBlockNotification,
+  FirewallAddRequest,
+  FirewallRemoveRequest,
+  LogDidWriteNotification,
 } from '../../protocol/rpc';
 import { request } from '../helpers/http-client';
 import { startOrigin, type TestOrigin } from '../helpers/origin';
@@ -112,4 +116,44 @@ test('the history survives stopping and starting the tunnel', TIMEOUT, async () 
   assert.ok(next.id > kept.id);
   const ids = (await agent.connection.sendRequest(InspectListRequest.type)).map((r) => r.id);
   assert.ok(ids.includes(kept.id) && ids.includes(next.id), `both kept: ${ids.join(',')}`);
+});
+
+/** The status a visitor from `localAddress` (a loopback address) gets for /blocked. */
+function statusFrom(localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: relay.port, path: '/blocked', localAddress, headers: { host: hostname }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+  });
+}
+
+test('a visitor the firewall drops is reported as blocked, counted per address', TIMEOUT, async () => {
+  const route = { kind: 'http' as const, domain: hostname };
+  // Another loopback address, so the rule touches no other request of this file.
+  const rule = { action: 'drop' as const, network: '127.0.0.2' };
+  const from = agent.notifications.length;
+  await agent.connection.sendRequest(FirewallAddRequest.type, { route, rule });
+  try {
+    await agent.waitForNotification<LogDidWriteNotification.Params>(LogDidWriteNotification.type, (e) => /relay applied the routes/.test(e.message), { from });
+    for (let i = 0; i < 2; i++) assert.equal(await statusFrom('127.0.0.2'), 403, 'the firewall refused the visitor');
+    assert.equal(await statusFrom('127.0.0.1'), 200, 'others still get in');
+    const seen = new Map<string, number>();
+    await agent.waitForNotification<ConnectionDidBlockNotification.Params>(
+      ConnectionDidBlockNotification.type,
+      (p) => {
+        for (const v of p.visitors) {
+          assert.deepEqual(v.route, route);
+          seen.set(v.clientAddress, (seen.get(v.clientAddress) ?? 0) + v.count);
+        }
+        assert.equal(seen.has('127.0.0.1'), false, 'an admitted visitor is not reported');
+        return (seen.get('127.0.0.2') ?? 0) >= 2;
+      },
+      { from },
+    );
+  } finally {
+    await agent.connection.sendRequest(FirewallRemoveRequest.type, { route, rule });
+  }
 });

@@ -10,6 +10,7 @@ import { inspectorCsp, inspectorHtml } from '../../extension/src/inspector/inspe
 import { RequestsStore } from '../../extension/src/inspector/requests-store';
 import { qrHtml } from '../../extension/src/qr/qr-html';
 import { describeRequest } from '../../extension/src/views/request-rows';
+import { ConnectionsModel, describeBlocked } from '../../extension/src/views/connections-model';
 
 const summary = (id: number, over: Partial<RequestSummary> = {}): RequestSummary => ({
   id,
@@ -113,4 +114,21 @@ test('the QR code page draws the URL as inline SVG under a CSP with no scripts o
   assert.ok(html.includes('https://deep-leaf-88672.relay.test/?a=1&#38;b=&#60;2&#62;'), 'the URL is shown, escaped');
   const others = html.replace(/https:\/\/deep-leaf-88672\.relay\.test[^"<\s]*/g, '').replace('xmlns="http://www.w3.org/2000/svg"', '');
   assert.doesNotMatch(others, /https?:\/\//, 'nothing else that could be loaded');
+});
+
+test('Connections: blocked visitors are totalled per route and address, newest first, bounded', () => {
+  const model = new ConnectionsModel(2);
+  const route = { kind: 'http' as const, domain: 'app.relay.test' };
+  model.blocked([{ route, clientAddress: '203.0.113.9', count: 2, lastAt: 10 }]);
+  model.blocked([{ route: { kind: 'tcp', port: 22001 }, clientAddress: '203.0.113.9', count: 1, lastAt: 11 }]);
+  model.blocked([{ route, clientAddress: '203.0.113.9', count: 3, lastAt: 12 }]);
+  assert.deepEqual(model.blockedEntries().map((b) => [b.clientAddress, b.count, b.firstAt]), [['203.0.113.9', 5, 10], ['203.0.113.9', 1, 11]]);
+  const row = describeBlocked(model.blockedEntries()[0]);
+  assert.equal(row.label, 'Blocked 203.0.113.9');
+  assert.match(row.description, /^app\.relay\.test · 5× · /);
+  assert.equal(row.icon, 'circle-slash');
+  model.blocked([{ route, clientAddress: '198.51.100.1', count: 1, lastAt: 13 }]);
+  assert.equal(model.blockedEntries().length, 2, 'bounded');
+  model.reset();
+  assert.equal(model.blockedEntries().length, 2, 'kept across an agent restart');
 });

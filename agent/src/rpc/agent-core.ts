@@ -4,6 +4,7 @@
  * tests use a fake. The server only translates JSON-RPC to these calls and events back.
  */
 import type {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidUpdateNotification,
   ConnectionInfo,
@@ -45,7 +46,8 @@ export type AgentCoreEvent =
   | { type: 'connectionUpdate'; update: ConnectionDidUpdateNotification.Params }
   | { type: 'connectionClose'; close: ConnectionDidCloseNotification.Params }
   | { type: 'log'; entry: LogDidWriteNotification.Params }
-  | { type: 'inspect'; change: InspectDidChangeNotification.Params };
+  | { type: 'inspect'; change: InspectDidChangeNotification.Params }
+  | { type: 'blocked'; blocked: ConnectionDidBlockNotification.Params };
 
 export interface Disposable {
   dispose(): void;

@@ -38,6 +38,7 @@ import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } 
 import { coded, codedRelayError } from './coded-errors';
 import { OpenConnections } from './open-connections';
 import { RequestInspection } from './request-inspection';
+import { blockedVisitorsOf } from './blocked-visitors';
 import { checkRelayUrl, isSameRelaySetup, relaySetupConfig, verifyWithRelay } from './relay-setup';
 import { httpRouteOfRequest } from './route-requests';
 import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
@@ -69,6 +70,7 @@ export class ConfigBackedCore implements AgentCore {
       connectionClose: (c) => this.connections.closed(c),
       connectionsGone: () => this.connections.closeAll(),
       inspector: () => this.inspection.inspector,
+      blocked: (m) => this.emit({ type: 'blocked', blocked: blockedVisitorsOf(m) }),
     });
     this.watchConfig();
   }

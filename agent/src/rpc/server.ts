@@ -6,6 +6,7 @@
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { locateConfig } from '../config/config-file';
 import {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidOpenNotification,
   ConnectionDidUpdateNotification,
@@ -291,6 +292,8 @@ export function attachRpcServer(connection: MessageConnection, core: AgentCore, 
           return send(() => connection.sendNotification(ConnectionDidCloseNotification.type, event.close));
         case 'log':
           return send(() => connection.sendNotification(LogDidWriteNotification.type, event.entry));
+        case 'blocked':
+          return send(() => connection.sendNotification(ConnectionDidBlockNotification.type, event.blocked));
         case 'inspect':
           return send(() => connection.sendNotification(InspectDidChangeNotification.type, event.change));
         default: {

@@ -1,6 +1,7 @@
 import { RpcErrorCode, type LogLevel } from '../../../protocol/rpc';
 import type { AgentConfig } from '../config/schema';
 import { AgentRuntime, type ConnectionInfo, type RejectedRoute } from '../runtime/agent-runtime';
+import type { VisitorsBlocked } from '../../../protocol/control';
 import type { Inspector } from '../inspect/inspector';
 import type { HttpHandler } from '../serve/http-exchange';
 import type { ConnectionClose } from '../serve/stream-dispatcher';
@@ -19,6 +20,8 @@ export interface TunnelRunnerHooks {
   connectionClose(close: ConnectionClose): void;
   /** The runtime was disposed: its connections are gone. */
   connectionsGone(): void;
+  /** Visitors the relay's firewall dropped. */
+  blocked(message: VisitorsBlocked): void;
   /** The request inspector each new runtime captures with (undefined: off). */
   inspector(): Inspector | undefined;
 }
@@ -134,12 +137,14 @@ export class TunnelRunner {
     });
     runtime.on('routesApplied', (rejected) => {
       for (const r of rejected) hooks.log('error', `the relay refused ${r.route}: ${r.reason}`);
+      hooks.log('debug', 'the relay applied the routes');
       this.setRejections(rejected);
     });
     runtime.on('configError', (err) => hooks.log('error', `${err.message} (keeping the previous routes)`));
     runtime.on('log', (line) => hooks.log('info', line));
     runtime.on('connectionOpen', (c) => hooks.connectionOpen(c));
     runtime.on('connectionClose', (c) => hooks.connectionClose(c));
+    runtime.on('blocked', (m) => hooks.blocked(m));
     this.runtime = runtime;
     const inspector = hooks.inspector();
     if (inspector) runtime.useInspector(inspector);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
+import type { VisitorsBlocked } from '../../../protocol/control';
 import type { HttpHandler } from '../serve/http-exchange';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
@@ -59,6 +60,8 @@ export interface AgentRuntimeEvents {
   routesApplied: [rejected: RejectedRoute[]];
   connectionOpen: [connection: ConnectionInfo];
   connectionClose: [close: ConnectionClose];
+  /** Visitors the relay's firewall dropped for our routes (coalesced by the relay, about once a second). */
+  blocked: [message: VisitorsBlocked];
   log: [line: string];
 }
 
@@ -117,6 +120,7 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
     );
     this.tunnel.on('online', (connection) => {
       connection.control.on('routes-result', (result) => this.emit('routesApplied', result.rejected));
+      connection.control.on('blocked', (message) => this.emit('blocked', message));
       this.announceRoutes();
       this.tls.online();
     });

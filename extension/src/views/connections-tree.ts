@@ -1,14 +1,14 @@
 /**
  * The Connections view. With the request inspector on: one row per HTTP request (newest first),
  * plus the connections the inspector cannot read (TCP ports, TLS passthrough). Without it: one
- * row per connection. Open connections first, then the most recent closed ones; the history
- * stays when the agent restarts.
+ * row per connection. Visitors the firewall dropped have rows of their own. Open connections first,
+ * then the most recent closed ones; the history stays when the agent restarts.
  */
 import * as vscode from 'vscode';
 import type { RequestsSession } from '../inspector/requests-session';
 import type { InspectorRow } from '../inspector/webview-messages';
 import type { TunnelSession } from '../tunnel-session';
-import { describeConnection, type ConnectionEntry } from './connections-model';
+import { describeBlocked, describeConnection, type BlockedEntry, type ConnectionEntry } from './connections-model';
 import { describeRequest } from './request-rows';
 import { treeItemOf } from './tree-item';
 import { Command } from '../ids';
@@ -16,8 +16,9 @@ import { Command } from '../ids';
 /** Most request rows the tree shows (the inspector holds more). */
 export const MAX_REQUEST_ROWS = 200;
 
-type Row = ConnectionEntry | InspectorRow;
-const isRequest = (row: Row): row is InspectorRow => 'key' in row;
+type Row = ConnectionEntry | InspectorRow | BlockedEntry;
+const isRequest = (row: Row): row is InspectorRow => 'key' in row && !('firstAt' in row);
+const isBlocked = (row: Row): row is BlockedEntry => 'firstAt' in row;
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Row>, vscode.Disposable {
   private readonly didChange = new vscode.EventEmitter<Row[] | void>();
@@ -64,12 +65,15 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Row>, vs
 
   getChildren(element?: Row): Row[] {
     if (element) return [];
-    const connections = this.session.connections.entries();
-    if (!this.requests.enabled) return connections;
-    return [...connections.filter((c) => this.unreadable(c)), ...this.requests.store.list().slice(0, MAX_REQUEST_ROWS)];
+    const model = this.session.connections;
+    const connections = model.entries();
+    // Blocked visitors first: nothing else shows them, and they are what one looks for when "it does not load".
+    if (!this.requests.enabled) return [...model.blockedEntries(), ...connections];
+    return [...model.blockedEntries(), ...connections.filter((c) => this.unreadable(c)), ...this.requests.store.list().slice(0, MAX_REQUEST_ROWS)];
   }
 
   getTreeItem(row: Row): vscode.TreeItem {
+    if (isBlocked(row)) return treeItemOf(describeBlocked(row), row.key);
     if (isRequest(row)) {
       const item = treeItemOf(describeRequest(row), `request:${row.key}`);
       item.command = { command: Command.InspectRequests, title: 'Inspect Requests', arguments: [row.route] };
