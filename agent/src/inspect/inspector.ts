@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CapturedRequest, CaptureState } from '../../../protocol/inspect';
 import type { RequestSummary } from '../../../protocol/rpc';
-import type { ExchangeObserver, ExchangeTap } from '../serve/exchange-observer';
-import type { AgentRequest } from '../serve/http-exchange';
+import type { ExchangeObserver, ExchangeTap, ObservedRequest } from '../serve/exchange-observer';
 import { BodyPreview } from './body-preview';
 import { showBody } from './body-view';
 import { CaptureRing, DEFAULT_BOUNDS, type RingBounds } from './capture-ring';
@@ -64,7 +63,7 @@ export class Inspector extends EventEmitter<InspectorEvents> implements Exchange
     this.ring = new CaptureRing(bounds);
   }
 
-  begin(req: AgentRequest): ExchangeTap {
+  begin(req: ObservedRequest): ExchangeTap {
     const capture: Capture = {
       id: this.nextId++,
       cost: ENTRY_OVERHEAD_BYTES + headerBytes(req.rawHeaders) + req.url.length,

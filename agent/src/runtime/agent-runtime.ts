@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { MuxStream } from '../../../mux/stream';
-import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { VisitorsBlocked } from '../../../protocol/control';
 import type { HttpHandler } from '../serve/http-exchange';
 import { loadConfig, updateConfig } from '../config/config-file';
@@ -10,7 +8,7 @@ import type { ConnectionClose, StreamRoute } from '../serve/stream-dispatcher';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
-import { NodeHttpFront } from '../serve/node-http-front';
+import { RawHttpTap } from '../inspect/raw-http-tap';
 import { Inspector } from '../inspect/inspector';
 import type { RingBounds } from '../inspect/capture-ring';
 import { createTcpForwardHandler } from '../serve/tcp-forward';
@@ -81,8 +79,6 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
   readonly connections = new Map<number, ConnectionInfo>();
   /** The request inspector, while one is on (inspect()). */
   private inspector: Inspector | undefined;
-  /** Serves the fast path's raw bytes parsed, request by request, while the inspector watches. */
-  private readonly parsedFastPath = new NodeHttpFront((domain) => this.routes.handlerFor(domain));
 
   constructor(
     readonly configPath: string,
@@ -104,7 +100,11 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
       },
       log: (line) => this.emit('log', line),
     }, {
-      httpRaw: this.fastPath(createRawHttpProxy((host) => this.routes.routeFor(host))),
+      // While the inspector is on, the fast path's bytes are parsed beside the pipe, not in it.
+      httpRaw: createRawHttpProxy(
+        (host) => this.routes.routeFor(host),
+        (open) => this.inspector && new RawHttpTap(this.inspector, open),
+      ),
       tls: (open, stream) => this.tls.handleStream(open, stream),
       tcp: createTcpForwardHandler(() => this.config, (line) => this.emit('log', line)),
     });
@@ -132,7 +132,7 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
 
   /**
    * Turns the request inspector on (or resizes it): every HTTP exchange is captured from now on,
-   * the fast path's included (parsed per request while it is on). Returns the inspector.
+   * the fast path's included (its bytes parsed beside the pipe). Returns the inspector.
    */
   inspect(bounds?: RingBounds): Inspector {
     if (this.inspector) {
@@ -158,11 +158,6 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
   /** The current handler of an HTTP route (the inspector's replays go through it). */
   handlerFor(domain: string): HttpHandler {
     return this.routes.handlerFor(domain);
-  }
-
-  /** Raw fast-path streams go to `raw` untouched, unless the inspector needs each request seen. */
-  private fastPath(raw: (open: HttpRawOpen, stream: MuxStream) => void): (open: HttpRawOpen, stream: MuxStream) => void {
-    return (open, stream) => (this.inspector ? this.parsedFastPath.serve(stream, open) : raw(open, stream));
   }
 
   get currentConfig(): AgentConfig {

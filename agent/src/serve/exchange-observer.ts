@@ -10,9 +10,12 @@ export interface ExchangeTap {
   end(error?: string): void;
 }
 
+/** What an observer is told of a request when it begins: its head and where it came from. */
+export type ObservedRequest = Pick<AgentRequest, 'method' | 'url' | 'rawHeaders' | 'headers' | 'host' | 'proto' | 'remoteAddress' | 'remotePort'>;
+
 /** Watches the HTTP exchanges of every route (the request inspector). */
 export interface ExchangeObserver {
-  begin(req: AgentRequest): ExchangeTap;
+  begin(req: ObservedRequest): ExchangeTap;
 }
 
 function bytesOf(chunk: unknown): Buffer {

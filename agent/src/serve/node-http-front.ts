@@ -14,8 +14,7 @@ export interface FrontArrival {
 
 /**
  * One local, never listening Node HTTP server that parses the HTTP inside byte streams handed to
- * it (TLS decrypted at the agent; the fast path's raw bytes while the inspector watches) and
- * serves each request with the route's current handler.
+ * it (TLS decrypted at the agent) and serves each request with the route's current handler.
  */
 export class NodeHttpFront {
   private readonly server = http.createServer();
