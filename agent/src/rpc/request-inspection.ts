@@ -18,6 +18,9 @@ function boundsOf(params: InspectConfigureRequest.Params): RingBounds {
   };
 }
 
+/** Most requests one inspect/didChange lists (the newest changed ones). */
+export const MAX_CHANGES_PER_NOTIFICATION = 500;
+
 export class RequestInspection {
   private current: Inspector | undefined;
   /** Changed since the last event, by id (each sent once, with its latest state). */
@@ -83,7 +86,9 @@ export class RequestInspection {
 
   private flush(): void {
     this.timer = undefined;
-    const requests = [...this.pending.values()].map(toRequestSummary);
+    // Under a flood only the newest few hundred matter (the ring keeps no more): the rest is not sent.
+    const changed = [...this.pending.values()];
+    const requests = changed.slice(-MAX_CHANGES_PER_NOTIFICATION).map(toRequestSummary);
     this.pending.clear();
     if (requests.length > 0) this.emit({ type: 'inspect', change: { requests } });
   }

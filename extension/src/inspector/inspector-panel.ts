@@ -24,7 +24,7 @@ export class InspectorPanel implements vscode.Disposable {
     /** The public URL of a route's domain (copy as curl uses what the visitor used). */
     private readonly urlOf: (route: string) => string | undefined,
   ) {
-    const subscription = requests.store.onDidChange((rows, all) => this.post({ type: 'rows', rows, all }));
+    const subscription = requests.store.onDidChange((rows, all) => this.post({ type: 'rows', rows, all, limit: requests.store.limit }));
     this.disposables.push(new vscode.Disposable(() => subscription.dispose()));
   }
 
@@ -75,7 +75,7 @@ export class InspectorPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.post({ type: 'rows', rows: this.requests.store.list(), all: true });
+        this.post({ type: 'rows', rows: this.requests.store.list(), all: true, limit: this.requests.store.limit });
         this.sendRouteFilter();
         if (!this.requests.enabled) this.post({ type: 'notice', text: 'The request inspector is off (setting portway.inspector.enabled): nothing new is captured.' });
         return;

@@ -33,6 +33,10 @@ export class RequestsStore {
     this.fire([...this.rows.values()], true);
   }
 
+  get limit(): number {
+    return this.maxRows;
+  }
+
   setLimit(maxRows: number): void {
     this.maxRows = Math.max(1, maxRows);
     this.trim();

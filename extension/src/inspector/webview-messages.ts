@@ -15,7 +15,7 @@ export interface InspectorRow extends RequestSummary {
 /** Host → webview. */
 export type ToWebview =
   /** `all`: the whole list (newest first); otherwise rows added or changed. */
-  | { type: 'rows'; rows: InspectorRow[]; all: boolean }
+  | { type: 'rows'; rows: InspectorRow[]; all: boolean; limit: number }
   /** Narrow the list to one route (opened from a route's context menu). */
   | { type: 'filterRoute'; route: string }
   | { type: 'detail'; key: string; request?: CapturedRequest; error?: string }

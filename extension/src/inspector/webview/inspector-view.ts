@@ -194,6 +194,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'rows':
       if (m.all) rows.clear();
       for (const r of m.rows) rows.set(r.key, r);
+      // The same bound as the extension's store: the oldest (first in the Map) go.
+      for (const key of rows.keys()) {
+        if (rows.size <= m.limit) break;
+        rows.delete(key);
+      }
       renderRoutes();
       renderList();
       return;
