@@ -10,6 +10,8 @@ import { RouteCommands } from './commands/route-commands';
 import { SharePortCommand } from './commands/share-port';
 import { showError } from './errors';
 import { Command, Setting, View } from './ids';
+import { InspectorCommands } from './inspector/inspector-commands';
+import { RequestsSession } from './inspector/requests-session';
 import { Log } from './log';
 import { PortWatcher } from './port-watcher';
 import { TunnelSession } from './tunnel-session';
@@ -30,10 +32,11 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const configPath = path.join(context.globalStorageUri.fsPath, 'agent', 'config.json');
   client = new AgentClient({ agentScript: path.join(context.extensionPath, 'dist', 'portway.js'), configPath, log });
   const session = new TunnelSession(client, context.secrets, log, context.globalState);
+  const requests = new RequestsSession(client, log);
   const ports = new PortWatcher(session);
   const relay = new RelayCommands(session, context.secrets, log);
   const routesProvider = new RoutesTreeProvider(session, ports.onDidSee);
-  const connectionsProvider = new ConnectionsTreeProvider(session);
+  const connectionsProvider = new ConnectionsTreeProvider(session, requests);
   const routesView = vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true });
   const connectionsView = vscode.window.createTreeView(View.Connections, { treeDataProvider: connectionsProvider });
   connectionsProvider.attach(connectionsView);
@@ -51,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     ...relay.register(),
     ...new SharePortCommand(session, relay, () => ports.shareable()).register(),
     ...new RouteCommands(session, () => routesView.selection[0]).register(),
+    requests,
+    ...new InspectorCommands(context.extensionUri, requests, session).register(),
     client.onDidGiveUp((crashes) => {
       void vscode.window
         .showErrorMessage(`Portway: the agent crashed ${crashes} times in the last 3 minutes and will not be restarted.`, 'Show Log', 'Restart Agent')

@@ -23,6 +23,8 @@ export const Command = {
   EditRoute: 'portway.editRoute',
   RetryNow: 'portway.retryNow',
   ForwardTcpPort: 'portway.forwardTcpPort',
+  InspectRequests: 'portway.inspectRequests',
+  ShowQrCode: 'portway.showQrCode',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -48,6 +50,8 @@ export const ItemContext = {
   TcpPortUnforwarded: 'tcpPortUnforwarded',
   FirewallRule: 'firewallRule',
   Connection: 'connection',
+  Request: 'request',
+  Blocked: 'blockedVisitor',
 } as const;
 
 export const Setting = {
@@ -55,6 +59,9 @@ export const Setting = {
   RelayUrl: 'relayUrl',
   AutoStart: 'autoStart',
   OfferToShareNewPorts: 'offerToShareNewPorts',
+  InspectorEnabled: 'inspector.enabled',
+  InspectorMaxRequests: 'inspector.maxRequests',
+  InspectorMaxMemoryMiB: 'inspector.maxMemoryMiB',
 } as const;
 
 /** SecretStorage key of the relay token (never written to settings.json). */

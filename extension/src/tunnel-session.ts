@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidOpenNotification,
   ConnectionDidUpdateNotification,
@@ -73,6 +74,10 @@ export class TunnelSession implements vscode.Disposable {
       }),
       client.onNotification(ConnectionDidCloseNotification.type, (c) => {
         this.connections.closedConnection(c);
+        this.didChangeConnections.fire();
+      }),
+      client.onNotification(ConnectionDidBlockNotification.type, (b) => {
+        this.connections.blocked(b.visitors);
         this.didChangeConnections.fire();
       }),
       client.onNotification(LogDidWriteNotification.type, (e) => log.agentEntry(e)),

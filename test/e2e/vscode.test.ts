@@ -2,7 +2,10 @@
  * End to end in a real VS Code workbench (code-server + chromium), with a real relay and a local
  * origin on loopback: Share Port from the Command Palette (walking through the relay set-up),
  * the URL in the status bar, a fetch through the relay, the Routes and Connections views, a drop
- * rule added from the tree, and the agent killed and restarted. Screenshots go to test-artifacts/.
+ * rule added from the tree, and the agent killed and restarted. Then the request inspector: JSON,
+ * an image, a 404, a 502 and a blocked visitor in the list and the Connections view, a detail
+ * pane, a replay beside the original, its CSP refusing a remote load, and the QR code.
+ * Screenshots go to test-artifacts/.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -30,6 +33,7 @@ import {
   UI_TIMEOUT,
   until,
 } from '../extension/harness/workbench-ui';
+import { webviewFrame } from '../extension/harness/webview-frame';
 
 const AUTH_KEY = 'portway-e2e-key-'.padEnd(40, 'x');
 const ORIGIN_TEXT = 'hello from the e2e origin';
@@ -38,6 +42,14 @@ const IPV6_ORIGIN_TEXT = 'hello from the ::1 origin';
 const EXTENSION_PATH = process.env.PORTWAY_TEST_EXTENSION_PATH ?? ROOT;
 /** Flip to true once agents push firewall rules to the relay (the protocol has no message for it yet). */
 const RELAY_ENFORCES_AGENT_FIREWALL = true;
+
+/** A 4×4 red PNG. */
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000004000000040802000000269309290000001049444154789c63f8cfc000470cc47100ae930ff1d05f239e0000000049454e44ae426082',
+  'hex',
+);
+/** Every path the origin was asked for, in order. */
+const originPaths: string[] = [];
 
 let relay: RelayProcess;
 let origin: http.Server;
@@ -49,7 +61,22 @@ let workbench: Workbench;
 
 before(async () => {
   relay = await startRelay({ authKey: AUTH_KEY });
-  origin = http.createServer((_req, res) => {
+  origin = http.createServer((req, res) => {
+    originPaths.push(req.url ?? '');
+    if (req.url === '/api/items') {
+      res.setHeader('content-type', 'application/json');
+      return void res.end(JSON.stringify({ items: [{ id: 1, name: 'first' }], served: originPaths.length }));
+    }
+    if (req.url === '/logo.png') {
+      res.setHeader('content-type', 'image/png');
+      return void res.end(PNG);
+    }
+    if (req.url === '/missing') {
+      res.statusCode = 404;
+      return void res.end('not here');
+    }
+    // The origin dies mid-request: the agent answers 502 itself.
+    if (req.url === '/crash') return void req.socket.destroy();
     res.setHeader('content-type', 'text/html');
     res.end(`<h1>${ORIGIN_TEXT}</h1>`);
   });
@@ -123,7 +150,8 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await showRoutesView(page);
   await treeRow(page, 'Routes', routeRow(hostname, 'online')).waitFor({ timeout: UI_TIMEOUT });
   assert.match((await treeRow(page, 'Routes', hostname).textContent()) ?? '', new RegExp(`127\\.0\\.0\\.1:${originPort}`));
-  await treeRow(page, 'Connections', `127.0.0.1 → ${hostname}`).waitFor({ timeout: UI_TIMEOUT });
+  // One row per request, method and path first (the inspector is on by default).
+  await treeRow(page, 'Connections', 'GET /').waitFor({ timeout: UI_TIMEOUT });
   await workbench.screenshot('views');
 
   // An invalid port typed in the picker is an inline error; Enter keeps the picker open (no
@@ -190,6 +218,9 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
       enforced ? UI_TIMEOUT : 5_000,
     );
     assert.equal(refused.status, 403);
+    // The refused visitor has a row of its own in the Connections view.
+    await treeRow(page, 'Connections', 'Blocked 127.0.0.1').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('blocked-visitor');
   });
 
   // Remove the rule with its inline action: traffic flows again.
@@ -199,6 +230,8 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await treeRow(page, 'Routes', 'drop 127.0.0.1').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
   await until('traffic to flow again', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
 
+  await inspectRequests(t, hostname);
+
   // Kill the agent: the extension restarts it and the tunnel comes back with the same hostname.
   process.kill(firstAgent, 'SIGKILL');
   const secondAgent = await until('a restarted agent', () => agentPids().find((p) => p !== firstAgent));
@@ -206,6 +239,8 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await statusItem(page, hostname).waitFor({ timeout: UI_TIMEOUT });
   await until('traffic after the restart', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
   await workbench.screenshot('after-agent-restart');
+  // The Connections view keeps what the agent saw before it was killed.
+  await treeRow(page, 'Connections', 'GET /api/items').waitFor({ timeout: UI_TIMEOUT });
 
   // Stop Sharing from the status-bar menu.
   await statusItem(page, hostname).click();
@@ -228,3 +263,83 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
 
   fs.writeFileSync(`${ROOT}/test-artifacts/vscode-e2e-timing.txt`, `scenario took ${Date.now() - started} ms\n`);
 });
+
+/**
+ * The request inspector with the tunnel shared: requests of each kind through the relay, then the
+ * inspector panel (list, detail, replay), its CSP, the Connections rows and the QR code.
+ */
+async function inspectRequests(t: { diagnostic(message: string): void }, hostname: string): Promise<void> {
+  const { page } = workbench;
+  const through = (path: string) => request(relay.port, hostname, { path, timeoutMs: 10_000 });
+  assert.equal((await through('/api/items')).status, 200);
+  assert.equal((await through('/logo.png')).status, 200);
+  assert.equal((await through('/missing')).status, 404);
+  assert.equal((await through('/crash')).status, 502, 'the agent answers 502 for an origin that hung up');
+
+  // The Connections view: readable rows, the 502 said as such.
+  await treeRow(page, 'Connections', 'GET /api/items').waitFor({ timeout: UI_TIMEOUT });
+  const crashRow = treeRow(page, 'Connections', 'GET /crash');
+  await crashRow.waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await crashRow.textContent()) ?? '', /502/);
+  await workbench.screenshot('connections-requests');
+
+  await runCommand(page, 'Portway: Inspect Requests');
+  const view = webviewFrame(page);
+  const row = (text: string) => view.locator('#rows tr', { hasText: text }).first();
+  for (const path of ['/api/items', '/logo.png', '/missing', '/crash']) await row(path).waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await row('/missing').textContent()) ?? '', /404/);
+  assert.match((await row('/crash').locator('.status-5xx').textContent()) ?? '', /502/);
+  await workbench.screenshot('inspector-list');
+
+  // Filter by status: only the 4xx row stays.
+  await view.locator('#status').selectOption('4');
+  await until('the 4xx filter', async () => ((await view.locator('#rows tr').count()) === 1 ? true : undefined));
+  await view.locator('#status').selectOption('');
+
+  // The JSON body pretty-printed; the image shown.
+  await row('/api/items').click();
+  await view.locator('#detail pre.body.json', { hasText: '"name": "first"' }).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('inspector-json');
+  await row('/logo.png').click();
+  await view.locator('#detail img.body-image').waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('inspector-image');
+
+  // Replay: the origin is asked again and the new response is shown beside the original.
+  await row('/api/items').click();
+  await view.locator('#detail pre.body.json').first().waitFor({ timeout: UI_TIMEOUT });
+  const asked = originPaths.filter((p) => p === '/api/items').length;
+  await view.locator('#detail button', { hasText: /^Replay$/ }).click();
+  await view.locator('#detail h2', { hasText: /^Replay #\d+/ }).waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(originPaths.filter((p) => p === '/api/items').length, asked + 1, 'the replay reached the origin');
+  assert.equal(await view.locator('#detail .columns.side-by-side .exchange').count(), 2);
+  await workbench.screenshot('inspector-replay');
+
+  // The CSP: nothing remote. A load the page tries is refused (and never reaches the origin).
+  const csp = (await view.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')) ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /connect-src 'none'/);
+  assert.match(csp, /script-src 'nonce-[^']+'(;|$)/, 'only the page\'s own nonce\'d script runs');
+  const before = originPaths.length;
+  const violated = await view.locator('body').evaluate(
+    (body, url) =>
+      new Promise<string>((resolve) => {
+        document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true });
+        const img = document.createElement('img');
+        img.src = url;
+        body.append(img);
+      }),
+    `http://127.0.0.1:${originPort}/remote-probe.png`,
+  );
+  assert.match(violated, /img-src/);
+  assert.equal(originPaths.slice(before).includes('/remote-probe.png'), false, 'the remote load never happened');
+  t.diagnostic(`inspector CSP: ${csp}`);
+
+  // The QR code of the public URL, from the status-bar menu.
+  await statusItem(page, hostname).click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show QR Code' }).click();
+  const qr = webviewFrame(page);
+  await qr.locator('.code svg').waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await qr.locator('.url').textContent()) ?? '', new RegExp(hostname.replace(/\./g, '\\.')));
+  await workbench.screenshot('qr-code');
+  await page.keyboard.press('Control+W');
+}

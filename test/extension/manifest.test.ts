@@ -47,7 +47,7 @@ test('runs where the workspace is (remote, container) and on VS Code 1.100', () 
 });
 
 test('the package holds only the bundles, media, README, LICENSE and package.json (vsce ls)', { timeout: 60_000 }, () => {
-  for (const bundle of ['dist/extension.js', 'dist/portway.js']) {
+  for (const bundle of ['dist/extension.js', 'dist/portway.js', 'dist/inspector-view.js']) {
     assert.ok(fs.existsSync(path.join(ROOT, bundle)), `${bundle} is built (run node esbuild.js)`);
   }
   const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
@@ -56,7 +56,7 @@ test('the package holds only the bundles, media, README, LICENSE and package.jso
     .map((l) => l.trim())
     .filter(Boolean)
     .sort();
-  const allowed = (f: string) => ['dist/extension.js', 'dist/portway.js', 'README.md', 'LICENSE', 'package.json'].includes(f) || f.startsWith('media/');
+  const allowed = (f: string) => ['dist/extension.js', 'dist/portway.js', 'dist/inspector-view.js', 'README.md', 'LICENSE', 'package.json'].includes(f) || f.startsWith('media/');
   assert.deepEqual(listed.filter((f) => !allowed(f)), [], 'nothing else is packaged');
   for (const required of ['dist/extension.js', 'dist/portway.js', 'package.json', 'README.md', 'media/portway.svg']) {
     assert.ok(listed.includes(required), `${required} is packaged`);

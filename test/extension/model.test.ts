@@ -110,6 +110,8 @@ test('connections: open ones newest first, then a bounded history of closed ones
   assert.match(closed.description, /closed: reset/);
   assert.match(describeConnection(model.entries()[0]).description, /↓0 B ↑0 B$/);
   model.reset();
+  assert.deepEqual(model.entries().map((c) => [c.id, c.error]), [['c3', 'the agent restarted'], ['c4', undefined]], 'an agent restart keeps the history; open ones end with it');
+  model.clear();
   assert.deepEqual(model.entries(), []);
   assert.equal(formatBytes(1536), '1.5 KB');
   assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MB');

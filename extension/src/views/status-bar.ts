@@ -48,6 +48,8 @@ export class TunnelStatusBar implements vscode.Disposable {
       items.push(
         { label: '$(copy) Copy URL', description: url, command: Command.CopyUrl, args: [url] },
         { label: '$(link-external) Open in Browser', description: url, command: Command.OpenUrl, args: [url] },
+        { label: '$(device-mobile) Show QR Code', description: url, command: Command.ShowQrCode, args: [url] },
+        { label: '$(inspect) Inspect Requests', command: Command.InspectRequests },
         { label: '$(add) Share Another Port…', command: Command.SharePort },
         { label: '$(debug-stop) Stop Sharing', command: Command.StopSharing },
       );
