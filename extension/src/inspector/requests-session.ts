@@ -13,8 +13,9 @@ import {
   InspectReplayRequest,
   type CapturedRequest,
   type ReplayEdit,
+  type RequestSummary,
 } from '../../../protocol/rpc';
-import type { AgentClient } from '../agent/agent-client';
+import type { AgentClient, AgentSession } from '../agent/agent-client';
 import { Setting } from '../ids';
 import type { Log } from '../log';
 import { RequestsStore } from './requests-store';
@@ -38,12 +39,12 @@ export class RequestsSession implements vscode.Disposable {
   ) {
     this.disposables.push(
       client.onNotification(InspectDidChangeNotification.type, (p) => this.store.upsert(p.requests)),
-      client.onDidStart(() => {
+      client.onDidStart((agent) => {
         this.store.newAgentRun();
-        void this.configure().then(() => this.client.request(InspectListRequest.type).then((rows) => this.store.upsert([...rows].reverse())));
+        void this.setUp(agent);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${Setting.Section}.inspector`)) void this.configure();
+        if (e.affectsConfiguration(`${Setting.Section}.inspector`) && client.running) void this.configure();
       }),
     );
   }
@@ -52,14 +53,33 @@ export class RequestsSession implements vscode.Disposable {
     return inspectorSettings().enabled;
   }
 
-  private async configure(): Promise<void> {
-    const settings = inspectorSettings();
-    this.store.setLimit(settings.maxRequests ?? 500);
+  /**
+   * Settings and the rows so far, asked of the agent that just started over its own connection:
+   * if it dies meanwhile they fail, instead of starting another agent (client.request would, even
+   * after the restart budget is spent).
+   */
+  private async setUp(agent: AgentSession): Promise<void> {
     try {
-      await this.client.request(InspectConfigureRequest.type, settings);
+      await agent.connection.sendRequest(InspectConfigureRequest.method, this.applyLimit());
+      const rows = await agent.connection.sendRequest<RequestSummary[]>(InspectListRequest.method);
+      this.store.upsert([...rows].reverse());
     } catch (err) {
       this.log.error(`the request inspector could not be set up: ${(err as Error).message}`);
     }
+  }
+
+  private async configure(): Promise<void> {
+    try {
+      await this.client.request(InspectConfigureRequest.type, this.applyLimit());
+    } catch (err) {
+      this.log.error(`the request inspector could not be set up: ${(err as Error).message}`);
+    }
+  }
+
+  private applyLimit(): InspectConfigureRequest.Params {
+    const settings = inspectorSettings();
+    this.store.setLimit(settings.maxRequests ?? 500);
+    return settings;
   }
 
   /** The request with its bodies; refused for a row of an agent that has since restarted. */

@@ -25,9 +25,13 @@ export class RoutesTreeProvider implements vscode.TreeDataProvider<RouteNode>, v
     ];
   }
 
-  /** Redraws at once, then again once the listening ports are known. */
+  /**
+   * Redraws at once, then again once the listening ports are known. Asks only a running agent: a
+   * request would start one, even while its exit is being handled or after the restart budget is spent.
+   */
   private refresh(): void {
     this.didChange.fire(undefined);
+    if (!this.session.client.running) return;
     this.session.client
       .request(ListeningPortsRequest.type)
       .then((ports) => this.sawPorts(ports, true))
