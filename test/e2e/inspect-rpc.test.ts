@@ -6,18 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  InitializeRequest,
   InspectConfigureRequest,
   InspectDidChangeNotification,
   InspectGetRequest,
   InspectListRequest,
   InspectReplayRequest,
-  RelayConfigureRequest,
-  RouteAddRequest,
-  RPC_PROTOCOL_VERSION,
   RpcErrorCode,
   TunnelStartRequest,
   TunnelStopRequest,
@@ -27,9 +22,9 @@ import {
   LogDidWriteNotification,
 } from '../../protocol/rpc';
 import { request } from '../helpers/http-client';
-import { startOrigin, type TestOrigin } from '../helpers/origin';
-import { startRelay, tempDir, type RelayProcess } from '../helpers/processes';
-import { startRpcAgent, type RpcAgent } from '../helpers/rpc-agent';
+import type { TestOrigin } from '../helpers/origin';
+import type { RelayProcess } from '../helpers/processes';
+import { startSharingRpcAgent, type RpcAgent } from '../helpers/rpc-agent';
 
 let relay: RelayProcess;
 let origin: TestOrigin;
@@ -39,15 +34,7 @@ let hostname: string;
 const TIMEOUT = { timeout: 60_000 };
 
 before(async () => {
-  relay = await startRelay();
-  origin = await startOrigin();
-  agent = startRpcAgent(path.join(tempDir('portway-inspect-rpc-'), 'config.json'));
-  const { connection } = agent;
-  await connection.sendRequest(InitializeRequest.type, { protocolVersion: RPC_PROTOCOL_VERSION, client: 'inspect-rpc-test' });
-  await connection.sendRequest(InspectConfigureRequest.type, { enabled: true, maxRequests: 50, maxMemoryMiB: 4 });
-  hostname = (await connection.sendRequest(RelayConfigureRequest.type, { relayUrl: relay.url })).hostname!;
-  await connection.sendRequest(RouteAddRequest.type, { httpPort: origin.port });
-  assert.equal((await connection.sendRequest(TunnelStartRequest.type, { waitForOnline: true })).state, 'online');
+  ({ relay, origin, agent, hostname } = await startSharingRpcAgent('inspect-rpc', (c) => c.sendRequest(InspectConfigureRequest.type, { enabled: true, maxRequests: 50, maxMemoryMiB: 4 })));
 }, TIMEOUT);
 
 after(async () => {

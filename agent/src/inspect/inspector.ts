@@ -1,34 +1,22 @@
 import { EventEmitter } from 'node:events';
-import type { CapturedRequest, CaptureState } from '../../../protocol/inspect';
+import type { CapturedRequest } from '../../../protocol/inspect';
 import type { RequestSummary } from '../../../protocol/rpc';
 import type { ExchangeObserver, ExchangeTap, ObservedRequest } from '../serve/exchange-observer';
 import { BodyPreview } from './body-preview';
 import { showBody } from './body-view';
 import { CaptureRing, DEFAULT_BOUNDS, type RingBounds } from './capture-ring';
 
-/** A request being (or done being) captured: the raw facts; bodies are decoded only when shown. */
-export interface Capture {
+/**
+ * A request being (or done being) captured: the wire record's facts as they become known, with
+ * raw body previews (decoded only when shown) and the bookkeeping the ring needs.
+ */
+export interface Capture extends Omit<CapturedRequest, 'id' | 'bytesIn' | 'bytesOut' | 'requestBody' | 'responseBody' | 'requestBodyTruncated'> {
   readonly id: number;
   cost: number;
-  route: string;
-  method: string;
-  path: string;
-  host: string;
-  proto: 'http' | 'https';
-  clientAddress: string;
-  startedAt: number;
   /** process.hrtime-based start, for durations that do not jump with the wall clock. */
   readonly startedHr: bigint;
-  ttfbMs?: number;
-  durationMs?: number;
-  status?: number;
-  state: CaptureState;
-  error?: string;
-  requestHeaders: string[];
-  responseHeaders: string[];
   requestBody: BodyPreview;
   responseBody: BodyPreview;
-  replayOf?: number;
 }
 
 export interface InspectorEvents {
