@@ -1,8 +1,10 @@
 /**
  * End to end in a real VS Code workbench (code-server + chromium), with a real relay and a local
  * origin on loopback: Share Port from the Command Palette (walking through the relay set-up),
- * the URL in the status bar, a fetch through the relay, the Routes and Connections views, a drop
- * rule added from the tree, and the agent killed and restarted. Then the request inspector: JSON,
+ * the URL in the status bar, a fetch through the relay, the Routes and Connections views, an
+ * invalid port kept inline, a ::1-only server shared with a free subdomain and its route state
+ * (online, nothing listening), a drop rule added from the tree, the agent killed and restarted,
+ * and Stop Sharing surviving a reload. Between them, the request inspector: JSON,
  * an image, a 404, a 502 and a blocked visitor in the list and the Connections view, a detail
  * pane, a replay beside the original, its CSP refusing a remote load, and the QR code.
  * Screenshots go to test-artifacts/.
