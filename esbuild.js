@@ -30,6 +30,8 @@ const bundles = [
   { entryPoints: ['agent/src/main.ts'], outfile: 'dist/portway.js' },
   packageBundles.relay,
   { entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'bufferutil', 'utf-8-validate'] },
+  // The request inspector's webview script: runs in the webview (a browser), not in Node.
+  { entryPoints: ['extension/src/inspector/webview/inspector-view.ts'], outfile: 'dist/inspector-view.js', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 
 /** Every .ts file below dir (for the unbundled test build). */

@@ -5,6 +5,8 @@ export interface BenchArgs {
   strict: boolean; // exit 1 unless every threshold is met
   durationSec: number; // per figure
   help: boolean;
+  /** `--inspect`: the agent runs with the request inspector on (every request captured). */
+  inspect: boolean;
   /** `--connections [W,K]`: the live-connections benchmark instead (W WebSockets, K idle keep-alive). */
   connections?: { webSockets: number; keepAlive: number };
   /** `--soak [N]`: 70,000 new connections, then N keep-alive requests, RSS and descriptors along the way. */
@@ -21,17 +23,19 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
   --cluster           only the cluster row: small requests direct, via the relay holding the
                       tunnel and via another relay of the cluster (needs redis-server)
   --direct-only       measure the origin directly only (no relay/agent needed)
+  --inspect           run the agent with the request inspector on (portway start --inspect)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
   --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false, cluster: false };
+  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--direct-only') args.directOnly = true;
     else if (arg === '--strict') args.strict = true;
     else if (arg === '--cluster') args.cluster = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--inspect') args.inspect = true;
     else if (arg === '--connections') {
       const counts = /^\d+,\d+$/.test(argv[i + 1] ?? '') ? argv[++i].split(',').map(Number) : [10_000, 5_000];
       args.connections = { webSockets: counts[0], keepAlive: counts[1] };

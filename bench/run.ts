@@ -90,7 +90,7 @@ async function main(): Promise<number> {
       let tunnel: Tunnel | undefined;
       try {
         log('tunnel: starting relay and agent');
-        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port });
+        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, agentArgs: args.inspect ? ['--inspect', '127.0.0.1:0'] : [] });
         log(`tunnel: relay on 127.0.0.1:${tunnel.relayPort}, hostname ${tunnel.hostname}`);
         const targets: PhaseTargets = {
           small: { port: tunnel.relayPort, host: tunnel.hostname },

@@ -27,6 +27,8 @@ export interface TunnelOptions {
   origin2Port: number;
   /** Extra relay flags (e.g. a longer idle timeout for the connections benchmark). */
   relayArgs?: string[];
+  /** Extra arguments of `portway start` (e.g. --inspect, the request inspector on). */
+  agentArgs?: string[];
 }
 
 export function relayBin(root: string): string {
@@ -115,7 +117,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(opts.origin1Port)]);
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', bigHostname, '--destination', '127.0.0.1', '--http', String(opts.origin2Port)]);
 
-    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start'], env);
+    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start', ...(opts.agentArgs ?? [])], env);
     stopAllStarted.push(agent);
     await agent.waitFor(/Connected/, START_TIMEOUT_MS);
     await waitReachable(relayPort, hostname);

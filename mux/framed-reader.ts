@@ -20,9 +20,12 @@ const BATCH_BELOW = 16 * 1024;
  * than the peer granted: flow control is the stream's own.
  *
  *   const socket = connectFramed(stream, { host, port }); // its end ends the stream (FIN)
+ *
+ * `onBytes` (optional, the request inspector) sees each read before it leaves; it must copy what
+ * it keeps, the buffer is a pooled frame.
  */
-export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts): net.Socket {
-  const reader = new FramedReader(stream);
+export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts, onBytes?: (bytes: Buffer) => void): net.Socket {
+  const reader = new FramedReader(stream, onBytes);
   const socket = net.connect({ ...options, onread: reader.options });
   reader.attach(socket);
   return socket;
@@ -35,7 +38,10 @@ class FramedReader {
   private socket: net.Socket | undefined;
   private waiting = false;
 
-  constructor(private readonly stream: MuxStream) {}
+  constructor(
+    private readonly stream: MuxStream,
+    private readonly onBytes?: (bytes: Buffer) => void,
+  ) {}
 
   readonly options: net.OnReadOpts = {
     buffer: () => this.nextBuffer(),
@@ -61,6 +67,7 @@ class FramedReader {
   private onRead(bytes: number, buffer: Uint8Array): boolean {
     const frame = this.frame!; // Node asks nextBuffer() for the buffer of every read
     const full = bytes === buffer.length;
+    if (this.onBytes) this.onBytes(frame.subarray(HEADER_SIZE, HEADER_SIZE + bytes));
     let room: boolean;
     if (bytes >= BATCH_BELOW && bytes <= this.stream.directCredit) {
       // The transport owns the frame until it is written; then the next reads may use it again.

@@ -49,6 +49,38 @@ export interface Hello {
    * domain) that must not disturb a running `portway start`.
    */
   mode?: 'tunnel' | 'control';
+  /** Optional messages the agent understands (AgentFeature); the relay sends no other optional one. */
+  features?: string[];
+}
+
+/** Optional relay → agent messages an agent asks for in its Hello (older agents ask for none). */
+export const AgentFeature = {
+  /** VisitorsBlocked messages. */
+  BlockedVisitors: 'blocked-visitors',
+} as const;
+
+/** Most visitors one VisitorsBlocked message lists; more in the same second are counted in `dropped`. */
+export const MAX_BLOCKED_VISITORS_PER_MESSAGE = 50;
+/** A session gets at most one VisitorsBlocked message per this interval. */
+export const BLOCKED_VISITORS_INTERVAL_MS = 1000;
+
+/**
+ * Relay → agent, only to agents that asked (AgentFeature.BlockedVisitors): the visitors a route's
+ * firewall dropped since the last message, one entry per route and client address.
+ */
+export interface VisitorsBlocked {
+  type: 'blocked';
+  visitors: {
+    /** An HTTP route's domain, or "tcp N" (routeResultName). */
+    route: string;
+    clientAddress: string;
+    /** Requests or connections dropped. */
+    count: number;
+    /** Epoch milliseconds of the last one. */
+    lastAt: number;
+  }[];
+  /** Drops not listed because the message was full. */
+  dropped: number;
 }
 
 /** A firewall rule as it travels; the relay enforces it (pktriot's model, see README). */
@@ -131,7 +163,7 @@ export interface Refused {
 }
 
 export type AgentToRelay = Hello | RoutesSync | ControlRequest | ControlResponse;
-export type RelayToAgent = Welcome | Refused | RoutesResult | ControlRequest | ControlResponse;
+export type RelayToAgent = Welcome | Refused | RoutesResult | VisitorsBlocked | ControlRequest | ControlResponse;
 
 /** Most routes one session may announce. */
 export const MAX_ANNOUNCED_ROUTES = 1000;
@@ -191,6 +223,7 @@ export function parseAgentMessage(text: string): AgentToRelay {
         requestedHostname: optionalString(obj, 'requestedHostname', 253),
         agent: optionalString(obj, 'agent', 200),
         mode: obj.mode === 'control' ? 'control' : 'tunnel',
+        features: Array.isArray(obj.features) ? obj.features.filter((f): f is string => typeof f === 'string').slice(0, 16) : undefined,
       };
     case 'routes':
       return parseRoutesSync(obj);
@@ -280,6 +313,17 @@ export function parseRelayMessage(text: string): RelayToAgent {
       return {
         type: 'routes-result',
         rejected: rejected.map((r) => ({ route: String((r as Record<string, unknown>)?.route ?? ''), reason: String((r as Record<string, unknown>)?.reason ?? '') })),
+      };
+    }
+    case 'blocked': {
+      const visitors = Array.isArray(obj.visitors) ? obj.visitors.slice(0, MAX_BLOCKED_VISITORS_PER_MESSAGE) : [];
+      return {
+        type: 'blocked',
+        visitors: visitors.map((v) => {
+          const o = (v ?? {}) as Record<string, unknown>;
+          return { route: requiredString(o, 'route', 260), clientAddress: requiredString(o, 'clientAddress', 64), count: requiredNumber(o, 'count'), lastAt: requiredNumber(o, 'lastAt') };
+        }),
+        dropped: typeof obj.dropped === 'number' ? obj.dropped : 0,
       };
     }
     case 'request':

@@ -8,6 +8,8 @@
  * extension, the agent or the relay.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { CapturedRequest, ReplayEdit } from './inspect';
+export type { CapturedRequest, ReplayEdit } from './inspect';
 
 /** Bumped on any incompatible change; the extension refuses an agent with another major. */
 export const RPC_PROTOCOL_VERSION = 1;
@@ -97,6 +99,8 @@ export interface ListeningPort {
   pid?: number;
   /** Process name (from /proc/<pid>/comm) when the OS lets us read it. */
   process?: string;
+  /** The process's working directory, when readable: tells a workspace's dev server from the machine's other listeners. */
+  cwd?: string;
 }
 
 export interface ConnectionInfo {
@@ -355,6 +359,25 @@ export namespace ConnectionDidCloseNotification {
   export const type = new NotificationType<Params>(method);
 }
 
+/** A visitor a route's firewall dropped (at the relay), counted per route and address. */
+export interface BlockedVisitor {
+  route: RouteRef;
+  clientAddress: string;
+  /** Requests or connections dropped since the last notification. */
+  count: number;
+  /** Epoch milliseconds of the last one. */
+  lastAt: number;
+}
+
+/** Visitors the firewall dropped, about once a second while it happens (the relay coalesces them). */
+export namespace ConnectionDidBlockNotification {
+  export const method = 'connection/didBlock' as const;
+  export interface Params {
+    visitors: BlockedVisitor[];
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
 export namespace LogDidWriteNotification {
   export const method = 'log/didWrite' as const;
   export interface Params {
@@ -365,3 +388,65 @@ export namespace LogDidWriteNotification {
   }
   export const type = new NotificationType<Params>(method);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Request inspector (protocol/inspect.ts holds the records; the agent captures, the webview shows)
+
+/** A captured request without its bodies: what lists and the Connections view need. */
+export type RequestSummary = Omit<CapturedRequest, 'requestBody' | 'responseBody'>;
+
+/** Turns capture on or off and sets the ring's bounds (the `portway.inspector.*` settings). */
+export namespace InspectConfigureRequest {
+  export const method = 'inspect/configure' as const;
+  export interface Params {
+    enabled: boolean;
+    /** Most requests kept (newest win). */
+    maxRequests?: number;
+    /** Most memory held by captures, MiB. */
+    maxMemoryMiB?: number;
+  }
+  export const type = new RequestType<Params, void, void>(method);
+}
+
+/** Every captured request still in the ring, newest first, without bodies. */
+export namespace InspectListRequest {
+  export const method = 'inspect/list' as const;
+  export const type = new RequestType0<RequestSummary[], void>(method);
+}
+
+/** One captured request with its bodies (decoded for showing). NotFound once it left the ring. */
+export namespace InspectGetRequest {
+  export const method = 'inspect/get' as const;
+  export interface Params {
+    id: number;
+  }
+  export const type = new RequestType<Params, CapturedRequest, void>(method);
+}
+
+/** Sends a captured request again to its origin through the agent, optionally edited; resolves with the replay once answered. */
+export namespace InspectReplayRequest {
+  export const method = 'inspect/replay' as const;
+  export interface Params {
+    id: number;
+    edit?: ReplayEdit;
+  }
+  export const type = new RequestType<Params, CapturedRequest, void>(method);
+}
+
+export namespace InspectClearRequest {
+  export const method = 'inspect/clear' as const;
+  export const type = new RequestType0<void, void>(method);
+}
+
+/**
+ * Requests captured or changed (answer head, end) since the last message, at most one message
+ * every INSPECT_NOTIFY_INTERVAL_MS, each request once with its latest state.
+ */
+export namespace InspectDidChangeNotification {
+  export const method = 'inspect/didChange' as const;
+  export interface Params {
+    requests: RequestSummary[];
+  }
+  export const type = new NotificationType<Params>(method);
+}
+export const INSPECT_NOTIFY_INTERVAL_MS = 100;

@@ -10,7 +10,10 @@ import { RouteCommands } from './commands/route-commands';
 import { SharePortCommand } from './commands/share-port';
 import { showError } from './errors';
 import { Command, Setting, View } from './ids';
+import { InspectorCommands } from './inspector/inspector-commands';
+import { RequestsSession } from './inspector/requests-session';
 import { Log } from './log';
+import { PortWatcher } from './port-watcher';
 import { TunnelSession } from './tunnel-session';
 import { ConnectionsTreeProvider } from './views/connections-tree';
 import { RoutesTreeProvider } from './views/routes-tree';
@@ -28,10 +31,13 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
   const log = new Log();
   const configPath = path.join(context.globalStorageUri.fsPath, 'agent', 'config.json');
   client = new AgentClient({ agentScript: path.join(context.extensionPath, 'dist', 'portway.js'), configPath, log });
-  const session = new TunnelSession(client, context.secrets, log);
+  const session = new TunnelSession(client, context.secrets, log, context.globalState);
+  const requests = new RequestsSession(client, log);
+  const ports = new PortWatcher(session);
   const relay = new RelayCommands(session, context.secrets, log);
-  const routesProvider = new RoutesTreeProvider(session);
-  const connectionsProvider = new ConnectionsTreeProvider(session);
+  const routesProvider = new RoutesTreeProvider(session, ports.onDidSee);
+  const connectionsProvider = new ConnectionsTreeProvider(session, requests);
+  const routesView = vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true });
   const connectionsView = vscode.window.createTreeView(View.Connections, { treeDataProvider: connectionsProvider });
   connectionsProvider.attach(connectionsView);
 
@@ -42,11 +48,14 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     routesProvider,
     connectionsProvider,
     connectionsView,
-    vscode.window.createTreeView(View.Routes, { treeDataProvider: routesProvider, showCollapseAll: true }),
+    routesView,
     new TunnelStatusBar(session),
+    ports,
     ...relay.register(),
-    ...new SharePortCommand(session, relay).register(),
-    ...new RouteCommands(session).register(),
+    ...new SharePortCommand(session, relay, () => ports.shareable()).register(),
+    ...new RouteCommands(session, () => routesView.selection[0]).register(),
+    requests,
+    ...new InspectorCommands(context.extensionUri, requests, session).register(),
     client.onDidGiveUp((crashes) => {
       void vscode.window
         .showErrorMessage(`Portway: the agent crashed ${crashes} times in the last 3 minutes and will not be restarted.`, 'Show Log', 'Restart Agent')
@@ -58,9 +67,7 @@ export function activate(context: vscode.ExtensionContext): PortwayApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(`${Setting.Section}.${Setting.RelayUrl}`)) return;
       const relayUrl = (vscode.workspace.getConfiguration(Setting.Section).get<string>(Setting.RelayUrl) ?? '').trim();
-      if (relayUrl && relayUrl !== session.status.relayUrl) {
-        session.applyRelaySetting(relayUrl).catch((err) => showError(`Portway: could not use the relay ${relayUrl}`, err));
-      }
+      session.settingChanged(relayUrl).catch((err) => showError(`Portway: could not use the relay ${relayUrl}`, err));
     }),
   );
 

@@ -20,6 +20,11 @@ export const Command = {
   AddDropRule: 'portway.addDropRule',
   RemoveFirewallRule: 'portway.removeFirewallRule',
   RefreshRoutes: 'portway.refreshRoutes',
+  EditRoute: 'portway.editRoute',
+  RetryNow: 'portway.retryNow',
+  ForwardTcpPort: 'portway.forwardTcpPort',
+  InspectRequests: 'portway.inspectRequests',
+  ShowQrCode: 'portway.showQrCode',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -41,14 +46,22 @@ export const ContextKey = {
 export const ItemContext = {
   HttpRoute: 'httpRoute',
   TcpPort: 'tcpPort',
+  /** An allocated TCP port that forwards nowhere yet (offers Forward…). */
+  TcpPortUnforwarded: 'tcpPortUnforwarded',
   FirewallRule: 'firewallRule',
   Connection: 'connection',
+  Request: 'request',
+  Blocked: 'blockedVisitor',
 } as const;
 
 export const Setting = {
   Section: 'portway',
   RelayUrl: 'relayUrl',
   AutoStart: 'autoStart',
+  OfferToShareNewPorts: 'offerToShareNewPorts',
+  InspectorEnabled: 'inspector.enabled',
+  InspectorMaxRequests: 'inspector.maxRequests',
+  InspectorMaxMemoryMiB: 'inspector.maxMemoryMiB',
 } as const;
 
 /** SecretStorage key of the relay token (never written to settings.json). */

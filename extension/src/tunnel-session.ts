@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidOpenNotification,
   ConnectionDidUpdateNotification,
@@ -25,6 +26,7 @@ import type { AgentClient } from './agent/agent-client';
 import { ContextKey, Setting, TOKEN_SECRET_KEY } from './ids';
 import type { Log } from './log';
 import { ConnectionsModel, type ConnectionEntry } from './views/connections-model';
+import { shouldRun, STOPPED_BY_USER_KEY } from './resume-policy';
 
 export class TunnelSession implements vscode.Disposable {
   private _status: TunnelStatus = { state: 'stopped', configured: false };
@@ -33,6 +35,8 @@ export class TunnelSession implements vscode.Disposable {
   /** The user asked for the tunnel to run (Share Port / Start), and has not stopped it since. */
   private wantRunning = false;
   private firstStart = true;
+  /** Configure Relay is writing the relayUrl setting itself: the setting's change event is ours. */
+  private configuring = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   private readonly didChangeStatus = new vscode.EventEmitter<TunnelStatus>();
@@ -50,6 +54,8 @@ export class TunnelSession implements vscode.Disposable {
     readonly client: AgentClient,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: Log,
+    /** Where an explicit stop is remembered across window reloads (context.globalState). */
+    private readonly memento: vscode.Memento,
   ) {
     this.disposables.push(
       this.didChangeStatus,
@@ -68,6 +74,10 @@ export class TunnelSession implements vscode.Disposable {
       }),
       client.onNotification(ConnectionDidCloseNotification.type, (c) => {
         this.connections.closedConnection(c);
+        this.didChangeConnections.fire();
+      }),
+      client.onNotification(ConnectionDidBlockNotification.type, (b) => {
+        this.connections.blocked(b.visitors);
         this.didChangeConnections.fire();
       }),
       client.onNotification(LogDidWriteNotification.type, (e) => log.agentEntry(e)),
@@ -118,8 +128,14 @@ export class TunnelSession implements vscode.Disposable {
       await this.refresh();
       const { relayUrl, autoStart } = this.settings();
       if (relayUrl && relayUrl !== this._status.relayUrl) await this.applyRelaySetting(relayUrl);
-      const hasRoutes = this._routes.http.length + this._routes.tcp.length > 0;
-      if (this.firstStart && autoStart && hasRoutes && this._status.configured) this.wantRunning = true;
+      this.wantRunning = shouldRun({
+        wantRunning: this.wantRunning,
+        firstStart: this.firstStart,
+        autoStart,
+        hasRoutes: this._routes.http.length + this._routes.tcp.length > 0,
+        configured: this._status.configured,
+        stoppedByUser: this.memento.get<boolean>(STOPPED_BY_USER_KEY, false),
+      });
       this.firstStart = false;
       if (this.wantRunning && this._status.state === 'stopped') {
         this.setStatus(await this.client.request(TunnelStartRequest.type, { waitForOnline: false }));
@@ -146,6 +162,12 @@ export class TunnelSession implements vscode.Disposable {
     this.setRoutes(await this.client.request(RouteListRequest.type));
   }
 
+  /** The `portway.relayUrl` setting was edited by hand: configure the agent with it (once, and only if it differs). */
+  async settingChanged(relayUrl: string): Promise<void> {
+    if (this.configuring || !relayUrl || relayUrl === this._status.relayUrl) return;
+    await this.applyRelaySetting(relayUrl);
+  }
+
   /** The `portway.relayUrl` setting changed (or differs from the agent's): configure the agent with it. */
   async applyRelaySetting(relayUrl: string): Promise<void> {
     const token = await this.secrets.get(TOKEN_SECRET_KEY);
@@ -161,24 +183,38 @@ export class TunnelSession implements vscode.Disposable {
 
   /** Configures the relay (checked by connecting once); on success keeps the token secret and the URL in settings. */
   async configureRelay(relayUrl: string, token: string | undefined): Promise<TunnelStatus> {
-    const status = await this.client.request(RelayConfigureRequest.type, { relayUrl, token });
-    if (token) await this.secrets.store(TOKEN_SECRET_KEY, token);
-    else await this.secrets.delete(TOKEN_SECRET_KEY);
-    this.setStatus(status);
-    await vscode.workspace.getConfiguration(Setting.Section).update(Setting.RelayUrl, relayUrl, vscode.ConfigurationTarget.Global);
-    await this.refreshRoutes();
-    return status;
+    this.configuring = true;
+    try {
+      const status = await this.client.request(RelayConfigureRequest.type, { relayUrl, token });
+      // At once: a state notification arriving during the awaits below is newer than this answer.
+      this.setStatus(status);
+      if (token) await this.secrets.store(TOKEN_SECRET_KEY, token);
+      else await this.secrets.delete(TOKEN_SECRET_KEY);
+      await vscode.workspace.getConfiguration(Setting.Section).update(Setting.RelayUrl, relayUrl, vscode.ConfigurationTarget.Global);
+      await this.refreshRoutes();
+      return status;
+    } finally {
+      this.configuring = false;
+    }
   }
 
   async start(): Promise<TunnelStatus> {
     this.wantRunning = true;
+    await this.memento.update(STOPPED_BY_USER_KEY, false);
     const status = await this.client.request(TunnelStartRequest.type, { waitForOnline: true });
     this.setStatus(status);
     return status;
   }
 
+  /** Reconnects at once instead of at the next backoff step (the user's wish to share is unchanged). */
+  async retryNow(): Promise<TunnelStatus> {
+    await this.client.request(TunnelStopRequest.type);
+    return this.start();
+  }
+
   async stop(): Promise<TunnelStatus> {
     this.wantRunning = false;
+    await this.memento.update(STOPPED_BY_USER_KEY, true);
     const status = await this.client.request(TunnelStopRequest.type);
     this.setStatus(status);
     return status;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  AgentFeature,
   CloseCode,
   ControlMessageError,
   HANDSHAKE_VERSION,
@@ -106,6 +107,7 @@ export class AgentGateway {
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
       unsentGraceMs: this.options.unsentGraceMs,
       maxBufferedBytes: this.options.maxBufferedBytesPerSession,
+      reportBlocked: hello.features?.includes(AgentFeature.BlockedVisitors),
     });
     this.admission.track(session);
     session.onSocketCut = () => this.options.log(`cut the WebSocket of ${hostname}: the session ended and the agent did not close within ${GOODBYE_GRACE_MS} ms`, { hostname });

@@ -1,3 +1,4 @@
+import { BlockedVisitorsReport } from './blocked-visitors';
 import type { WebSocket } from 'ws';
 import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
@@ -28,6 +29,8 @@ export interface SessionGrant {
   maxBufferedBytes?: number;
   /** Told the visitor bytes (both ways) of each stream that ends: per-token usage. */
   countBytes?: (bytes: number) => void;
+  /** The agent asked to hear of visitors its firewalls dropped (AgentFeature.BlockedVisitors). */
+  reportBlocked?: boolean;
 }
 
 /** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
@@ -54,6 +57,7 @@ export class AgentSession {
   onSocketCut: (() => void) | undefined;
   /** WebSocket close code when the mux closes the transport: a protocol error unless close() said otherwise. */
   private closeCode: number = CloseCode.ProtocolError;
+  private readonly blocked: BlockedVisitorsReport | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -65,6 +69,7 @@ export class AgentSession {
   ) {
     this.tokenId = grant.tokenId;
     this.countBytes = grant.countBytes;
+    this.blocked = grant.reportBlocked ? new BlockedVisitorsReport((m) => this.control.send(m)) : undefined;
     const bufferedStreams = grant.maxBufferedBytes === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(grant.maxBufferedBytes / STREAM_WORST_CASE_BYTES));
     this.maxStreams = Math.min(grant.maxStreams ?? Number.POSITIVE_INFINITY, bufferedStreams);
     const cap = grant.maxUnsentBytes;
@@ -98,10 +103,16 @@ export class AgentSession {
     ws.on('close', (code, reason) => this.mux.transportClosed(`websocket closed (${code}${reason.length ? `: ${reason}` : ''})`));
     this.mux.once('close', (reason: string) => {
       sendQueue?.stop();
+      this.blocked?.stop();
       this.control.close(reason);
       this.wakeIdleWaiters();
       this.finishSocket();
     });
+  }
+
+  /** A visitor the firewall of `route` (a domain or "tcp N") dropped: told to the agent if it asked. */
+  reportBlocked(route: string, clientAddress: string): void {
+    this.blocked?.add(route, clientAddress);
   }
 
   /** Whether this session's identity may serve the domain: its hostname or a subdomain of it. */

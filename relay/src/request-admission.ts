@@ -30,7 +30,10 @@ export function admit(rules: AdmissionRules, host: string, clientAddress: string
   if (!session) return { kind: rules.isKnownHostname(target.hostname) ? 'offline' : 'unassigned', hostname: target.hostname };
   const route = session.routes.httpRoute(host);
   // The firewall is checked for every request (also each one on a kept-alive connection).
-  if (route?.firewall.allows(clientAddress) === false) return { kind: 'forbidden' };
+  if (route?.firewall.allows(clientAddress) === false) {
+    session.reportBlocked(host, clientAddress);
+    return { kind: 'forbidden' };
+  }
   if (session.atStreamLimit) return { kind: 'busy', session };
   return { kind: 'admitted', session, route };
 }

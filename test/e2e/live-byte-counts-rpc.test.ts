@@ -4,7 +4,6 @@
  * report the connection's growing counts while it is open, not only when it closes.
  */
 import { strict as assert } from 'node:assert';
-import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import {
@@ -12,17 +11,12 @@ import {
   ConnectionDidOpenNotification,
   ConnectionDidUpdateNotification,
   ConnectionListRequest,
-  InitializeRequest,
-  RelayConfigureRequest,
-  RouteAddRequest,
-  RPC_PROTOCOL_VERSION,
-  TunnelStartRequest,
   type ConnectionBytes,
   type ConnectionInfo,
 } from '../../protocol/rpc';
-import { startOrigin, type TestOrigin } from '../helpers/origin';
-import { startRelay, tempDir, type RelayProcess } from '../helpers/processes';
-import { startRpcAgent, type RpcAgent } from '../helpers/rpc-agent';
+import type { TestOrigin } from '../helpers/origin';
+import type { RelayProcess } from '../helpers/processes';
+import { startSharingRpcAgent, type RpcAgent } from '../helpers/rpc-agent';
 
 let relay: RelayProcess;
 let origin: TestOrigin;
@@ -32,15 +26,7 @@ let hostname: string;
 const TIMEOUT = { timeout: 60_000 };
 
 before(async () => {
-  relay = await startRelay();
-  origin = await startOrigin();
-  agent = startRpcAgent(path.join(tempDir('portway-live-bytes-'), 'config.json'));
-  const { connection } = agent;
-  await connection.sendRequest(InitializeRequest.type, { protocolVersion: RPC_PROTOCOL_VERSION, client: 'live-bytes-test' });
-  hostname = (await connection.sendRequest(RelayConfigureRequest.type, { relayUrl: relay.url })).hostname!;
-  await connection.sendRequest(RouteAddRequest.type, { httpPort: origin.port });
-  const started = await connection.sendRequest(TunnelStartRequest.type, { waitForOnline: true });
-  assert.equal(started.state, 'online', JSON.stringify(started));
+  ({ relay, origin, agent, hostname } = await startSharingRpcAgent('live-bytes'));
 }, TIMEOUT);
 
 after(async () => {

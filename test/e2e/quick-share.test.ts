@@ -108,7 +108,7 @@ describe('portway http PORT (real processes on loopback)', () => {
     const port = origin.port;
     await origin.close(); // the port is free again: nothing answers there
     const share = track(startQuickShare(configPath, [String(port)]));
-    await share.waitFor(new RegExp(`nothing answers on 127\\.0\\.0\\.1:${port} yet`));
+    await share.waitFor(new RegExp(`nothing answers on localhost:${port} yet`)); // neither 127.0.0.1 nor ::1
     await share.waitFor(/Relay applied the routes/);
     assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 502);
     const server = http.createServer((req, res) => res.end(`late ${req.url}`));

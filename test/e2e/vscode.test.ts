@@ -1,8 +1,13 @@
 /**
  * End to end in a real VS Code workbench (code-server + chromium), with a real relay and a local
  * origin on loopback: Share Port from the Command Palette (walking through the relay set-up),
- * the URL in the status bar, a fetch through the relay, the Routes and Connections views, a drop
- * rule added from the tree, and the agent killed and restarted. Screenshots go to test-artifacts/.
+ * the URL in the status bar, a fetch through the relay, the Routes and Connections views, an
+ * invalid port kept inline, a ::1-only server shared with a free subdomain and its route state
+ * (online, nothing listening), a drop rule added from the tree, the agent killed and restarted,
+ * and Stop Sharing surviving a reload. Between them, the request inspector: JSON,
+ * an image, a 404, a 502 and a blocked visitor in the list and the Connections view, a detail
+ * pane, a replay beside the original, its CSP refusing a remote load, and the QR code.
+ * Screenshots go to test-artifacts/.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -12,28 +17,76 @@ import { after, before, test } from 'node:test';
 import { request } from '../helpers/http-client';
 import { startRelay, type RelayProcess } from '../helpers/processes';
 import { openWorkbench, processesInGroup, ROOT, startCodeServer, type CodeServer, type Workbench } from '../extension/harness/code-server';
-import { answerInput, pickMenuItem, sharePortAsNewUser, statusItem, treeRow, UI_TIMEOUT, until } from '../extension/harness/workbench-ui';
+import {
+  answerInput,
+  listedPortRow,
+  literally,
+  notification,
+  pickMenuItem,
+  quickInput,
+  quickInputBox,
+  quickInputTitled,
+  quickPickRow,
+  runCommand,
+  sharePortAsNewUser,
+  showRoutesView,
+  statusItem,
+  treeRow,
+  UI_TIMEOUT,
+  until,
+} from '../extension/harness/workbench-ui';
+import { webviewFrame } from '../extension/harness/webview-frame';
 
 const AUTH_KEY = 'portway-e2e-key-'.padEnd(40, 'x');
 const ORIGIN_TEXT = 'hello from the e2e origin';
+/** A second origin bound to ::1 only, as many dev servers bind "localhost". */
+const IPV6_ORIGIN_TEXT = 'hello from the ::1 origin';
 const EXTENSION_PATH = process.env.PORTWAY_TEST_EXTENSION_PATH ?? ROOT;
 /** Flip to true once agents push firewall rules to the relay (the protocol has no message for it yet). */
 const RELAY_ENFORCES_AGENT_FIREWALL = true;
 
+/** A 4×4 red PNG. */
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000004000000040802000000269309290000001049444154789c63f8cfc000470cc47100ae930ff1d05f239e0000000049454e44ae426082',
+  'hex',
+);
+/** Every path the origin was asked for, in order. */
+const originPaths: string[] = [];
+
 let relay: RelayProcess;
 let origin: http.Server;
 let originPort: number;
+let ipv6Origin: http.Server;
+let ipv6OriginPort: number;
 let codeServer: CodeServer;
 let workbench: Workbench;
 
 before(async () => {
   relay = await startRelay({ authKey: AUTH_KEY });
-  origin = http.createServer((_req, res) => {
+  origin = http.createServer((req, res) => {
+    originPaths.push(req.url ?? '');
+    if (req.url === '/api/items') {
+      res.setHeader('content-type', 'application/json');
+      return void res.end(JSON.stringify({ items: [{ id: 1, name: 'first' }], served: originPaths.length }));
+    }
+    if (req.url === '/logo.png') {
+      res.setHeader('content-type', 'image/png');
+      return void res.end(PNG);
+    }
+    if (req.url === '/missing') {
+      res.statusCode = 404;
+      return void res.end('not here');
+    }
+    // The origin dies mid-request: the agent answers 502 itself.
+    if (req.url === '/crash') return void req.socket.destroy();
     res.setHeader('content-type', 'text/html');
     res.end(`<h1>${ORIGIN_TEXT}</h1>`);
   });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   originPort = (origin.address() as AddressInfo).port;
+  ipv6Origin = http.createServer((_req, res) => res.end(IPV6_ORIGIN_TEXT));
+  await new Promise<void>((resolve) => ipv6Origin.listen(0, '::1', resolve));
+  ipv6OriginPort = (ipv6Origin.address() as AddressInfo).port;
   codeServer = await startCodeServer();
   workbench = await openWorkbench(codeServer, { extensionPath: EXTENSION_PATH, artifactPrefix: 'vscode-e2e' });
 });
@@ -46,6 +99,7 @@ after(async () => {
   await codeServer?.stop();
   await relay?.stop();
   origin?.close();
+  ipv6Origin?.close();
 });
 
 /**
@@ -57,6 +111,11 @@ async function probe(t: { diagnostic(message: string): void }, hostname: string)
     t.diagnostic(`probe failed: ${err.message}`);
     return undefined;
   });
+}
+
+/** A Routes row text: exactly this hostname (not a subdomain of it), then its description. */
+function routeRow(hostname: string, description: string): RegExp {
+  return new RegExp(`(?<![\\w.-])${literally(hostname)}\\s*${description}`);
 }
 
 function agentPids(): number[] {
@@ -89,12 +148,57 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   assert.equal(res.status, 200);
   assert.match(res.body.toString(), new RegExp(ORIGIN_TEXT));
 
-  // The Portway view: the route with its destination, and the connection we just made.
-  await page.locator('.activitybar .action-item a[aria-label^="Portway"]').click();
-  await treeRow(page, 'Routes', hostname).waitFor({ timeout: UI_TIMEOUT });
+  // The Portway view: the route with its state and destination, and the connection we just made.
+  await showRoutesView(page);
+  await treeRow(page, 'Routes', routeRow(hostname, 'online')).waitFor({ timeout: UI_TIMEOUT });
   assert.match((await treeRow(page, 'Routes', hostname).textContent()) ?? '', new RegExp(`127\\.0\\.0\\.1:${originPort}`));
-  await treeRow(page, 'Connections', `127.0.0.1 → ${hostname}`).waitFor({ timeout: UI_TIMEOUT });
+  // One row per request, method and path first (the inspector is on by default).
+  await treeRow(page, 'Connections', 'GET /').waitFor({ timeout: UI_TIMEOUT });
   await workbench.screenshot('views');
+
+  // An invalid port typed in the picker is an inline error; Enter keeps the picker open (no
+  // "Serve This Folder" dialog). The next value's error row proves the Enter was handled first:
+  // the extension host answers in order, and an accepted picker would be gone.
+  await runCommand(page, 'Portway: Share Port…');
+  await quickInputTitled(page, 'Share Port');
+  await quickInputBox(page).fill('70000');
+  await quickPickRow(page, '70000 is not a port').waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('invalid-port');
+  await page.keyboard.press('Enter');
+  await quickInputBox(page).fill('70001');
+  await quickPickRow(page, '70001 is not a port').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await page.getByText('Serve This Folder').count(), 0, 'no folder dialog');
+  await page.keyboard.press('Escape');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+  // A server bound to ::1 only is listed with its address and shared from the picker; the
+  // subdomain offered is a free one (the first route is not replaced) and visitors reach it.
+  await runCommand(page, 'Portway: Share Port…');
+  await quickInputTitled(page, 'Share Port');
+  await quickInputBox(page).fill(String(ipv6OriginPort));
+  const ipv6Row = listedPortRow(page, ipv6OriginPort);
+  await ipv6Row.waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await ipv6Row.textContent()) ?? '', /::1/, 'the picker shows where it listens');
+  await ipv6Row.click();
+  await quickInputTitled(page, 'Subdomain');
+  assert.notEqual(await quickInputBox(page).inputValue(), '', 'a free subdomain is offered');
+  await page.keyboard.press('Enter');
+  const ipv6Shared = notification(page, new RegExp(`sharing port ${ipv6OriginPort} at http://`));
+  await ipv6Shared.waitFor({ timeout: UI_TIMEOUT });
+  const ipv6Hostname = new URL(((await ipv6Shared.textContent()) ?? '').match(/http:\/\/[^\s/]+\//)![0]).hostname;
+  assert.notEqual(ipv6Hostname, hostname);
+  const ipv6Res = await request(relay.port, ipv6Hostname, { timeoutMs: 10_000 });
+  assert.equal(ipv6Res.status, 200);
+  assert.equal(ipv6Res.body.toString(), IPV6_ORIGIN_TEXT);
+  assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 200, 'the first route still works');
+  await treeRow(page, 'Routes', routeRow(ipv6Hostname, `online → \\[::1\\]:${ipv6OriginPort}`)).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('ipv6-origin-shared');
+
+  // The ::1 server stops: its row says nothing listens there (the view watches the ports).
+  ipv6Origin.close();
+  ipv6Origin.closeAllConnections();
+  await treeRow(page, 'Routes', routeRow(ipv6Hostname, `nothing listening on :${ipv6OriginPort}`)).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('nothing-listening');
 
   // A drop rule for 127.0.0.1, added from the route's context menu, shows under the route
   // and the relay refuses our fetch.
@@ -116,6 +220,9 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
       enforced ? UI_TIMEOUT : 5_000,
     );
     assert.equal(refused.status, 403);
+    // The refused visitor has a row of its own in the Connections view.
+    await treeRow(page, 'Connections', 'Blocked 127.0.0.1').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('blocked-visitor');
   });
 
   // Remove the rule with its inline action: traffic flows again.
@@ -125,6 +232,8 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await treeRow(page, 'Routes', 'drop 127.0.0.1').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
   await until('traffic to flow again', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
 
+  await inspectRequests(t, hostname);
+
   // Kill the agent: the extension restarts it and the tunnel comes back with the same hostname.
   process.kill(firstAgent, 'SIGKILL');
   const secondAgent = await until('a restarted agent', () => agentPids().find((p) => p !== firstAgent));
@@ -132,6 +241,8 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await statusItem(page, hostname).waitFor({ timeout: UI_TIMEOUT });
   await until('traffic after the restart', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
   await workbench.screenshot('after-agent-restart');
+  // The Connections view keeps what the agent saw before it was killed.
+  await treeRow(page, 'Connections', 'GET /api/items').waitFor({ timeout: UI_TIMEOUT });
 
   // Stop Sharing from the status-bar menu.
   await statusItem(page, hostname).click();
@@ -141,5 +252,96 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   assert.equal(offline.status, 502, 'the relay says the tunnel is offline');
   await workbench.screenshot('stopped');
 
+  // Stop Sharing is remembered: after a window reload (autoStart on), a new agent starts, the
+  // Routes view shows the route as stopped, and the relay still answers 502.
+  const beforeReload = agentPids();
+  await page.reload();
+  await until('the agent of the reloaded window', () => agentPids().find((p) => !beforeReload.includes(p)));
+  await showRoutesView(page);
+  await treeRow(page, 'Routes', routeRow(hostname, 'stopped')).waitFor({ timeout: 90_000 });
+  assert.equal((await request(relay.port, hostname, { timeoutMs: 10_000 })).status, 502, 'still not shared after the reload');
+  await statusItem(page, /^\s*Portway\s*$/).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('stopped-after-reload');
+
   fs.writeFileSync(`${ROOT}/test-artifacts/vscode-e2e-timing.txt`, `scenario took ${Date.now() - started} ms\n`);
 });
+
+/**
+ * The request inspector with the tunnel shared: requests of each kind through the relay, then the
+ * inspector panel (list, detail, replay), its CSP, the Connections rows and the QR code.
+ */
+async function inspectRequests(t: { diagnostic(message: string): void }, hostname: string): Promise<void> {
+  const { page } = workbench;
+  const through = (path: string) => request(relay.port, hostname, { path, timeoutMs: 10_000 });
+  assert.equal((await through('/api/items')).status, 200);
+  assert.equal((await through('/logo.png')).status, 200);
+  assert.equal((await through('/missing')).status, 404);
+  assert.equal((await through('/crash')).status, 502, 'the agent answers 502 for an origin that hung up');
+
+  // The Connections view: readable rows, the 502 said as such.
+  await treeRow(page, 'Connections', 'GET /api/items').waitFor({ timeout: UI_TIMEOUT });
+  const crashRow = treeRow(page, 'Connections', 'GET /crash');
+  await crashRow.waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await crashRow.textContent()) ?? '', /502/);
+  await workbench.screenshot('connections-requests');
+
+  await runCommand(page, 'Portway: Inspect Requests');
+  const view = webviewFrame(page);
+  const row = (text: string) => view.locator('#rows tr', { hasText: text }).first();
+  for (const path of ['/api/items', '/logo.png', '/missing', '/crash']) await row(path).waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await row('/missing').textContent()) ?? '', /404/);
+  assert.match((await row('/crash').locator('.status-5xx').textContent()) ?? '', /502/);
+  await workbench.screenshot('inspector-list');
+
+  // Filter by status: only the 4xx row stays.
+  await view.locator('#status').selectOption('4');
+  await until('the 4xx filter', async () => ((await view.locator('#rows tr').count()) === 1 ? true : undefined));
+  await view.locator('#status').selectOption('');
+
+  // The JSON body pretty-printed; the image shown.
+  await row('/api/items').click();
+  await view.locator('#detail pre.body.json', { hasText: '"name": "first"' }).waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('inspector-json');
+  await row('/logo.png').click();
+  await view.locator('#detail img.body-image').waitFor({ timeout: UI_TIMEOUT });
+  await workbench.screenshot('inspector-image');
+
+  // Replay: the origin is asked again and the new response is shown beside the original.
+  await row('/api/items').click();
+  await view.locator('#detail pre.body.json').first().waitFor({ timeout: UI_TIMEOUT });
+  const asked = originPaths.filter((p) => p === '/api/items').length;
+  await view.locator('#detail button', { hasText: /^Replay$/ }).click();
+  await view.locator('#detail h2', { hasText: /^Replay #\d+/ }).waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(originPaths.filter((p) => p === '/api/items').length, asked + 1, 'the replay reached the origin');
+  assert.equal(await view.locator('#detail .columns.side-by-side .exchange').count(), 2);
+  await workbench.screenshot('inspector-replay');
+
+  // The CSP: nothing remote. A load the page tries is refused (and never reaches the origin).
+  const csp = (await view.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')) ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /connect-src 'none'/);
+  assert.match(csp, /script-src 'nonce-[^']+'(;|$)/, 'only the page\'s own nonce\'d script runs');
+  const before = originPaths.length;
+  const violated = await view.locator('body').evaluate(
+    (body, url) =>
+      new Promise<string>((resolve) => {
+        document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true });
+        const img = document.createElement('img');
+        img.src = url;
+        body.append(img);
+      }),
+    `http://127.0.0.1:${originPort}/remote-probe.png`,
+  );
+  assert.match(violated, /img-src/);
+  assert.equal(originPaths.slice(before).includes('/remote-probe.png'), false, 'the remote load never happened');
+  t.diagnostic(`inspector CSP: ${csp}`);
+
+  // The QR code of the public URL, from the status-bar menu.
+  await statusItem(page, hostname).click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show QR Code' }).click();
+  const qr = webviewFrame(page);
+  await qr.locator('.code svg').waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await qr.locator('.url').textContent()) ?? '', new RegExp(hostname.replace(/\./g, '\\.')));
+  await workbench.screenshot('qr-code');
+  await page.keyboard.press('Control+W');
+}

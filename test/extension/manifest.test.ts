@@ -34,9 +34,9 @@ test('menus, views and welcome content only name declared commands and views', (
   for (const view of views) assert.ok(manifest.contributes.viewsWelcome.some((w: { view: string }) => w.view === view), `${view} has welcome content`);
 });
 
-test('settings: relay URL and auto-start, and no token setting', () => {
+test('settings: one per Setting id in ids.ts, and no token setting', () => {
   const props = Object.keys(manifest.contributes.configuration.properties).sort();
-  assert.deepEqual(props, [`${Setting.Section}.${Setting.AutoStart}`, `${Setting.Section}.${Setting.RelayUrl}`].sort());
+  assert.deepEqual(props, Object.entries(Setting).filter(([k]) => k !== 'Section').map(([, v]) => `${Setting.Section}.${v}`).sort());
   assert.ok(!props.some((p) => /token|key|secret/i.test(p)), 'the token lives in SecretStorage, never in settings');
 });
 
@@ -47,7 +47,7 @@ test('runs where the workspace is (remote, container) and on VS Code 1.100', () 
 });
 
 test('the package holds only the bundles, media, README, LICENSE and package.json (vsce ls)', { timeout: 60_000 }, () => {
-  for (const bundle of ['dist/extension.js', 'dist/portway.js']) {
+  for (const bundle of ['dist/extension.js', 'dist/portway.js', 'dist/inspector-view.js']) {
     assert.ok(fs.existsSync(path.join(ROOT, bundle)), `${bundle} is built (run node esbuild.js)`);
   }
   const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
@@ -56,7 +56,7 @@ test('the package holds only the bundles, media, README, LICENSE and package.jso
     .map((l) => l.trim())
     .filter(Boolean)
     .sort();
-  const allowed = (f: string) => ['dist/extension.js', 'dist/portway.js', 'README.md', 'LICENSE', 'package.json'].includes(f) || f.startsWith('media/');
+  const allowed = (f: string) => ['dist/extension.js', 'dist/portway.js', 'dist/inspector-view.js', 'README.md', 'LICENSE', 'package.json'].includes(f) || f.startsWith('media/');
   assert.deepEqual(listed.filter((f) => !allowed(f)), [], 'nothing else is packaged');
   for (const required of ['dist/extension.js', 'dist/portway.js', 'package.json', 'README.md', 'media/portway.svg']) {
     assert.ok(listed.includes(required), `${required} is packaged`);

@@ -56,7 +56,7 @@ test('routes tree: HTTP routes (apex first) then TCP ports by number, each with 
     roots.map((n) => describeNode(n).description),
     ['→ 127.0.0.1:3000', '→ folder /srv/blog', '→ 127.0.0.1:22', '→ not forwarded'],
   );
-  assert.deepEqual(roots.map((n) => describeNode(n).contextValue), ['httpRoute', 'httpRoute', 'tcpPort', 'tcpPort']);
+  assert.deepEqual(roots.map((n) => describeNode(n).contextValue), ['httpRoute', 'httpRoute', 'tcpPort', 'tcpPortUnforwarded']);
   const rules = childNodes(roots[0]);
   assert.deepEqual(rules.map((n) => describeNode(n).label), ['allow 10.0.0.0/8', 'drop 10.0.0.7']);
   assert.deepEqual(rules.map((n) => describeNode(n).contextValue), ['firewallRule', 'firewallRule']);
@@ -78,7 +78,7 @@ test('routes tree: a route the relay refused says so in its description, tooltip
   assert.deepEqual(views.map((v) => v.icon), ['error', 'error']);
   assert.match(views[0].tooltip, /^The relay refused this route: this agent may not use that domain\n/);
   assert.match(views[1].tooltip, /has not allocated that port/);
-  assert.deepEqual(views.map((v) => v.contextValue), ['httpRoute', 'tcpPort'], 'still removable from its menu');
+  assert.deepEqual(views.map((v) => v.contextValue), ['httpRoute', 'tcpPortUnforwarded'], 'still removable from its menu');
 });
 
 const conn = (id: string, openedAt: number): ConnectionInfo => ({ id, route: { kind: 'http', domain: 'a.relay.test' }, clientAddress: '127.0.0.1', openedAt, bytesIn: 0, bytesOut: 0 });
@@ -110,6 +110,8 @@ test('connections: open ones newest first, then a bounded history of closed ones
   assert.match(closed.description, /closed: reset/);
   assert.match(describeConnection(model.entries()[0]).description, /↓0 B ↑0 B$/);
   model.reset();
+  assert.deepEqual(model.entries().map((c) => [c.id, c.error]), [['c3', 'the agent restarted'], ['c4', undefined]], 'an agent restart keeps the history; open ones end with it');
+  model.clear();
   assert.deepEqual(model.entries(), []);
   assert.equal(formatBytes(1536), '1.5 KB');
   assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MB');
@@ -121,8 +123,8 @@ test('status bar text: spinner while connecting, hostname online, reason offline
   assert.equal(online.text, '$(radio-tower) a.relay.test');
   assert.match(online.tooltip, /https:\/\/a\.relay\.test\//);
   const offline = statusView({ state: 'offline', configured: true, reason: 'cannot reach relay https://relay.test: connect ECONNREFUSED 127.0.0.1:443', nextAttemptAt: 1 });
-  assert.match(offline.text, /^\$\(warning\) Portway offline: cannot reach relay/);
-  assert.match(offline.text, /… \(retrying\)$/);
+  assert.equal(offline.text, '$(warning) Portway offline: relay unreachable');
+  assert.match(offline.tooltip, /ECONNREFUSED 127\.0\.0\.1:443\nretrying at /);
   assert.equal(offline.warning, true);
   assert.equal(statusView({ state: 'stopped', configured: false }).text, '$(debug-disconnect) Portway');
   assert.match(statusView({ state: 'online', configured: true }, true).text, /agent stopped/);

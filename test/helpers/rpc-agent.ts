@@ -3,9 +3,13 @@
  * its stdio. Every notification it sends is recorded, so a test can await one that matches
  * (including one that already arrived) instead of sleeping.
  */
+import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { AGENT_BIN } from './processes';
+import { InitializeRequest, RelayConfigureRequest, RouteAddRequest, RPC_PROTOCOL_VERSION, TunnelStartRequest } from '../../protocol/rpc';
+import { startOrigin, type TestOrigin } from './origin';
+import { AGENT_BIN, startRelay, tempDir, type RelayProcess } from './processes';
 
 export interface RecordedNotification {
   method: string;
@@ -82,4 +86,29 @@ export function startRpcAgent(configPath: string): RpcAgent {
       return exited;
     },
   };
+}
+
+export interface SharingRpcAgent {
+  relay: RelayProcess;
+  origin: TestOrigin;
+  agent: RpcAgent;
+  hostname: string;
+}
+
+/**
+ * A relay, an origin on loopback and `portway rpc` sharing the origin through the relay, online.
+ * `afterInitialize` runs before anything else is asked (e.g. inspect/configure).
+ */
+export async function startSharingRpcAgent(name: string, afterInitialize?: (connection: MessageConnection) => Promise<unknown>): Promise<SharingRpcAgent> {
+  const relay = await startRelay();
+  const origin = await startOrigin();
+  const agent = startRpcAgent(path.join(tempDir(`portway-${name}-`), 'config.json'));
+  const { connection } = agent;
+  await connection.sendRequest(InitializeRequest.type, { protocolVersion: RPC_PROTOCOL_VERSION, client: `${name}-test` });
+  await afterInitialize?.(connection);
+  const hostname = (await connection.sendRequest(RelayConfigureRequest.type, { relayUrl: relay.url })).hostname!;
+  await connection.sendRequest(RouteAddRequest.type, { httpPort: origin.port });
+  const started = await connection.sendRequest(TunnelStartRequest.type, { waitForOnline: true });
+  assert.equal(started.state, 'online', JSON.stringify(started));
+  return { relay, origin, agent, hostname };
 }

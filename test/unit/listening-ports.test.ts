@@ -43,20 +43,21 @@ test('parses /proc/net/tcp6 including ::1, :: and IPv4-mapped addresses', () => 
   );
 });
 
-test('a fake /proc tree: only LISTEN sockets, owners and names where readable', async () => {
+test('a fake /proc tree: only LISTEN sockets, owners, names and working directories where readable', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-proc-'));
   fs.mkdirSync(path.join(root, 'net'));
   fs.writeFileSync(path.join(root, 'net', 'tcp'), TCP4);
   fs.writeFileSync(path.join(root, 'net', 'tcp6'), TCP6);
   fs.mkdirSync(path.join(root, '4242', 'fd'), { recursive: true });
   fs.writeFileSync(path.join(root, '4242', 'comm'), 'vite\n');
+  fs.symlinkSync('/home/dev/my-app', path.join(root, '4242', 'cwd'));
   fs.symlinkSync('socket:[111]', path.join(root, '4242', 'fd', '7'));
   fs.symlinkSync('/dev/null', path.join(root, '4242', 'fd', '0'));
   fs.mkdirSync(path.join(root, '77', 'fd'), { recursive: true }); // no comm file: name unknown
   fs.symlinkSync('socket:[666]', path.join(root, '77', 'fd', '3'));
   const ports = await listListeningPorts({ procRoot: root });
   assert.deepEqual(ports, [
-    { port: 3000, address: '127.0.0.1', family: 4, pid: 4242, process: 'vite' },
+    { port: 3000, address: '127.0.0.1', family: 4, pid: 4242, process: 'vite', cwd: '/home/dev/my-app' },
     { port: 8080, address: '0.0.0.0', family: 4 },
     { port: 8080, address: '::', family: 6, pid: 77 },
     { port: 8081, address: '::1', family: 6 },
@@ -79,6 +80,7 @@ test('finds a real server of this process, with our pid and process name', { ski
     assert.equal(found.address, '127.0.0.1');
     assert.equal(found.pid, process.pid);
     assert.equal(found.process, fs.readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim());
+    assert.equal(found.cwd, fs.realpathSync(process.cwd()));
   } finally {
     server.close();
   }

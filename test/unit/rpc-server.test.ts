@@ -94,6 +94,20 @@ class FakeCore implements AgentCore {
   listConnections(): ConnectionInfo[] {
     return [];
   }
+  configureInspector(params: unknown) {
+    this.record('configureInspector', params);
+  }
+  listRequests() {
+    return [];
+  }
+  getRequest(): never {
+    throw new AgentCoreError(RpcErrorCode.NotFound, 'no captured request');
+  }
+  async replayRequest(params: unknown): Promise<never> {
+    this.record('replayRequest', params);
+    throw new AgentCoreError(RpcErrorCode.NotFound, 'no captured request');
+  }
+  clearRequests() {}
   onEvent(listener: (e: AgentCoreEvent) => void) {
     this.listener = listener;
     return { dispose: () => (this.listener = undefined) };
@@ -181,6 +195,11 @@ test('bad parameters are refused before reaching the core', async () => {
     [FirewallAddRequest.method, { route: { kind: 'udp', port: 1 }, rule: { action: 'drop', network: '1.2.3.4' } }, /route.kind/],
     [FirewallAddRequest.method, { route: { kind: 'tcp', port: 22001 }, rule: { action: 'reject', network: '1.2.3.4' } }, /rule.action/],
     [TunnelStartRequest.method, { timeoutMs: -1 }, /timeoutMs/],
+    ['inspect/configure', { maxRequests: 10 }, /enabled is required/],
+    ['inspect/configure', { enabled: true, maxMemoryMiB: 0 }, /maxMemoryMiB/],
+    ['inspect/get', { id: '3' }, /id must be/],
+    ['inspect/replay', { id: 3, edit: { path: 'no-slash' } }, /edit: path must start with/],
+    ['inspect/replay', { id: 3, edit: { headers: ['X-A'] } }, /edit: headers must be/],
   ];
   for (const [method, params, message] of cases) {
     const err = await rejection(client.sendRequest(method, params));
@@ -188,7 +207,7 @@ test('bad parameters are refused before reaching the core', async () => {
     assert.match(err.message, message);
     assert.deepEqual(err.data, { code: RpcErrorCode.InvalidArgument });
   }
-  assert.equal(core.calls.filter((c) => c.method === 'addHttpRoute' || c.method === 'configureRelay').length, 0);
+  assert.equal(core.calls.filter((c) => ['addHttpRoute', 'configureRelay', 'configureInspector', 'replayRequest'].includes(c.method)).length, 0);
   close();
 });
 

@@ -7,6 +7,12 @@ export interface FlagSpec {
   description: string;
   placeholder?: string;
   required?: boolean;
+  /**
+   * A string flag whose value may be left out (`--inspect`, `--inspect 127.0.0.1:4041`): this is
+   * its value then. A separate value is taken only when it looks like HOST:PORT (so a bare port
+   * after it stays positional); `--flag=value` always works.
+   */
+  defaultValue?: string;
 }
 
 export type ParsedFlags = Record<string, string | number | boolean | undefined>;
@@ -33,6 +39,10 @@ export function parseFlags(tokens: string[], specs: FlagSpec[], positional?: str
       flags[name] = true;
       continue;
     }
+    if (spec.defaultValue !== undefined && eq < 0 && !(tokens[i + 1]?.includes(':') && !tokens[i + 1].startsWith('--'))) {
+      flags[name] = spec.defaultValue;
+      continue;
+    }
     const value = eq > 0 ? token.slice(eq + 1) : tokens[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
     flags[name] = flagValue(spec, value, `--${name}`);
@@ -52,7 +62,7 @@ function flagValue(spec: FlagSpec, value: string, label: string): string | numbe
 }
 
 export function flagHelp(specs: FlagSpec[]): string {
-  const rows = specs.map((s) => [`--${s.name}${s.type === 'boolean' ? '' : ` ${s.placeholder ?? s.name.toUpperCase()}`}`, s.description + (s.required ? ' (required)' : '')]);
+  const rows = specs.map((s) => [`--${s.name}${s.type === 'boolean' ? '' : s.defaultValue !== undefined ? ` [${s.placeholder ?? s.name.toUpperCase()}]` : ` ${s.placeholder ?? s.name.toUpperCase()}`}`, s.description + (s.required ? ' (required)' : '')]);
   const width = Math.max(0, ...rows.map((r) => r[0].length));
   return rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n');
 }

@@ -4,13 +4,19 @@
  * tests use a fake. The server only translates JSON-RPC to these calls and events back.
  */
 import type {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidUpdateNotification,
   ConnectionInfo,
+  CapturedRequest,
   FirewallRule,
   HttpRoute,
+  InspectConfigureRequest,
+  InspectDidChangeNotification,
+  InspectReplayRequest,
   LogDidWriteNotification,
   RelayConfigureRequest,
+  RequestSummary,
   RouteAddRequest,
   RouteList,
   RouteRef,
@@ -39,7 +45,9 @@ export type AgentCoreEvent =
   | { type: 'connectionOpen'; connection: ConnectionInfo }
   | { type: 'connectionUpdate'; update: ConnectionDidUpdateNotification.Params }
   | { type: 'connectionClose'; close: ConnectionDidCloseNotification.Params }
-  | { type: 'log'; entry: LogDidWriteNotification.Params };
+  | { type: 'log'; entry: LogDidWriteNotification.Params }
+  | { type: 'inspect'; change: InspectDidChangeNotification.Params }
+  | { type: 'blocked'; blocked: ConnectionDidBlockNotification.Params };
 
 export interface Disposable {
   dispose(): void;
@@ -62,6 +70,11 @@ export interface AgentCore {
   addFirewallRule(route: RouteRef, rule: FirewallRule): Promise<FirewallRule[]>;
   removeFirewallRule(route: RouteRef, rule: FirewallRule): Promise<FirewallRule[]>;
   listConnections(): ConnectionInfo[];
+  configureInspector(params: InspectConfigureRequest.Params): void;
+  listRequests(): RequestSummary[];
+  getRequest(id: number): CapturedRequest;
+  replayRequest(params: InspectReplayRequest.Params): Promise<CapturedRequest>;
+  clearRequests(): void;
   onEvent(listener: (event: AgentCoreEvent) => void): Disposable;
   /** Stops the tunnel and frees everything; called when the RPC connection ends. */
   dispose(): Promise<void>;

@@ -7,10 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   RpcErrorCode,
+  type CapturedRequest,
   type ConnectionInfo,
   type FirewallRule,
   type HttpRoute,
+  type InspectConfigureRequest,
+  type InspectReplayRequest,
   type RelayConfigureRequest,
+  type RequestSummary,
   type RouteAddRequest,
   type RouteList,
   type RouteRef,
@@ -33,6 +37,8 @@ import { AGENT_VERSION } from '../version';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
 import { coded, codedRelayError } from './coded-errors';
 import { OpenConnections } from './open-connections';
+import { RequestInspection } from './request-inspection';
+import { blockedVisitorsOf } from './blocked-visitors';
 import { checkRelayUrl, isSameRelaySetup, relaySetupConfig, verifyWithRelay } from './relay-setup';
 import { httpRouteOfRequest } from './route-requests';
 import { httpRouteOf, routeListOf, tcpRouteOf } from './route-views';
@@ -47,6 +53,10 @@ export class ConfigBackedCore implements AgentCore {
   private readonly listeners = new Set<(event: AgentCoreEvent) => void>();
   private readonly connections = new OpenConnections((event) => this.emit(event));
   private readonly tunnel: TunnelRunner;
+  private readonly inspection = new RequestInspection(
+    (event) => this.emit(event),
+    (inspector) => this.tunnel.useInspector(inspector),
+  );
   private stopWatching: (() => void) | undefined;
   /** The file as this core last wrote it: the watcher skips our own saves. */
   private ownSave: string | undefined;
@@ -59,6 +69,8 @@ export class ConfigBackedCore implements AgentCore {
       connectionOpen: (c) => this.connections.opened(c),
       connectionClose: (c) => this.connections.closed(c),
       connectionsGone: () => this.connections.closeAll(),
+      inspector: () => this.inspection.inspector,
+      blocked: (m) => this.emit({ type: 'blocked', blocked: blockedVisitorsOf(m) }),
     });
     this.watchConfig();
   }
@@ -151,7 +163,11 @@ export class ConfigBackedCore implements AgentCore {
       if (!(err instanceof ConfigFileError)) throw err;
       throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${err.message}; remove the file to start over`);
     }
-    if (isSameRelaySetup(existing, params)) return this.status(); // nothing changes
+    if (existing && isSameRelaySetup(existing, params)) {
+      // The same relay, maybe spelled differently: keep the session (visitors see no blip), keep the spelling.
+      if (existing.relay.url !== params.relayUrl) this.save({ ...existing, relay: { ...existing.relay, url: params.relayUrl } });
+      return this.status();
+    }
     const wasRunning = this.tunnel.running;
     const config = relaySetupConfig(existing, params);
     if (params.verify !== false) {
@@ -276,7 +292,28 @@ export class ConfigBackedCore implements AgentCore {
     return this.connections.list();
   }
 
+  configureInspector(params: InspectConfigureRequest.Params): void {
+    this.inspection.configure(params);
+  }
+
+  listRequests(): RequestSummary[] {
+    return this.inspection.list();
+  }
+
+  getRequest(id: number): CapturedRequest {
+    return this.inspection.get(id);
+  }
+
+  replayRequest(params: InspectReplayRequest.Params): Promise<CapturedRequest> {
+    return this.inspection.replay(params.id, params.edit, this.tunnel.handlerFor);
+  }
+
+  clearRequests(): void {
+    this.inspection.clear();
+  }
+
   async dispose(): Promise<void> {
+    this.inspection.dispose();
     this.tunnel.dispose();
     this.connections.dispose();
     this.stopWatching?.();

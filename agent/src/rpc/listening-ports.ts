@@ -1,8 +1,9 @@
 /**
  * TCP ports listening on this machine, for the extension's "Share Port…" picker.
  * Linux: /proc/net/tcp and /proc/net/tcp6 (state 0A = LISTEN), owners found by matching socket
- * inodes against /proc/<pid>/fd links, names from /proc/<pid>/comm where readable. Elsewhere (or
- * when /proc is missing) the list is empty and the user types a port.
+ * inodes against /proc/<pid>/fd links, names from /proc/<pid>/comm and working directories from
+ * /proc/<pid>/cwd where readable. Elsewhere (or when /proc is missing) the list is empty and the
+ * user types a port.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -121,6 +122,7 @@ export async function listListeningPorts(options: ListeningPortsOptions = {}): P
   }
   const owners = await socketOwners(procRoot, new Set(sockets.map((s) => s.inode).filter((i) => i !== 0)));
   const names = new Map<number, string | undefined>();
+  const cwds = new Map<number, string | undefined>();
   const seen = new Set<string>();
   const result: ListeningPort[] = [];
   for (const socket of sockets) {
@@ -134,6 +136,9 @@ export async function listListeningPorts(options: ListeningPortsOptions = {}): P
       if (!names.has(pid)) names.set(pid, (await readText(path.join(procRoot, String(pid), 'comm')))?.trim() || undefined);
       const name = names.get(pid);
       if (name) entry.process = name;
+      if (!cwds.has(pid)) cwds.set(pid, await fs.readlink(path.join(procRoot, String(pid), 'cwd')).catch(() => undefined));
+      const cwd = cwds.get(pid);
+      if (cwd) entry.cwd = cwd;
     }
     result.push(entry);
   }

@@ -7,9 +7,19 @@ import { AGENT_NAME } from '../version';
 import { AgentCoreError } from './agent-core';
 import { coded } from './coded-errors';
 
-/** Whether `relay/configure` would change nothing: same relay, same token, a hostname it already fits. */
+/** Two spellings of one relay ("relay.test", "http://relay.test/", "ws://relay.test") connect to the same place. */
+export function isSameRelayUrl(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  try {
+    return connectUrl(a) === connectUrl(b);
+  } catch {
+    return a === b;
+  }
+}
+
+/** Whether `relay/configure` would not need a new session: same relay, same token, a hostname it already fits. */
 export function isSameRelaySetup(existing: AgentConfig | undefined, params: RelayConfigureRequest.Params): boolean {
-  const sameRelay = existing?.relay.url === params.relayUrl;
+  const sameRelay = isSameRelayUrl(existing?.relay.url, params.relayUrl);
   const sameToken = (existing?.relay.token ?? undefined) === (params.token ?? undefined);
   return Boolean(existing?.hostname && sameRelay && sameToken && (!params.hostname || existing.hostname.startsWith(`${params.hostname}.`)));
 }
@@ -25,7 +35,7 @@ export function checkRelayUrl(relayUrl: string): void {
 
 /** The config `relay/configure` writes: the new relay, this agent's identity and routes kept. */
 export function relaySetupConfig(existing: AgentConfig | undefined, params: RelayConfigureRequest.Params): AgentConfig {
-  const sameRelay = existing?.relay.url === params.relayUrl;
+  const sameRelay = isSameRelayUrl(existing?.relay.url, params.relayUrl);
   return {
     version: 1,
     relay: { url: params.relayUrl, token: params.token },

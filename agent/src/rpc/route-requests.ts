@@ -4,12 +4,10 @@ import { RpcErrorCode, type RouteAddRequest } from '../../../protocol/rpc';
 import { normalizeDestination } from '../config/destination';
 import { assertDomainAllowed, normalizeDomain } from '../config/domain-rules';
 import type { AgentConfig, HttpRouteConfig } from '../config/schema';
-import { isListening } from '../serve/port-probe';
+import { LOOPBACK_NAME, resolveLocalDestination } from '../runtime/loopback-destination';
 import { AgentCoreError } from './agent-core';
 import { coded } from './coded-errors';
 import { formatHostPort } from '../../../common/net/host-port';
-
-const DEFAULT_DESTINATION = '127.0.0.1';
 
 /** `route/add`'s domain: none is the assigned hostname, a bare label a subdomain of it. */
 function resolveDomain(config: AgentConfig, domain: string | undefined): string {
@@ -23,25 +21,31 @@ function resolveDomain(config: AgentConfig, domain: string | undefined): string 
 /** The route a `route/add` request asks for, checked (directory exists, something listens) before any edit. */
 export async function httpRouteOfRequest(config: AgentConfig, params: RouteAddRequest.Params): Promise<HttpRouteConfig> {
   let domain: string;
-  let destination = DEFAULT_DESTINATION;
+  let requested: string | undefined;
   try {
     domain = resolveDomain(config, params.domain);
-    if (params.destination !== undefined) destination = normalizeDestination(params.destination);
+    if (params.destination !== undefined) requested = normalizeDestination(params.destination);
   } catch (err) {
     throw coded(err);
   }
   let webroot: string | undefined;
+  let destination = requested;
   if (params.webroot !== undefined) {
     webroot = path.resolve(params.webroot);
     if (!fs.statSync(webroot, { throwIfNoEntry: false })?.isDirectory()) {
       throw new AgentCoreError(RpcErrorCode.InvalidArgument, `${params.webroot} is not a directory`);
     }
-  } else if (params.requireListening !== false && params.httpPort !== undefined && !(await isListening(destination, params.httpPort))) {
-    throw new AgentCoreError(RpcErrorCode.PortNotListening, `nothing is listening on ${formatHostPort(destination, params.httpPort)}; start your server first`);
+  } else if (params.httpPort !== undefined) {
+    // The default (or `localhost`) becomes the loopback the port listens on: 127.0.0.1 or ::1.
+    const local = await resolveLocalDestination(requested, params.httpPort);
+    destination = local.destination;
+    if (!local.listening && params.requireListening !== false) {
+      throw new AgentCoreError(RpcErrorCode.PortNotListening, `nothing is listening on ${formatHostPort(destination, params.httpPort)}; start your server first`);
+    }
   }
   return {
     domain,
-    destination: webroot ? undefined : destination,
+    destination: webroot ? undefined : destination ?? LOOPBACK_NAME,
     http: webroot ? undefined : params.httpPort,
     webroot,
     hostRewrite: params.hostRewrite !== false,

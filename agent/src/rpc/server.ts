@@ -6,6 +6,7 @@
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { locateConfig } from '../config/config-file';
 import {
+  ConnectionDidBlockNotification,
   ConnectionDidCloseNotification,
   ConnectionDidOpenNotification,
   ConnectionDidUpdateNotification,
@@ -13,6 +14,12 @@ import {
   FirewallAddRequest,
   FirewallRemoveRequest,
   InitializeRequest,
+  InspectClearRequest,
+  InspectConfigureRequest,
+  InspectDidChangeNotification,
+  InspectGetRequest,
+  InspectListRequest,
+  InspectReplayRequest,
   ListeningPortsRequest,
   LogDidWriteNotification,
   RelayConfigureRequest,
@@ -34,6 +41,7 @@ import {
   type RouteRef,
   type RpcErrorData,
 } from '../../../protocol/rpc';
+import { validateReplayEdit } from '../../../protocol/inspect';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
 import { listListeningPorts } from './listening-ports';
 import { ConfigBackedCore } from './config-backed-core';
@@ -95,6 +103,12 @@ function optNumber(o: Obj, key: string, min: number, max: number): number | unde
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) invalid(`${key} must be a number from ${min} to ${max}`);
+  return v;
+}
+
+function requestId(o: Obj): number {
+  const v = o.id;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) invalid('id must be a captured request id (a positive integer)');
   return v;
 }
 
@@ -226,6 +240,34 @@ export function attachRpcServer(connection: MessageConnection, core: AgentCore, 
   );
   handle((h) => connection.onRequest(ListeningPortsRequest.type, () => h(undefined)), () => listPorts());
   handle((h) => connection.onRequest(ConnectionListRequest.type, () => h(undefined)), () => core.listConnections());
+  handle(
+    (h) => connection.onRequest(InspectConfigureRequest.type, h),
+    (p) => {
+      const o = obj(p);
+      const enabled = optBool(o, 'enabled');
+      if (enabled === undefined) invalid('enabled is required');
+      core.configureInspector({ enabled, maxRequests: optNumber(o, 'maxRequests', 1, 100_000), maxMemoryMiB: optNumber(o, 'maxMemoryMiB', 1, 4096) });
+    },
+  );
+  handle((h) => connection.onRequest(InspectListRequest.type, () => h(undefined)), () => core.listRequests());
+  handle(
+    (h) => connection.onRequest(InspectGetRequest.type, h),
+    (p) => core.getRequest(requestId(obj(p))),
+  );
+  handle(
+    (h) => connection.onRequest(InspectReplayRequest.type, h),
+    (p) => {
+      const o = obj(p);
+      let edit;
+      try {
+        edit = validateReplayEdit(o.edit);
+      } catch (err) {
+        invalid(`edit: ${(err as Error).message}`);
+      }
+      return core.replayRequest({ id: requestId(o), edit });
+    },
+  );
+  handle((h) => connection.onRequest(InspectClearRequest.type, () => h(undefined)), () => core.clearRequests());
 
   disposables.push(
     core.onEvent((event: AgentCoreEvent) => {
@@ -250,6 +292,10 @@ export function attachRpcServer(connection: MessageConnection, core: AgentCore, 
           return send(() => connection.sendNotification(ConnectionDidCloseNotification.type, event.close));
         case 'log':
           return send(() => connection.sendNotification(LogDidWriteNotification.type, event.entry));
+        case 'blocked':
+          return send(() => connection.sendNotification(ConnectionDidBlockNotification.type, event.blocked));
+        case 'inspect':
+          return send(() => connection.sendNotification(InspectDidChangeNotification.type, event.change));
         default: {
           const unreachable: never = event;
           return unreachable;

@@ -1,6 +1,9 @@
 import { RpcErrorCode, type LogLevel } from '../../../protocol/rpc';
 import type { AgentConfig } from '../config/schema';
 import { AgentRuntime, type ConnectionInfo, type RejectedRoute } from '../runtime/agent-runtime';
+import type { VisitorsBlocked } from '../../../protocol/control';
+import type { Inspector } from '../inspect/inspector';
+import type { HttpHandler } from '../serve/http-exchange';
 import type { ConnectionClose } from '../serve/stream-dispatcher';
 import type { TunnelState } from '../tunnel/tunnel-client';
 import { rpcCodeForRefusal } from './coded-errors';
@@ -17,6 +20,10 @@ export interface TunnelRunnerHooks {
   connectionClose(close: ConnectionClose): void;
   /** The runtime was disposed: its connections are gone. */
   connectionsGone(): void;
+  /** Visitors the relay's firewall dropped. */
+  blocked(message: VisitorsBlocked): void;
+  /** The request inspector each new runtime captures with (undefined: off). */
+  inspector(): Inspector | undefined;
 }
 
 /**
@@ -64,6 +71,17 @@ export class TunnelRunner {
   stop(): void {
     this.dispose();
     this.refusal = undefined;
+  }
+
+  /** The running runtime captures with `inspector` from now on. */
+  useInspector(inspector: Inspector | undefined): void {
+    this.runtime?.useInspector(inspector);
+  }
+
+  /** The running runtime's handler of an HTTP route (replays go through it); undefined when none runs. */
+  get handlerFor(): ((domain: string) => HttpHandler) | undefined {
+    const runtime = this.runtime;
+    return runtime && ((domain) => runtime.handlerFor(domain));
   }
 
   reload(): void {
@@ -119,13 +137,17 @@ export class TunnelRunner {
     });
     runtime.on('routesApplied', (rejected) => {
       for (const r of rejected) hooks.log('error', `the relay refused ${r.route}: ${r.reason}`);
+      hooks.log('debug', 'the relay applied the routes');
       this.setRejections(rejected);
     });
     runtime.on('configError', (err) => hooks.log('error', `${err.message} (keeping the previous routes)`));
     runtime.on('log', (line) => hooks.log('info', line));
     runtime.on('connectionOpen', (c) => hooks.connectionOpen(c));
     runtime.on('connectionClose', (c) => hooks.connectionClose(c));
+    runtime.on('blocked', (m) => hooks.blocked(m));
     this.runtime = runtime;
+    const inspector = hooks.inspector();
+    if (inspector) runtime.useInspector(inspector);
     runtime.start();
   }
 

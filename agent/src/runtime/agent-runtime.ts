@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { VisitorsBlocked } from '../../../protocol/control';
+import type { HttpHandler } from '../serve/http-exchange';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
 import { AGENT_NAME } from '../version';
@@ -6,6 +8,9 @@ import type { ConnectionClose, StreamRoute } from '../serve/stream-dispatcher';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
+import { RawHttpTap } from '../inspect/raw-http-tap';
+import { Inspector } from '../inspect/inspector';
+import type { RingBounds } from '../inspect/capture-ring';
 import { createTcpForwardHandler } from '../serve/tcp-forward';
 import { AgentTls } from '../tls/agent-tls';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
@@ -53,6 +58,8 @@ export interface AgentRuntimeEvents {
   routesApplied: [rejected: RejectedRoute[]];
   connectionOpen: [connection: ConnectionInfo];
   connectionClose: [close: ConnectionClose];
+  /** Visitors the relay's firewall dropped for our routes (coalesced by the relay, about once a second). */
+  blocked: [message: VisitorsBlocked];
   log: [line: string];
 }
 
@@ -70,6 +77,8 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
   private readonly tunnel: TunnelClient;
   private stopWatching: (() => void) | undefined;
   readonly connections = new Map<number, ConnectionInfo>();
+  /** The request inspector, while one is on (inspect()). */
+  private inspector: Inspector | undefined;
 
   constructor(
     readonly configPath: string,
@@ -91,7 +100,11 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
       },
       log: (line) => this.emit('log', line),
     }, {
-      httpRaw: createRawHttpProxy((host) => this.routes.routeFor(host)),
+      // While the inspector is on, the fast path's bytes are parsed beside the pipe, not in it.
+      httpRaw: createRawHttpProxy(
+        (host) => this.routes.routeFor(host),
+        (open) => this.inspector && new RawHttpTap(this.inspector, open),
+      ),
       tls: (open, stream) => this.tls.handleStream(open, stream),
       tcp: createTcpForwardHandler(() => this.config, (line) => this.emit('log', line)),
     });
@@ -107,6 +120,7 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
     );
     this.tunnel.on('online', (connection) => {
       connection.control.on('routes-result', (result) => this.emit('routesApplied', result.rejected));
+      connection.control.on('blocked', (message) => this.emit('blocked', message));
       this.announceRoutes();
       this.tls.online();
     });
@@ -114,6 +128,36 @@ export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
       if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
       this.emit('state', state);
     });
+  }
+
+  /**
+   * Turns the request inspector on (or resizes it): every HTTP exchange is captured from now on,
+   * the fast path's included (its bytes parsed beside the pipe). Returns the inspector.
+   */
+  inspect(bounds?: RingBounds): Inspector {
+    if (this.inspector) {
+      if (bounds) this.inspector.resize(bounds);
+      return this.inspector;
+    }
+    const inspector = new Inspector(bounds);
+    this.useInspector(inspector);
+    return inspector;
+  }
+
+  /** Captures with `inspector` from now on (one kept across runtimes by the RPC core); undefined: capture stops. */
+  useInspector(inspector: Inspector | undefined): void {
+    this.inspector = inspector;
+    this.routes.observe(inspector);
+  }
+
+  /** The inspector, if on. */
+  get requestInspector(): Inspector | undefined {
+    return this.inspector;
+  }
+
+  /** The current handler of an HTTP route (the inspector's replays go through it). */
+  handlerFor(domain: string): HttpHandler {
+    return this.routes.handlerFor(domain);
   }
 
   get currentConfig(): AgentConfig {

@@ -1,5 +1,6 @@
 import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { sendAgentPage } from './agent-pages';
+import { observeExchanges, type ExchangeObserver } from './exchange-observer';
 import type { HttpHandler } from './http-exchange';
 import { createReverseProxy } from './reverse-proxy';
 import { createWebrootHandler } from './webroot';
@@ -33,6 +34,7 @@ function builtinPage(hostname: string): HttpHandler {
 export class RouteTable {
   private handlers = new Map<string, ClosableHandler>();
   private configs = new Map<string, HttpRouteConfig>();
+  private observer: ExchangeObserver | undefined;
 
   constructor(
     private readonly makeHandler: (route: HttpRouteConfig) => ClosableHandler | undefined = defaultHandler,
@@ -56,7 +58,17 @@ export class RouteTable {
   }
 
   handlerFor(host: string): HttpHandler {
-    return this.handlers.get(host) ?? noRoute;
+    const handler = this.handlers.get(host) ?? noRoute;
+    return this.observer ? observeExchanges(handler, this.observer) : handler;
+  }
+
+  /** Reports every exchange to `observer` from now on (undefined: stop; no cost then). */
+  observe(observer: ExchangeObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  get observed(): boolean {
+    return this.observer !== undefined;
   }
 
   close(): void {

@@ -1,11 +1,9 @@
-import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { TlsOpen } from '../../../protocol/stream-head';
 import { withForwardedFacts } from './forwarded-facts';
 import type { HttpHandler } from './http-exchange';
-import { adaptNodeExchange } from './node-http-adapter';
-import { adaptNodeUpgrade } from './node-upgrade-exchange';
+import { NodeHttpFront } from './node-http-front';
 
 /** A handshake not finished in this long is dropped. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -16,30 +14,16 @@ export const HANDSHAKE_TIMEOUT_MS = 15_000;
  * Node HTTP server. The client's address comes from the stream head, not the socket.
  */
 export class TlsTerminator {
-  private readonly server = http.createServer();
-  private readonly heads = new WeakMap<object, TlsOpen>();
+  private readonly front: NodeHttpFront;
   private readonly live = new Set<tls.TLSSocket>();
 
   /** @param handlerFor the current HTTP handler of a route, looked up per request (routes change live). */
-  constructor(private readonly handlerFor: (domain: string) => HttpHandler) {
-    this.server.on('request', (req, res) => {
-      const open = this.heads.get(req.socket);
-      if (!open) return void res.destroy();
-      const { request, response } = adaptNodeExchange(req, res, this.exchangeOptions(open));
-      this.handlerFor(open.serverName)(withForwardedFacts(request), response);
-    });
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const open = this.heads.get(req.socket);
-      if (!open) return void socket.destroy();
-      const { request, response } = adaptNodeUpgrade(req, socket, head, this.exchangeOptions(open));
-      this.handlerFor(open.serverName)(withForwardedFacts(request), response);
-    });
-    this.server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  constructor(handlerFor: (domain: string) => HttpHandler) {
+    this.front = new NodeHttpFront(handlerFor, withForwardedFacts);
   }
 
   serve(stream: Duplex, open: TlsOpen, secureContext: tls.SecureContext): void {
     const socket = new tls.TLSSocket(stream, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
-    this.heads.set(socket, open);
     this.live.add(socket);
     const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
     socket.once('secure', () => clearTimeout(timer));
@@ -49,15 +33,11 @@ export class TlsTerminator {
       stream.destroy();
     });
     stream.on('error', () => socket.destroy());
-    this.server.emit('connection', socket);
+    this.front.serve(socket, { proto: 'https', host: open.serverName, remoteAddress: open.remoteAddress, remotePort: open.remotePort });
   }
 
   close(): void {
     for (const socket of this.live) socket.destroy();
     this.live.clear();
-  }
-
-  private exchangeOptions(open: TlsOpen) {
-    return { proto: 'https' as const, host: open.serverName, remoteAddress: open.remoteAddress, remotePort: open.remotePort };
   }
 }

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { ControlChannel } from '../../../mux/control-channel';
 import { MuxSession } from '../../../mux/session';
 import type { MuxStream } from '../../../mux/stream';
-import { HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
+import { AgentFeature, HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
 import { connectUrl } from './relay-url';
 
@@ -94,6 +94,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
           requestedHostname: options.requestedHostname,
           agent: options.agentName,
           mode: options.mode ?? 'tunnel',
+          features: options.mode === 'control' ? undefined : [AgentFeature.BlockedVisitors],
         }),
       );
     });

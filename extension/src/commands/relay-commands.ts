@@ -22,6 +22,7 @@ export class RelayCommands {
       vscode.commands.registerCommand(Command.ConfigureRelay, () => this.configureRelay()),
       vscode.commands.registerCommand(Command.StartTunnel, () => this.start()),
       vscode.commands.registerCommand(Command.StopSharing, () => this.stop()),
+      vscode.commands.registerCommand(Command.RetryNow, () => this.start(true)),
       vscode.commands.registerCommand(Command.RestartAgent, () => this.restartAgent()),
       vscode.commands.registerCommand(Command.ShowLog, () => this.log.show()),
     ];
@@ -76,6 +77,8 @@ export class RelayCommands {
       } catch (err) {
         const code = errorCode(err);
         const message = (err as Error).message;
+        // In the log its Show Log button opens, whatever happens next.
+        this.log.error(`configuring the relay ${relayUrl} failed: ${message}`);
         if (code === RpcErrorCode.Unauthorized) {
           const again = await vscode.window.showErrorMessage(`Portway: the relay refused the token: ${message}`, 'Enter Token Again', 'Cancel');
           if (again !== 'Enter Token Again') return false;
@@ -95,10 +98,10 @@ export class RelayCommands {
     }
   }
 
-  async start(): Promise<void> {
+  async start(retry = false): Promise<void> {
     if (!(await this.ensureConfigured())) return;
     try {
-      const status = await this.session.start();
+      const status = await (retry ? this.session.retryNow() : this.session.start());
       if (status.state !== 'online') await showError('Portway: the tunnel is not online', new Error(status.reason ?? status.state), status.errorCode);
     } catch (err) {
       await showError('Portway: could not start the tunnel', err);
@@ -108,7 +111,7 @@ export class RelayCommands {
   async stop(): Promise<void> {
     try {
       await this.session.stop();
-      void vscode.window.showInformationMessage('Portway: stopped sharing. Your routes are kept; start again from the status bar.');
+      void vscode.window.showInformationMessage('Portway: stopped sharing. Your routes are kept and stay stopped, even after a reload, until you start again from the status bar.');
     } catch (err) {
       await showError('Portway: could not stop the tunnel', err);
     }

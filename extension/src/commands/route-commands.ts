@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import {
   FirewallAddRequest,
   FirewallRemoveRequest,
+  RouteAddRequest,
   RouteRemoveRequest,
+  TcpForwardRequest,
   TcpAllocateRequest,
   TcpReleaseRequest,
   type FirewallAction,
@@ -16,21 +18,27 @@ import {
 import { showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
-import { rootNodes, routeRefOf, type RouteNode } from '../views/routes-model';
-import { parsePort, validateNetwork } from './inputs';
+import { hostPort, rootNodes, routeRefOf, type RouteNode } from '../views/routes-model';
+import { parseDestination, parsePort, validateDestination, validateNetwork } from './inputs';
 
 function describeRef(ref: RouteRef): string {
   return ref.kind === 'http' ? ref.domain : `TCP port ${ref.port}`;
 }
 
 export class RouteCommands {
-  constructor(private readonly session: TunnelSession) {}
+  constructor(
+    private readonly session: TunnelSession,
+    /** The Routes view's focused row: keyboard shortcuts (Ctrl+C, Delete, F2, Enter) pass no argument. */
+    private readonly selected: () => RouteNode | undefined = () => undefined,
+  ) {}
 
   register(): vscode.Disposable[] {
     return [
-      vscode.commands.registerCommand(Command.CopyUrl, (arg?: RouteNode | string) => this.copyUrl(arg)),
-      vscode.commands.registerCommand(Command.OpenUrl, (arg?: RouteNode | string) => this.openUrl(arg)),
-      vscode.commands.registerCommand(Command.RemoveRoute, (node?: RouteNode) => this.removeRoute(node)),
+      vscode.commands.registerCommand(Command.CopyUrl, (arg?: RouteNode | string) => this.copyUrl(arg ?? this.selectedRoute())),
+      vscode.commands.registerCommand(Command.OpenUrl, (arg?: RouteNode | string) => this.openUrl(arg ?? this.selectedRoute())),
+      vscode.commands.registerCommand(Command.RemoveRoute, (node?: RouteNode) => this.removeRoute(node ?? this.selected())),
+      vscode.commands.registerCommand(Command.EditRoute, (node?: RouteNode) => this.editRoute(node ?? this.selectedRoute())),
+      vscode.commands.registerCommand(Command.ForwardTcpPort, (node?: RouteNode) => this.editRoute(node ?? this.selectedRoute())),
       vscode.commands.registerCommand(Command.AllocateTcpPort, () => this.allocateTcpPort()),
       vscode.commands.registerCommand(Command.ReleaseTcpPort, (node?: RouteNode) => this.releaseTcpPort(node)),
       vscode.commands.registerCommand(Command.AddAllowRule, (node?: RouteNode) => this.addRule('allow', node)),
@@ -38,6 +46,12 @@ export class RouteCommands {
       vscode.commands.registerCommand(Command.RemoveFirewallRule, (node?: RouteNode) => this.removeRule(node)),
       vscode.commands.registerCommand(Command.RefreshRoutes, () => this.session.refresh().catch((err) => showError('Portway: could not read the routes', err))),
     ];
+  }
+
+  /** The focused row's route (a rule row stands for its route's own actions only via its menu). */
+  private selectedRoute(): RouteNode | undefined {
+    const node = this.selected();
+    return node?.kind === 'rule' ? undefined : node;
   }
 
   /** Asks for a route when a command came from the palette. */
@@ -70,7 +84,8 @@ export class RouteCommands {
     const url = await this.urlOf(arg, 'Portway: Copy URL');
     if (!url) return;
     await vscode.env.clipboard.writeText(url);
-    void vscode.window.setStatusBarMessage(`Portway: copied ${url}`, 3000);
+    const tcp = !/^https?:\/\//.test(url);
+    void vscode.window.setStatusBarMessage(tcp ? `Portway: copied ${url} (a TCP address: host:port, e.g. ssh -p ${url.split(':').pop()} user@${url.replace(/:\d+$/, '')})` : `Portway: copied ${url}`, 5000);
   }
 
   async openUrl(arg?: RouteNode | string): Promise<void> {
@@ -87,7 +102,9 @@ export class RouteCommands {
     const target = node ?? (await this.pickRoute('Portway: Remove Route', (n) => n.kind === 'http'));
     if (!target) return;
     if (target.kind === 'tcp') return this.releaseTcpPort(target);
-    if (target.kind !== 'http') return;
+    if (target.kind === 'rule') return this.removeRule(target);
+    const ok = await vscode.window.showWarningMessage(`Remove ${target.route.domain}? Visitors lose access; its firewall rules go with it.`, { modal: true }, 'Remove');
+    if (ok !== 'Remove') return;
     try {
       await this.session.client.request(RouteRemoveRequest.type, { domain: target.route.domain });
       await this.session.refreshRoutes();
@@ -96,10 +113,41 @@ export class RouteCommands {
     }
   }
 
+  /** Edit destination / port of a proxy route, or forward a TCP port (also one allocated without a destination). */
+  async editRoute(node?: RouteNode): Promise<void> {
+    const target = node ?? (await this.pickRoute('Portway: Edit Destination / Port', (n) => n.kind === 'tcp' || (n.kind === 'http' && n.route.kind === 'proxy')));
+    if (!target || target.kind === 'rule') return;
+    if (target.kind === 'http' && target.route.kind !== 'proxy') {
+      void vscode.window.showInformationMessage(`Portway: ${target.route.domain} serves ${target.route.kind === 'webroot' ? 'a folder' : 'TLS passthrough'}; remove it and share again to change that.`);
+      return;
+    }
+    const current = target.kind === 'http' ? target.route.httpPort : target.route.destinationPort;
+    const host = target.kind === 'http' ? target.route.destination : target.route.destination;
+    const text = await vscode.window.showInputBox({
+      title: target.kind === 'http' ? `Portway: Destination of ${target.route.domain}` : `Portway: Forward ${target.route.address} to`,
+      prompt: 'A local port (3000), or address:port (127.0.0.2:3000, [::1]:3000)',
+      value: current ? (host && host !== '127.0.0.1' && host !== 'localhost' ? hostPort(host, current) : String(current)) : '',
+      ignoreFocusOut: true,
+      validateInput: validateDestination,
+    });
+    const dest = text === undefined ? undefined : parseDestination(text);
+    if (!dest) return;
+    try {
+      if (target.kind === 'http') {
+        await this.session.client.request(RouteAddRequest.type, { domain: target.route.domain, destination: dest.destination, httpPort: dest.port, requireListening: false });
+      } else {
+        await this.session.client.request(TcpForwardRequest.type, { port: target.route.port, destination: dest.destination, destinationPort: dest.port });
+      }
+      await this.session.refreshRoutes();
+    } catch (err) {
+      await showError(`Portway: could not change ${describeRef(routeRefOf(target))}`, err);
+    }
+  }
+
   async allocateTcpPort(): Promise<void> {
     const text = await vscode.window.showInputBox({
       title: 'Portway: Allocate TCP Port',
-      prompt: 'Local port to forward the new public port to (e.g. 22 for SSH). Leave empty to forward it later.',
+      prompt: 'Local port to forward the new public port to (e.g. 22 for SSH). Leave empty to forward it later with Forward… on its row.',
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() === '' || parsePort(v) !== undefined ? undefined : 'Enter a port number from 1 to 65535'),
     });

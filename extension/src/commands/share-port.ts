@@ -3,24 +3,31 @@
  * subdomain; the route is added, the tunnel started, and the public URL shown with Copy / Open.
  */
 import * as vscode from 'vscode';
-import { ListeningPortsRequest, RouteAddRequest, RpcErrorCode, type HttpRoute } from '../../../protocol/rpc';
+import { RouteAddRequest, RpcErrorCode, type HttpRoute, type ListeningPort } from '../../../protocol/rpc';
 import { errorCode, showError } from '../errors';
 import { Command } from '../ids';
 import type { TunnelSession } from '../tunnel-session';
-import { parsePort, portItems, validateSubdomain } from './inputs';
+import { portItems, typedPort, validateSubdomain } from './inputs';
 import type { RelayCommands } from './relay-commands';
+import { routeReplacedBy, suggestSubdomain } from './subdomain-choice';
+import { destinationText } from '../views/routes-model';
 
-type Target = { kind: 'port'; port: number } | { kind: 'folder'; path: string };
+/** A port (on `destination`, when it listens on a specific address only) or a folder to serve. */
+type Target = { kind: 'port'; port: number; destination?: string } | { kind: 'folder'; path: string };
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: Target;
   folder?: true;
+  /** The typed text is not a port: accepting it does nothing. */
+  invalid?: true;
 }
 
 export class SharePortCommand {
   constructor(
     private readonly session: TunnelSession,
     private readonly relay: RelayCommands,
+    /** Listening ports minus Portway's and the editor's own. */
+    private readonly listPorts: () => Promise<ListeningPort[]>,
   ) {}
 
   register(): vscode.Disposable[] {
@@ -34,18 +41,11 @@ export class SharePortCommand {
     if (!(await this.relay.ensureConfigured())) return undefined;
     const target: Target | undefined = presetPort !== undefined ? { kind: 'port', port: presetPort } : await this.pickTarget();
     if (!target) return undefined;
-    const hostname = this.session.status.hostname ?? 'your hostname';
-    const subdomain = await vscode.window.showInputBox({
-      title: 'Portway: Subdomain (optional)',
-      prompt: `Share at <name>.${hostname}, or leave empty for ${hostname} itself`,
-      placeHolder: 'e.g. app',
-      ignoreFocusOut: true,
-      validateInput: validateSubdomain,
-    });
+    const subdomain = await this.askSubdomain(target);
     if (subdomain === undefined) return undefined;
     const params: RouteAddRequest.Params = {
       domain: subdomain.trim().toLowerCase() || undefined,
-      ...(target.kind === 'port' ? { httpPort: target.port } : { webroot: target.path }),
+      ...(target.kind === 'port' ? { httpPort: target.port, destination: target.destination } : { webroot: target.path }),
     };
     let route: HttpRoute;
     try {
@@ -87,6 +87,31 @@ export class SharePortCommand {
     return route;
   }
 
+  /** The subdomain, '' for the hostname itself; a free one is offered, and replacing a route is confirmed. */
+  private async askSubdomain(target: Target): Promise<string | undefined> {
+    const hostname = this.session.status.hostname ?? 'your hostname';
+    const routes = this.session.routes.http;
+    const replaced = (value: string) => (validateSubdomain(value) ? undefined : routeReplacedBy(routes, hostname, value));
+    const subdomain = await vscode.window.showInputBox({
+      title: 'Portway: Subdomain (optional)',
+      prompt: `Share at <name>.${hostname}, or leave empty for ${hostname} itself`,
+      placeHolder: 'e.g. app',
+      value: suggestSubdomain(routes, hostname, target.kind === 'port' ? { port: target.port } : { folder: target.path }),
+      ignoreFocusOut: true,
+      validateInput: (value) => {
+        const invalid = validateSubdomain(value);
+        if (invalid) return invalid;
+        const old = replaced(value);
+        return old ? { message: `${old.domain} already shares ${destinationText(old)}; this would replace it`, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+      },
+    });
+    if (subdomain === undefined) return undefined;
+    const old = replaced(subdomain);
+    if (!old) return subdomain;
+    const ok = await vscode.window.showWarningMessage(`${old.domain} already shares ${destinationText(old)}. Replace it?`, { modal: true }, 'Replace');
+    return ok === 'Replace' ? subdomain : undefined;
+  }
+
   private async addRoute(params: RouteAddRequest.Params): Promise<HttpRoute> {
     const route = await this.session.client.request(RouteAddRequest.type, params);
     await this.session.refreshRoutes();
@@ -103,20 +128,25 @@ export class SharePortCommand {
     const folderItem: TargetItem = { label: '$(folder) Serve a folder…', description: 'static files', folder: true, alwaysShow: true };
     let portList: TargetItem[] = [];
     const update = () => {
-      const typed = parsePort(pick.value);
+      const typed = typedPort(pick.value);
       const typedItem: TargetItem[] =
-        typed !== undefined && !portList.some((i) => i.target?.kind === 'port' && i.target.port === typed)
-          ? [{ label: `$(edit) Share port ${typed}`, description: 'typed', target: { kind: 'port', port: typed }, alwaysShow: true }]
-          : [];
-      pick.items = [...typedItem, ...portList, { label: '', kind: vscode.QuickPickItemKind.Separator }, folderItem];
+        typed === undefined
+          ? []
+          : 'error' in typed
+            ? [{ label: `$(error) ${typed.error}`, alwaysShow: true, invalid: true }]
+            : portList.some((i) => i.target?.kind === 'port' && i.target.port === typed.port)
+              ? []
+              : [{ label: `$(edit) Share port ${typed.port}`, description: 'typed', target: { kind: 'port', port: typed.port }, alwaysShow: true }];
+      // The folder entry first, so a long port list cannot scroll it out of view.
+      pick.items = [...typedItem, folderItem, { label: 'listening ports', kind: vscode.QuickPickItemKind.Separator }, ...portList];
+      if (typedItem[0]) pick.activeItems = [typedItem[0]];
     };
     pick.onDidChangeValue(update);
     update();
     pick.show();
-    this.session.client
-      .request(ListeningPortsRequest.type)
+    this.listPorts()
       .then((ports) => {
-        portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port } }));
+        portList = portItems(ports).map((p) => ({ label: `$(radio-tower) ${p.label}`, description: p.description, target: { kind: 'port', port: p.port, destination: p.destination } }));
       })
       .catch(() => {
         portList = [];
@@ -127,10 +157,11 @@ export class SharePortCommand {
       });
     const chosen = await new Promise<TargetItem | undefined>((resolve) => {
       pick.onDidAccept(() => {
+        const typed = typedPort(pick.value);
+        if (typed && 'error' in typed) return; // the error row says why; the picker stays open
         const item = pick.selectedItems[0];
-        if (item) return resolve(item);
-        const typed = parsePort(pick.value);
-        if (typed !== undefined) resolve({ label: String(typed), target: { kind: 'port', port: typed } });
+        if (item && !item.invalid) return resolve(item);
+        if (typed) resolve({ label: String(typed.port), target: { kind: 'port', port: typed.port } });
       });
       pick.onDidHide(() => resolve(undefined));
     });

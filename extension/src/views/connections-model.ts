@@ -2,7 +2,7 @@
  * Live connections as plain data: open ones first (newest on top), then a short history of
  * closed ones so a quick request does not vanish before anyone sees it. No `vscode` import.
  */
-import type { ConnectionDidCloseNotification, ConnectionDidUpdateNotification, ConnectionInfo } from '../../../protocol/rpc';
+import type { BlockedVisitor, ConnectionDidCloseNotification, ConnectionDidUpdateNotification, ConnectionInfo } from '../../../protocol/rpc';
 import { ItemContext } from '../ids';
 
 export const MAX_CLOSED_SHOWN = 20;
@@ -12,17 +12,58 @@ export interface ConnectionEntry extends ConnectionInfo {
   error?: string;
 }
 
+/** A visitor the firewall dropped, totalled per route and address while the window lives. */
+export interface BlockedEntry extends BlockedVisitor {
+  /** `blocked:<route>:<address>`. */
+  key: string;
+  firstAt: number;
+}
+
 export class ConnectionsModel {
   private readonly open = new Map<string, ConnectionEntry>();
   private closed: ConnectionEntry[] = [];
+  /** Newest last (Map order); the oldest go beyond maxClosed. */
+  private readonly blockedVisitors = new Map<string, BlockedEntry>();
 
   constructor(private readonly maxClosed = MAX_CLOSED_SHOWN) {}
 
-  /** Replaces everything (after an agent (re)start). */
-  reset(open: ConnectionInfo[] = []): void {
+  /**
+   * The agent's open connections now (after an agent (re)start or a refresh). The history is
+   * kept; a connection no longer open moves to it with `reason` (it ended with the agent).
+   */
+  reset(open: ConnectionInfo[] = [], reason = 'the agent restarted'): void {
+    const now = Date.now();
+    for (const c of this.open.values()) {
+      if (!open.some((o) => o.id === c.id)) this.closed.unshift({ ...c, closedAt: now, error: reason });
+    }
+    if (this.closed.length > this.maxClosed) this.closed.length = this.maxClosed;
+    this.open.clear();
+    for (const c of open) this.open.set(c.id, { ...c });
+  }
+
+  /** Forgets the history too. */
+  clear(): void {
     this.open.clear();
     this.closed = [];
-    for (const c of open) this.open.set(c.id, { ...c });
+    this.blockedVisitors.clear();
+  }
+
+  blocked(visitors: BlockedVisitor[]): void {
+    for (const v of visitors) {
+      const key = `blocked:${v.route.kind === 'http' ? v.route.domain : `tcp ${v.route.port}`}:${v.clientAddress}`;
+      const before = this.blockedVisitors.get(key);
+      this.blockedVisitors.delete(key);
+      this.blockedVisitors.set(key, { ...v, key, count: (before?.count ?? 0) + v.count, firstAt: before?.firstAt ?? v.lastAt });
+    }
+    for (const key of this.blockedVisitors.keys()) {
+      if (this.blockedVisitors.size <= this.maxClosed) break;
+      this.blockedVisitors.delete(key);
+    }
+  }
+
+  /** Newest first. */
+  blockedEntries(): BlockedEntry[] {
+    return [...this.blockedVisitors.values()].reverse();
   }
 
   opened(c: ConnectionInfo): void {
@@ -85,5 +126,17 @@ export function describeConnection(c: ConnectionEntry): { label: string; descrip
     tooltip: `Client ${client}\nRoute ${route}\nOpened ${new Date(c.openedAt).toLocaleString()}\n${formatBytes(c.bytesIn)} from the client, ${formatBytes(c.bytesOut)} to the client\n${state}`,
     icon: c.closedAt === undefined ? 'circle-filled' : c.error ? 'error' : 'circle-outline',
     contextValue: ItemContext.Connection,
+  };
+}
+
+export function describeBlocked(b: BlockedEntry): { label: string; description: string; tooltip: string; icon: string; contextValue: string } {
+  const route = b.route.kind === 'http' ? b.route.domain : `TCP :${b.route.port}`;
+  const times = b.count === 1 ? 'once' : `${b.count}×`;
+  return {
+    label: `Blocked ${b.clientAddress}`,
+    description: `${route} · ${times} · ${clock(b.lastAt)}`,
+    tooltip: `${b.clientAddress} was refused by the firewall of ${route} ${b.count === 1 ? 'once' : `${b.count} times`}\nFirst ${new Date(b.firstAt).toLocaleString()}\nLast ${new Date(b.lastAt).toLocaleString()}\nAllow it with "Add Allow Rule…" on the route.`,
+    icon: 'circle-slash',
+    contextValue: ItemContext.Blocked,
   };
 }

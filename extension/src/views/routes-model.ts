@@ -4,6 +4,7 @@
  */
 import type { FirewallRule, HttpRoute, RouteList, RouteRef, TcpPortRoute } from '../../../protocol/rpc';
 import { ItemContext } from '../ids';
+import { withState, type RouteStateContext } from './route-state';
 
 export type RouteNode =
   | { kind: 'http'; id: string; route: HttpRoute }
@@ -32,11 +33,19 @@ export function routeRefOf(node: RouteNode): RouteRef {
   }
 }
 
+/**
+ * A route row gets a new id when its first rule arrives: VS Code would keep a row that had no
+ * chevron collapsed, hiding the new rule; a new id shows it expanded.
+ */
+function withRules(route: { firewall: FirewallRule[] }): string {
+  return route.firewall.length > 0 ? '+rules' : '';
+}
+
 export function rootNodes(list: RouteList): RouteNode[] {
   const http = [...list.http]
     .sort((a, b) => a.domain.length - b.domain.length || a.domain.localeCompare(b.domain))
-    .map((route): RouteNode => ({ kind: 'http', id: `http:${route.domain}`, route }));
-  const tcp = [...list.tcp].sort((a, b) => a.port - b.port).map((route): RouteNode => ({ kind: 'tcp', id: `tcp:${route.port}`, route }));
+    .map((route): RouteNode => ({ kind: 'http', id: `http:${route.domain}${withRules(route)}`, route }));
+  const tcp = [...list.tcp].sort((a, b) => a.port - b.port).map((route): RouteNode => ({ kind: 'tcp', id: `tcp:${route.port}${withRules(route)}`, route }));
   return [...http, ...tcp];
 }
 
@@ -46,14 +55,19 @@ export function childNodes(node: RouteNode): RouteNode[] {
   return node.route.firewall.map((rule, index) => ({ kind: 'rule', id: `${node.id}/rule:${rule.action}:${rule.network}`, parent, rule, index }));
 }
 
+/** `host:port`, an IPv6 address in brackets ([::1]:5173). */
+export function hostPort(host: string, port: number | string): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function destinationText(route: HttpRoute): string {
   switch (route.kind) {
     case 'webroot':
       return `folder ${route.webroot ?? '?'}`;
     case 'passthrough':
-      return `${route.destination}:${route.tlsPort} (TLS passthrough)${route.httpPort ? `, http :${route.httpPort}` : ''}`;
+      return `${hostPort(route.destination ?? '127.0.0.1', route.tlsPort ?? '?')} (TLS passthrough)${route.httpPort ? `, http :${route.httpPort}` : ''}`;
     case 'proxy':
-      return `${route.destination ?? '127.0.0.1'}:${route.httpPort ?? '?'}`;
+      return hostPort(route.destination ?? '127.0.0.1', route.httpPort ?? '?');
   }
 }
 
@@ -76,7 +90,13 @@ function withRejection(view: NodeView, rejected: string | undefined): NodeView {
   };
 }
 
+/** A row without its live state (the tree shows it with `describeRouteRow`). */
 export function describeNode(node: RouteNode): NodeView {
+  return describeRouteRow(node, undefined);
+}
+
+/** A row, its state (online, stopped, relay down…) said first when `state` is given. */
+export function describeRouteRow(node: RouteNode, state: RouteStateContext | undefined): NodeView {
   switch (node.kind) {
     case 'http': {
       const r = node.route;
@@ -87,22 +107,22 @@ export function describeNode(node: RouteNode): NodeView {
         tooltip: `${r.url}\n→ ${destinationText(r)}${tls}${r.redirectToHttps ? '\nRedirects HTTP to HTTPS' : ''}\n${rulesSummary(r.firewall)}`,
         icon: r.kind === 'webroot' ? 'folder' : 'globe',
         contextValue: ItemContext.HttpRoute,
-        collapsible: 'expanded',
+        collapsible: r.firewall.length > 0 ? 'expanded' : 'none',
       };
-      return withRejection(view, r.rejected);
+      return withState(withRejection(view, r.rejected), state, r.kind === 'webroot' ? undefined : r.httpPort);
     }
     case 'tcp': {
       const r = node.route;
-      const dest = r.destinationPort ? `${r.destination ?? '127.0.0.1'}:${r.destinationPort}` : 'not forwarded';
+      const dest = r.destinationPort ? hostPort(r.destination ?? '127.0.0.1', r.destinationPort) : 'not forwarded';
       const view: NodeView = {
         label: `TCP ${r.address}`,
         description: `→ ${dest}`,
         tooltip: `${r.address}\n→ ${dest}\n${rulesSummary(r.firewall)}`,
         icon: 'plug',
-        contextValue: ItemContext.TcpPort,
-        collapsible: 'expanded',
+        contextValue: r.destinationPort ? ItemContext.TcpPort : ItemContext.TcpPortUnforwarded,
+        collapsible: r.firewall.length > 0 ? 'expanded' : 'none',
       };
-      return withRejection(view, r.rejected);
+      return withState(withRejection(view, r.rejected), state, r.destinationPort);
     }
     case 'rule':
       return {

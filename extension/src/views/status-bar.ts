@@ -48,6 +48,8 @@ export class TunnelStatusBar implements vscode.Disposable {
       items.push(
         { label: '$(copy) Copy URL', description: url, command: Command.CopyUrl, args: [url] },
         { label: '$(link-external) Open in Browser', description: url, command: Command.OpenUrl, args: [url] },
+        { label: '$(device-mobile) Show QR Code', description: url, command: Command.ShowQrCode, args: [url] },
+        { label: '$(inspect) Inspect Requests', command: Command.InspectRequests },
         { label: '$(add) Share Another Port…', command: Command.SharePort },
         { label: '$(debug-stop) Stop Sharing', command: Command.StopSharing },
       );
@@ -55,7 +57,11 @@ export class TunnelStatusBar implements vscode.Disposable {
       if (status.configured) items.push({ label: '$(play) Start Sharing', description: status.relayUrl, command: Command.StartTunnel });
       items.push({ label: '$(add) Share Port…', command: Command.SharePort });
     } else {
-      items.push({ label: '$(debug-stop) Stop Sharing', command: Command.StopSharing }, { label: '$(debug-restart) Restart Agent', command: Command.RestartAgent });
+      items.push(
+        { label: '$(refresh) Retry Now', description: status.reason, command: Command.RetryNow },
+        { label: '$(debug-stop) Stop Sharing', command: Command.StopSharing },
+        { label: '$(debug-restart) Restart Agent', command: Command.RestartAgent },
+      );
     }
     items.push({ label: '$(settings-gear) Configure Relay…', description: status.relayUrl, command: Command.ConfigureRelay }, { label: '$(output) Show Log', command: Command.ShowLog });
     const picked = await vscode.window.showQuickPick(items, { title: `Portway: ${statusView(status).text.replace(/^\$\([^)]*\)\s*/, '')}` });

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { normalizeAddress } from '../../../common/net/client-address';
 import { splice } from '../../../common/splice';
 import { encodeHead, type TcpOpen } from '../../../protocol/stream-head';
+import { routeResultName } from '../../../protocol/control';
 import { counters } from '../admin/counters';
 import type { AgentSession } from '../agent-session';
 
@@ -20,6 +21,7 @@ export function forwardTcpConnection(socket: Socket, session: AgentSession, port
   }
   if (!firewall.allows(clientAddress)) {
     counters.firewallRefusals++;
+    session.reportBlocked(routeResultName({ kind: 'tcp', port }), clientAddress);
     socket.destroy();
     return 'dropped';
   }

@@ -18,9 +18,28 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Shows the Portway Routes view through its focus command: clicking the activity-bar icon would
+ * close the side bar when a reload restored it open.
+ */
+export async function showRoutesView(page: Page): Promise<void> {
+  await runCommand(page, 'Portway: Focus on Routes View');
+  await page.locator('.pane-header', { hasText: 'Routes' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+}
+
+/** `text` escaped for a RegExp source (hostnames in row patterns). */
+export function literally(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Waits for the quick-input title containing `title` (a picker or an input box). */
+export async function quickInputTitled(page: Page, title: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+}
+
 /** Waits for a quick input whose title contains `title`, types `text` and accepts it. */
 export async function answerInput(page: Page, title: string, text: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await quickInputTitled(page, title);
   await quickInputBox(page).fill(text);
   await page.keyboard.press('Enter');
 }
@@ -88,7 +107,7 @@ export async function sharePortAsNewUser(
   // The port picker lists the origin's port. The filter is typed first: the list is virtualised,
   // so on a machine with many listening ports the origin's row exists only once the filter has
   // narrowed the list down to it.
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Share Port' }).waitFor({ timeout: UI_TIMEOUT });
+  await quickInputTitled(page, 'Share Port');
   await quickInputBox(page).fill(String(options.port));
   const portRow = listedPortRow(page, options.port);
   await portRow.waitFor({ timeout: UI_TIMEOUT });

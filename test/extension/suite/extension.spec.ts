@@ -15,7 +15,7 @@ import type { PortwayApi } from '../../../extension/src/extension';
 import { errorCode } from '../../../extension/src/errors';
 import { Command, Setting } from '../../../extension/src/ids';
 import { describeConnection, formatBytes } from '../../../extension/src/views/connections-model';
-import { RouteAddRequest, RpcErrorCode, type TunnelStatus } from '../../../protocol/rpc';
+import { RouteAddRequest, RpcErrorCode, TunnelStatusRequest, type TunnelStatus } from '../../../protocol/rpc';
 
 const EXTENSION_ID = 'portway.portway';
 const AUTH_KEY = 'in-host-suite-key-'.padEnd(40, 'y');
@@ -215,5 +215,35 @@ describe('Portway in the extension host', () => {
     await vscode.commands.executeCommand(Command.StopSharing);
     assert.equal(api.session.status.state, 'stopped');
     assert.equal((await get(relay.port, hostname)).status, 502);
+  });
+
+  it('Configure Relay with another spelling of the same relay keeps the session: no reconnect, no blip', async () => {
+    assert.equal((await api.session.start()).state, 'online');
+    const states: string[] = [];
+    const sub = api.session.onDidChangeStatus((s) => states.push(s.state));
+    const status = await api.session.configureRelay(`${relay.url}/`, AUTH_KEY);
+    sub.dispose();
+    assert.equal(status.state, 'online');
+    assert.deepEqual(states.filter((s) => s !== 'online'), [], 'never left online');
+    assert.equal(vscode.workspace.getConfiguration(Setting.Section).get(Setting.RelayUrl), `${relay.url}/`);
+    assert.equal(api.session.status.relayUrl, `${relay.url}/`);
+  });
+
+  it('Configure Relay with another relay reconnects once, and the status bar ends online, not connecting', async () => {
+    const other = await startRelay(extension.extensionPath);
+    try {
+      const states: string[] = [];
+      const sub = api.session.onDidChangeStatus((s) => states.push(s.state));
+      await api.session.configureRelay(other.url, AUTH_KEY);
+      await until(api.session.onDidChangeStatus, () => api.session.status.state === 'online' && api.session.status.relayUrl === other.url);
+      const agentSays = await api.client.request(TunnelStatusRequest.type);
+      sub.dispose();
+      assert.equal(api.session.status.state, agentSays.state);
+      assert.equal(api.session.status.hostname, agentSays.hostname);
+      const reconnects = states.filter((s, i) => s === 'connecting' && states[i - 1] !== 'connecting').length;
+      assert.ok(reconnects <= 1, `one reconnect at most: ${states.join(' → ')}`);
+    } finally {
+      other.child.kill();
+    }
   });
 });
