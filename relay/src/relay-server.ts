@@ -205,8 +205,12 @@ export class RelayServer implements FrontedRelay {
     return Promise.race([Promise.all(closed).then(() => undefined), bound]);
   }
 
-  /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
-  serveDecryptedConnection(socket: Duplex): void {
+  /**
+   * Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port;
+   * `forwardedFor`: the visitor of a connection another relay of the cluster forwarded.
+   */
+  serveDecryptedConnection(socket: Duplex, forwardedFor?: { address: string }): void {
+    if (forwardedFor) this.security.addresses.setProxySource(socket as net.Socket, forwardedFor.address);
     this.server.emit('connection', socket);
   }
 

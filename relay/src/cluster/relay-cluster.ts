@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { ClientAddressResolver } from '../security/client-address-resolver';
 import type { SessionFeatures } from '../session-policy';
 import type { TunnelRegistry } from '../tunnel-registry';
-import type { TunnelsElsewhere } from './tunnels-elsewhere';
+import type { ClusteredHttpsPort, TunnelsElsewhere } from './tunnels-elsewhere';
 import type { DocumentBackend } from '../document-backend';
 import type { TokenBackend } from '../security/token-backend';
 import type { PortBackend } from '../tcp/port-backend';
@@ -50,6 +50,8 @@ export class RelayCluster {
   private leases: LeaseRegistry | undefined;
   private port: ClusterPort | undefined;
   private forwarder: PeerForwarder | undefined;
+  /** The relay's HTTPS port (--https-port), if any: TLS connections other relays forward go there. */
+  private httpsPort: ClusteredHttpsPort | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -92,6 +94,11 @@ export class RelayCluster {
     this.port = new ClusterPort(
       proof,
       (socket, client, unread) => {
+        if ('tls' in client) {
+          if (this.httpsPort) return this.httpsPort.serveFromPeer(socket, client, unread);
+          this.log(`cluster: a relay forwarded TLS from ${client.address}, but this relay has no --https-port`);
+          return void socket.destroy();
+        }
         if ('pooled' in client) relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
         else relay.security.addresses.setProxySource(socket, client.address);
         relay.serveDecryptedConnection(socket);
@@ -117,6 +124,12 @@ export class RelayCluster {
     // Without Redis a new session could not be found by the other relays: the agent retries.
     relay.features.gateTunnels(() => (this.redis.status === 'ready' ? undefined : 'the relay cluster cannot reach its shared state (Redis) right now; retrying'));
     return address;
+  }
+
+  /** The HTTPS port joins (after attach): SNI names held elsewhere go to their holder's HTTPS port. */
+  joinHttps(port: ClusteredHttpsPort): void {
+    this.httpsPort = port;
+    port.elsewhere = this.forwarder;
   }
 
   async close(): Promise<void> {

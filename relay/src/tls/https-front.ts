@@ -26,8 +26,8 @@ export interface FrontedRelay {
   readonly registry: TunnelRegistry;
   /** Whether an agent identity holds this hostname, online or not. */
   isKnownHostname(hostname: string): boolean;
-  /** Serves a connection whose TLS this port terminated, as the HTTP port would. */
-  serveDecryptedConnection(socket: Duplex): void;
+  /** Serves a connection whose TLS this port terminated, as the HTTP port would (`forwardedFor`: the visitor another relay forwarded). */
+  serveDecryptedConnection(socket: Duplex, forwardedFor?: { address: string }): void;
   /** Set here with --acme: the HTTP port answers the CA's challenges for the relay's own names. */
   ownChallenges: OwnChallengeAnswers | undefined;
 }
@@ -58,7 +58,7 @@ export async function startHttpsFront(relay: FrontedRelay, options: RelayOptions
       isKnownHostname: (hostname) => relay.isKnownHostname(hostname),
     },
     ownCertificate: given || acme ? new OwnCertificate(given, acme) : undefined,
-    serveDecrypted: (socket) => relay.serveDecryptedConnection(socket),
+    serveDecrypted: (socket, forwardedFor) => relay.serveDecryptedConnection(socket, forwardedFor),
     log,
   });
   const address = await listener.listen();
