@@ -70,7 +70,7 @@ export class RelayServer implements FrontedRelay {
     /** With --redis, tokens and identities live in Redis (cluster/relay-cluster.ts). */
     private readonly shared?: SharedState,
   ) {
-    this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
+    this.router = new HostRouter(options.domain, (host) => this.customDomainTunnel(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
@@ -212,6 +212,10 @@ export class RelayServer implements FrontedRelay {
   serveDecryptedConnection(socket: Duplex, forwardedFor?: { address: string }): void {
     if (forwardedFor) this.security.addresses.setProxySource(socket as net.Socket, forwardedFor.address);
     this.server.emit('connection', socket);
+  }
+
+  customDomainTunnel(host: string): string | undefined {
+    return this.security.customDomains.tunnelHostnameFor(host);
   }
 
   /** Whether an agent identity holds this hostname, online or not. */
