@@ -17,6 +17,8 @@ const NGINX = nginxBinary();
 const REDIS = redisBinary();
 /** Requests through nginx: its round-robin over the shipped three upstreams (A, B, A) sends some to B. */
 const LB_VISITS = 6;
+/** The route's firewall drops this visitor address. */
+const DROPPED = '127.0.0.5';
 
 describe('a custom domain across a cluster (real redis-server, DNS, two relays, nginx)', { skip: !NGINX || !REDIS ? 'needs nginx and redis-server (apt-get install nginx-light redis-server)' : false }, () => {
   const { track } = suiteCleanups();
@@ -47,13 +49,17 @@ describe('a custom domain across a cluster (real redis-server, DNS, two relays, 
     assert.equal(verified.code, 0, verified.stderr);
     const route = await portway(configPath, ['route', 'http', 'add', '--domain', 'app.example.test', '--destination', '127.0.0.1', '--http', String(origin.port)]);
     assert.equal(route.code, 0, route.stderr);
+    const dropped = await portway(configPath, ['route', 'http', 'firewall', 'drop', '--domain', 'app.example.test', '--network', DROPPED]);
+    assert.equal(dropped.code, 0, dropped.stderr);
     const agent = track(startAgent(configPath));
     await agent.waitFor(/Relay applied the routes/);
     assert.ok(!agent.lines.some((line) => /rejected|refused/i.test(line)), agent.lines.join('\n'));
 
-    const viaOther = await getThrough(other.port, 'app.example.test', '/through-b');
+    const viaOther = await getThrough(other.port, 'app.example.test', '/through-b', '127.0.0.3');
     assert.equal(viaOther.status, 200, viaOther.body);
     assert.match(viaOther.body, /hello from origin \/through-b/);
+    // Relay A's firewall judges the visitor relay B names, not relay B.
+    assert.equal((await getThrough(other.port, 'app.example.test', '/dropped', DROPPED)).status, 403);
     for (let i = 0; i < LB_VISITS; i++) {
       const viaLb = await getThrough(lbPort, 'App.Example.Test.', `/lb-${i}`);
       assert.equal(viaLb.status, 200, `visit ${i} through nginx: ${viaLb.body.slice(0, 200)}`);

@@ -120,8 +120,8 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     ws.send('hello via a peer relay');
     assert.equal(await echoed, 'hello via a peer relay');
     ws.close();
-    // A visitor naming another client in the cluster's own header is not believed.
-    const forged = await visit(other.port, hostname, '/echo-headers', '127.0.0.5', undefined, { 'x-portway-cluster-client': '10.9.9.9' });
+    // A visitor naming another client in the header that carries it between relays is not believed.
+    const forged = await visit(other.port, hostname, '/echo-headers', '127.0.0.5', undefined, { 'x-forwarded-for': '10.9.9.9' });
     assert.match((JSON.parse(forged.body) as { headers: Record<string, string> }).headers['x-forwarded-for'], /^127\.0\.0\.5(,|$)/);
     const adminPort = Number((await other.waitFor(/admin listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
     const metrics = (await visit(adminPort, '127.0.0.1', '/metrics')).body;

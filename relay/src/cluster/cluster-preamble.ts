@@ -35,8 +35,12 @@ export interface PooledPreamble {
   pooled: true;
 }
 
-/** On a pooled connection, the address of the visitor a request comes from (set by the sending relay only). */
-export const CLUSTER_CLIENT_HEADER = 'x-portway-cluster-client';
+/**
+ * On a pooled connection, the address of the visitor a request comes from (set by the sending
+ * relay only, replacing any the visitor sent): X-Forwarded-For, which the owner's fast path reads
+ * in its own head parser, so forwarded requests take the owner's fast path.
+ */
+export const CLUSTER_CLIENT_HEADER = 'x-forwarded-for';
 const POOLED = 'pooled';
 const TLS = 'tls';
 

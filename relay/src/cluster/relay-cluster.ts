@@ -4,7 +4,7 @@
  * the forwarder it uses for tunnels held elsewhere. Without --redis none of this exists.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { IdentityBackend } from '../identity-backend';
 import type { Duplex } from 'node:stream';
@@ -40,6 +40,8 @@ export interface ClusterMember {
   readonly security: { readonly addresses: ClientAddressResolver };
   elsewhere: TunnelsElsewhere | undefined;
   serveDecryptedConnection(socket: Duplex): void;
+  /** Serves another relay's pooled connection (requests name their visitor in CLUSTER_CLIENT_HEADER). */
+  serveFromPeer(socket: Socket, unread: Buffer): void;
 }
 
 /** What the relay's metrics and logs report about the cluster. */
@@ -99,8 +101,12 @@ export class RelayCluster {
           this.log(`cluster: a relay forwarded TLS from ${client.address}, but this relay has no --https-port`);
           return void socket.destroy();
         }
-        if ('pooled' in client) relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
-        else relay.security.addresses.setProxySource(socket, client.address);
+        if ('pooled' in client) {
+          // For the requests the fast path hands to the full one.
+          relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
+          return relay.serveFromPeer(socket, unread);
+        }
+        relay.security.addresses.setProxySource(socket, client.address);
         relay.serveDecryptedConnection(socket);
         if (unread.length > 0) socket.emit('data', unread);
         socket.resume();
