@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
     log(`cluster port listening on ${at.address}:${at.port} (relay ${cluster.relayId}, shared state in Redis)`, { clusterPort: at.port });
   }
   const httpsFront = await startHttpsFront(relay, options, log);
+  if (httpsFront) cluster?.joinHttps(httpsFront.listener);
   if (httpsFront) {
     const { address: secure, ownNames } = httpsFront;
     const secureHost = secure.family === 'IPv6' ? `[${secure.address}]` : secure.address;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ACME_CHALLENGE_PREFIX, type OwnChallengeAnswers } from '../../common/acme/challenge-store';
 import { normalizeHost } from '../../common/http-headers';
@@ -11,7 +11,7 @@ import { AgentGateway } from './agent-gateway';
 import type { SharedState } from './cluster/relay-cluster';
 import type { TunnelsElsewhere } from './cluster/tunnels-elsewhere';
 import type { AgentSession } from './agent-session';
-import { FastConnection } from './fast-http/fast-connection';
+import { FastConnection, type FastConnectionHooks } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
 import type { LogLine } from './logging/relay-logger';
 import type { RequestHead } from './fast-http/request-head';
@@ -23,6 +23,7 @@ import type { RelayOptions } from './options';
 import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
 import { admit, type Admission, type AdmissionRules } from './request-admission';
 import { judgeRequest } from './request-rules';
+import type { ClientFacts } from './security/client-address-resolver';
 import { RelaySecurity } from './security/relay-security';
 import { publicServerOptions } from './security/security-options';
 import { SessionFeatures } from './session-policy';
@@ -53,6 +54,8 @@ export class RelayServer implements FrontedRelay {
   private readonly frontConnections = new Map<net.Socket, FastConnection>();
   /** Set on SIGTERM (admin/graceful-drain.ts): health says 503, new requests and agents are refused. */
   private draining = false;
+  /** The fast path's hooks for visitor connections (another relay's pooled connections route their own way). */
+  private readonly fastHooks: FastConnectionHooks;
   /** Full HTTP handling: the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
   private readonly server: http.Server;
   private readonly router: HostRouter;
@@ -70,7 +73,7 @@ export class RelayServer implements FrontedRelay {
     /** With --redis, tokens and identities live in Redis (cluster/relay-cluster.ts). */
     private readonly shared?: SharedState,
   ) {
-    this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
+    this.router = new HostRouter(options.domain, (host) => this.customDomainTunnel(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
@@ -100,28 +103,49 @@ export class RelayServer implements FrontedRelay {
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.security.guard(this.server);
+    this.fastHooks = {
+      peerOf: (socket: net.Socket): ClientPeer => {
+        const address = normalizeAddress(socket.remoteAddress ?? '');
+        return { address, port: socket.remotePort ?? 0, trustedProxy: this.security.addresses.trusted.isTrusted(address) };
+      },
+      route: (head: RequestHead, peer: ClientPeer) => this.fastRoute(head, peer),
+      handOff: (socket: net.Socket, unread: Buffer) => {
+        this.frontConnections.delete(socket);
+        this.server.emit('connection', socket);
+        if (unread.length > 0) socket.emit('data', unread);
+        socket.resume();
+      },
+      headersTimeoutMs: limits.headersTimeoutMs,
+      keepAliveTimeoutMs: limits.idleTimeoutMs,
+      maxHeadSize: limits.maxHeaderSize,
+    };
     if (!options.security.proxyProtocol) {
-      const hooks = {
-        peerOf: (socket: net.Socket): ClientPeer => {
-          const address = normalizeAddress(socket.remoteAddress ?? '');
-          return { address, port: socket.remotePort ?? 0, trustedProxy: this.security.addresses.trusted.isTrusted(address) };
-        },
-        route: (head: RequestHead, peer: ClientPeer) => this.fastRoute(head, peer),
-        handOff: (socket: net.Socket, unread: Buffer) => {
-          this.frontConnections.delete(socket);
-          this.server.emit('connection', socket);
-          if (unread.length > 0) socket.emit('data', unread);
-          socket.resume();
-        },
-        headersTimeoutMs: limits.headersTimeoutMs,
-        keepAliveTimeoutMs: limits.idleTimeoutMs,
-        maxHeadSize: limits.maxHeaderSize,
-      };
-      this.front = net.createServer({ noDelay: true }, (socket) => {
-        this.frontConnections.set(socket, new FastConnection(socket, hooks));
-        socket.once('close', () => this.frontConnections.delete(socket));
-      });
+      this.front = net.createServer({ noDelay: true }, (socket) => this.serveFast(socket, this.fastHooks));
     }
+  }
+
+  private serveFast(socket: net.Socket, hooks: FastConnectionHooks): void {
+    this.frontConnections.set(socket, new FastConnection(socket, hooks));
+    socket.once('close', () => this.frontConnections.delete(socket));
+  }
+
+  /**
+   * Serves a pooled connection from another relay of the cluster (cluster/cluster-port.ts) on the
+   * fast path: each request names its visitor in X-Forwarded-For (CLUSTER_CLIENT_HEADER), which
+   * only the sending relay sets; `unread` are the bytes after the preamble.
+   */
+  serveFromPeer(socket: net.Socket, unread: Buffer): void {
+    this.serveFast(socket, { ...this.fastHooks, route: (head: RequestHead) => this.fastRouteFromPeer(head) });
+    if (unread.length > 0) socket.emit('data', unread);
+    socket.resume();
+  }
+
+  /** A forwarded request's visitor is the one address the sending relay put in X-Forwarded-For. */
+  private fastRouteFromPeer(head: RequestHead): FastRoute | undefined {
+    const named = head.forwarding.xForwardedFor;
+    if (named === undefined || isIP(named) === 0) return undefined; // the full path refuses it
+    const clientAddress = normalizeAddress(named);
+    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0);
   }
 
   /**
@@ -131,19 +155,23 @@ export class RelayServer implements FrontedRelay {
    * with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
+    const facts = peer.trustedProxy
+      ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
+      : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
+    return this.fastRouteFor(head, facts, peer.port);
+  }
+
+  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number): FastRoute | undefined {
     // A draining relay answers on the full path, which refuses.
     if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const facts = peer.trustedProxy
-      ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
-      : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
     const admission = admit(this.rules, host, facts.clientAddress);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
     const { hostRewrite } = admission.route.proxy;
     // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
-    return { session: admission.session, host, key: host, hostRewrite, ...facts, clientPort: peer.port };
+    return { session: admission.session, host, key: host, hostRewrite, ...facts, clientPort };
   }
 
   async listen(): Promise<AddressInfo> {
@@ -205,9 +233,17 @@ export class RelayServer implements FrontedRelay {
     return Promise.race([Promise.all(closed).then(() => undefined), bound]);
   }
 
-  /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
-  serveDecryptedConnection(socket: Duplex): void {
+  /**
+   * Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port;
+   * `forwardedFor`: the visitor of a connection another relay of the cluster forwarded.
+   */
+  serveDecryptedConnection(socket: Duplex, forwardedFor?: { address: string }): void {
+    if (forwardedFor) this.security.addresses.setProxySource(socket as net.Socket, forwardedFor.address);
     this.server.emit('connection', socket);
+  }
+
+  customDomainTunnel(host: string): string | undefined {
+    return this.security.customDomains.tunnelHostnameFor(host);
   }
 
   /** Whether an agent identity holds this hostname, online or not. */

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { before, describe, it } from 'node:test';
 import { suiteCleanups } from '../helpers/cleanups';
+import { clusterArgs } from '../helpers/cluster';
 import { startOrigin, type TestOrigin } from '../helpers/origin';
 import { configureAgent, portway, RELAY_BIN, startAgent, startRelay, type RelayProcess } from '../helpers/processes';
 import { redisBinary, startRedis, type RedisProcess } from '../helpers/redis';
 
 const REDIS = redisBinary();
-const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 
 function status(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ describe('Redis restarts under load (real redis-server, two relays, agent)', { s
   before(async () => {
     origin = track(await startOrigin());
     redis = track(await startRedis(REDIS!));
-    const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--cluster-lease-ms', '3000'];
+    const cluster = [...clusterArgs(redis.url), '--cluster-lease-ms', '3000'];
     holder = track(await startRelay({ extraArgs: cluster }));
     other = track(await startRelay({ extraArgs: cluster }));
     const token = await new Promise<string>((resolve) => execFile(process.execPath, [RELAY_BIN, 'token', 'create', '--name', 'dev', '--redis', redis.url], (_e, stdout) => resolve(stdout.trim())));

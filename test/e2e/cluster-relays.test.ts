@@ -4,23 +4,20 @@
 // heals within 10 s (its agents reconnect through nginx to the others, which take the leases over).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { suiteCleanups } from '../helpers/cleanups';
-import { nginxBinary, startNginx, substitute } from '../helpers/nginx';
+import { clusterArgs, startClusterNginx } from '../helpers/cluster';
+import { nginxBinary } from '../helpers/nginx';
 import { startOrigin, type TestOrigin } from '../helpers/origin';
-import { AGENT_BIN, configureAgent, portway, RELAY_BIN, ROOT, RunningProcess, startRelay, tempDir, type RelayProcess } from '../helpers/processes';
+import { AGENT_BIN, configureAgent, portway, RELAY_BIN, RunningProcess, startRelay, type RelayProcess } from '../helpers/processes';
 import { redisBinary, startRedis } from '../helpers/redis';
-import { freePortRange } from '../helpers/tcp';
 
 const NGINX = nginxBinary();
 const REDIS = redisBinary();
 const AGENTS = 20;
 const AGENT_START_BATCH = 5;
-const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 
 interface Answer {
   status: number;
@@ -75,18 +72,11 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     origin = track(await startOrigin());
     const redis = track(await startRedis(REDIS!));
     redisUrl = redis.url;
-    const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--trusted-proxies', '127.0.0.1/32', '--cluster-lease-ms', '3000', '--admin-port', '0'];
+    const cluster = [...clusterArgs(redis.url), '--trusted-proxies', '127.0.0.1/32', '--cluster-lease-ms', '3000', '--admin-port', '0'];
     relays.push(...(await Promise.all([0, 1, 2].map(async () => track(await startRelay({ extraArgs: cluster }))))));
-    lbPort = (await freePortRange(1)).first;
-    const shipped = fs.readFileSync(path.join(ROOT, 'deploy', 'nginx', 'portway-cluster.conf'), 'utf8');
-    const site = substitute(shipped, [
-      ['relay-a:8080', `127.0.0.1:${relays[0].port}`],
-      ['relay-b:8080', `127.0.0.1:${relays[1].port}`],
-      ['relay-c:8080', `127.0.0.1:${relays[2].port}`],
-      ['listen 80;', `listen 127.0.0.1:${lbPort};`],
-      ['tunnels.example.com', 'localhost'],
-    ]);
-    track(await startNginx(NGINX!, tempDir('portway-lb-'), site));
+    const lb = await startClusterNginx(NGINX!, relays);
+    track(lb.nginx);
+    lbPort = lb.lbPort;
     const team = await tokenCli(['create', '--name', 'team', '--redis', redis.url]);
     assert.equal(team.code, 0, team.stderr);
     const leaver = await tokenCli(['create', '--name', 'leaver', '--redis', redis.url]);
@@ -130,8 +120,8 @@ describe('three relays on Redis behind nginx (real redis-server, nginx, relays, 
     ws.send('hello via a peer relay');
     assert.equal(await echoed, 'hello via a peer relay');
     ws.close();
-    // A visitor naming another client in the cluster's own header is not believed.
-    const forged = await visit(other.port, hostname, '/echo-headers', '127.0.0.5', undefined, { 'x-portway-cluster-client': '10.9.9.9' });
+    // A visitor naming another client in the header that carries it between relays is not believed.
+    const forged = await visit(other.port, hostname, '/echo-headers', '127.0.0.5', undefined, { 'x-forwarded-for': '10.9.9.9' });
     assert.match((JSON.parse(forged.body) as { headers: Record<string, string> }).headers['x-forwarded-for'], /^127\.0\.0\.5(,|$)/);
     const adminPort = Number((await other.waitFor(/admin listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
     const metrics = (await visit(adminPort, '127.0.0.1', '/metrics')).body;

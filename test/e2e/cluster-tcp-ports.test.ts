@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { suiteCleanups } from '../helpers/cleanups';
+import { clusterArgs } from '../helpers/cluster';
 import { configureAgent, portway, RELAY_BIN, startAgent, startRelay, type RelayProcess } from '../helpers/processes';
 import { redisBinary, startRedis } from '../helpers/redis';
 import { freePortRange, startEchoService, tcpExchange, type EchoService } from '../helpers/tcp';
 
 const REDIS = redisBinary();
-const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 
 describe('TCP ports across a cluster (real redis-server, two relays, agents)', { skip: REDIS ? false : 'redis-server is not installed (apt-get install redis-server)' }, () => {
   const { track } = suiteCleanups();
@@ -22,7 +22,7 @@ describe('TCP ports across a cluster (real redis-server, two relays, agents)', {
     echo = track(await startEchoService());
     const redis = track(await startRedis(REDIS!));
     const range = await freePortRange(4);
-    const cluster = ['--redis', redis.url, '--cluster-secret', SECRET, '--cluster-host', '127.0.0.1', '--cluster-port', '0', '--tcp-ports', range.flag];
+    const cluster = [...clusterArgs(redis.url), '--tcp-ports', range.flag];
     relays.push(...(await Promise.all([0, 1].map(async () => track(await startRelay({ extraArgs: cluster }))))));
     token = await new Promise<string>((resolve) => execFile(process.execPath, [RELAY_BIN, 'token', 'create', '--name', 'dev', '--redis', redis.url], (_e, stdout) => resolve(stdout.trim())));
   });

@@ -17,14 +17,16 @@ export function nginxBinary(): string | undefined {
 /**
  * Writes a main config including `siteConfig` under the throwaway prefix `dir`; returns nginx's
  * arguments to run it in the foreground (it logs "start worker process" once serving).
+ * `topLevel` goes outside http {} (load_module, a stream {} block).
  */
-export function nginxArgs(dir: string, siteConfig: string): string[] {
+export function nginxArgs(dir: string, siteConfig: string, topLevel = ''): string[] {
   const site = path.join(dir, 'site.conf');
   fs.writeFileSync(site, siteConfig);
   const temp = (name: string) => `${name}_temp_path ${path.join(dir, name)};`;
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
     [
+      topLevel,
       'worker_processes 1;',
       `pid ${path.join(dir, 'nginx.pid')};`,
       'error_log stderr notice;',

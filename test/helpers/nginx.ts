@@ -7,9 +7,10 @@ export { nginxBinary, substitute } from './nginx-config';
 /**
  * Runs nginx in the foreground with `siteConfig` (a file meant for its http {} block) under a
  * throwaway prefix dir; resolves once its worker has started (its own log line says so).
+ * `topLevel` goes outside http {} (see nginxArgs).
  */
-export async function startNginx(binary: string, dir: string, siteConfig: string): Promise<RunningProcess> {
-  const proc = new RunningProcess(spawn(binary, nginxArgs(dir, siteConfig), { stdio: ['ignore', 'pipe', 'pipe'] }));
+export async function startNginx(binary: string, dir: string, siteConfig: string, topLevel?: string): Promise<RunningProcess> {
+  const proc = new RunningProcess(spawn(binary, nginxArgs(dir, siteConfig, topLevel), { stdio: ['ignore', 'pipe', 'pipe'] }));
   await proc.startedOrKilled('nginx', NGINX_READY);
   return proc;
 }

@@ -91,24 +91,28 @@ export class RunningProcess {
 
 export interface RelayProcess extends RunningProcess {
   port: number;
+  /** The loopback address it listens on (127.0.0.1 unless started with `host`). */
+  host: string;
   url: string;
   dataDir: string;
   /** The HTTPS port, when started with `httpsPort`. */
   httpsPort?: number;
 }
 
-export async function startRelay(options: { dataDir?: string; port?: number; authKey?: string; extraArgs?: string[]; env?: Record<string, string>; httpsPort?: number } = {}): Promise<RelayProcess> {
+export async function startRelay(options: { dataDir?: string; port?: number; authKey?: string; extraArgs?: string[]; env?: Record<string, string>; httpsPort?: number; host?: string } = {}): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? tempDir('portway-relay-');
-  const args = [RELAY_BIN, '--domain', 'localhost', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir];
+  // Another loopback address (127.0.0.2…) lets relays of a cluster listen on the same TCP port.
+  const host = options.host ?? '127.0.0.1';
+  const args = [RELAY_BIN, '--domain', 'localhost', '--host', host, '--port', String(options.port ?? 0), '--data-dir', dataDir];
   if (options.authKey) args.push('--auth-key', options.authKey);
   if (options.httpsPort !== undefined) args.push('--https-port', String(options.httpsPort));
   args.push(...(options.extraArgs ?? []));
   const proc = new RunningProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
   // [::]: a dual-stack relay (extraArgs --host ::)
-  const match = await proc.startedOrKilled('relay', /listening on http:\/\/(?:127\.0\.0\.1|\[::\]):(\d+)/);
+  const match = await proc.startedOrKilled('relay', /listening on http:\/\/(?:127\.\d+\.\d+\.\d+|\[::\]):(\d+)/);
   const port = Number(match[1]);
-  const httpsPort = options.httpsPort === undefined ? undefined : Number((await proc.startedOrKilled('relay', /listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
-  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, dataDir, httpsPort });
+  const httpsPort = options.httpsPort === undefined ? undefined : Number((await proc.startedOrKilled('relay', /listening on https:\/\/127\.\d+\.\d+\.\d+:(\d+)/))[1]);
+  return Object.assign(proc, { port, host, url: `http://${host}:${port}`, dataDir, httpsPort });
 }
 
 export interface CliResult {

@@ -33,6 +33,10 @@ describe('cluster preamble and lease records', () => {
     assert.deepEqual(parsePreamble(pooled, proof), { pooled: true });
     assert.deepEqual(parsePreamble(pooled, clusterProof('t'.repeat(32))), { error: 'wrong cluster secret' });
     assert.deepEqual(parsePreamble(pooled.replace(/ 0$/, ' 1'), proof), { error: 'bad client address' });
+    const tls = encodePreamble(proof, { address: '127.0.0.9', port: 5555, tls: true }).replace(/\r\n$/, '');
+    assert.deepEqual(parsePreamble(tls, proof), { address: '127.0.0.9', port: 5555, tls: true });
+    assert.deepEqual(parsePreamble(`${tls} tls`, proof), { error: 'not a cluster preamble' });
+    assert.deepEqual(parsePreamble(`${pooled} tls`, proof), { error: 'bad client address' });
     const lease = { relayId: '0123456789abcdef', seq: 42, peer: { host: '::1', port: 7000 } };
     assert.deepEqual(parseLease(encodeLease(lease)), lease);
     assert.equal(parseLease('garbage'), undefined);

@@ -4,6 +4,10 @@
  * after its trusted proxies) for the owner's firewall.
  *
  *   PORTWAY-CLUSTER/1 <proof> <client address> <client port>\r\n   one visitor (a WebSocket, an upgrade)
+ *   PORTWAY-CLUSTER/1 <proof> <client address> <client port> tls\r\n
+ *                                                                    one visitor's raw TLS (from the sender's
+ *                                                                    HTTPS port, ClientHello first), served by
+ *                                                                    the holder's HTTPS port
  *   PORTWAY-CLUSTER/1 <proof> pooled 0\r\n                          a kept-alive connection many visitors'
  *                                                                    requests share, one at a time; each names
  *                                                                    its client in CLUSTER_CLIENT_HEADER
@@ -22,6 +26,8 @@ export const MAX_PREAMBLE_BYTES = 256;
 export interface PreambleClient {
   address: string;
   port: number;
+  /** Raw TLS for the HTTPS port (SNI pass-through), not HTTP. */
+  tls?: true;
 }
 
 /** A pooled connection: the client is named per request. */
@@ -29,16 +35,21 @@ export interface PooledPreamble {
   pooled: true;
 }
 
-/** On a pooled connection, the address of the visitor a request comes from (set by the sending relay only). */
-export const CLUSTER_CLIENT_HEADER = 'x-portway-cluster-client';
+/**
+ * On a pooled connection, the address of the visitor a request comes from (set by the sending
+ * relay only, replacing any the visitor sent): X-Forwarded-For, which the owner's fast path reads
+ * in its own head parser, so forwarded requests take the owner's fast path.
+ */
+export const CLUSTER_CLIENT_HEADER = 'x-forwarded-for';
 const POOLED = 'pooled';
+const TLS = 'tls';
 
 export function clusterProof(secret: string): Buffer {
   return createHmac('sha256', secret).update(MAGIC).digest();
 }
 
 export function encodePreamble(proof: Buffer, client: PreambleClient): string {
-  return `${MAGIC} ${proof.toString('base64url')} ${client.address} ${client.port}\r\n`;
+  return `${MAGIC} ${proof.toString('base64url')} ${client.address} ${client.port}${client.tls ? ` ${TLS}` : ''}\r\n`;
 }
 
 export function encodePooledPreamble(proof: Buffer): string {
@@ -47,11 +58,11 @@ export function encodePooledPreamble(proof: Buffer): string {
 
 /** The client named by a preamble line (without its line end), or an error message. */
 export function parsePreamble(line: string, proof: Buffer): PreambleClient | PooledPreamble | { error: string } {
-  const [magic, presented, address, port, ...extra] = line.split(' ');
-  if (magic !== MAGIC || extra.length > 0 || port === undefined) return { error: 'not a cluster preamble' };
+  const [magic, presented, address, port, kind, ...extra] = line.split(' ');
+  if (magic !== MAGIC || extra.length > 0 || port === undefined || (kind !== undefined && kind !== TLS)) return { error: 'not a cluster preamble' };
   const given = Buffer.from(presented, 'base64url');
   if (given.length !== proof.length || !timingSafeEqual(given, proof)) return { error: 'wrong cluster secret' };
-  if (address === POOLED && port === '0') return { pooled: true };
+  if (address === POOLED && port === '0' && kind === undefined) return { pooled: true };
   if (isIP(address) === 0 || !/^\d{1,5}$/.test(port) || Number(port) > 65535) return { error: 'bad client address' };
-  return { address, port: Number(port) };
+  return kind === TLS ? { address, port: Number(port), tls: true } : { address, port: Number(port) };
 }

@@ -5,17 +5,20 @@
  * once, not per request, and each request names its visitor in CLUSTER_CLIENT_HEADER. An upgrade
  * (WebSocket) gets its own connection, with the visitor in its preamble, and becomes a raw byte
  * pipe after the head. Bodies stream both ways with backpressure (pipe), so keep-alive, SSE, large
- * uploads and downloads pass unchanged.
+ * uploads and downloads pass unchanged. A TLS connection on the HTTPS port (SNI pass-through) gets
+ * its own connection too, marked tls in its preamble, and is spliced raw: this relay never
+ * decrypts it, the holder's HTTPS port routes it as if the visitor had connected there.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { withoutHopByHop } from '../../../common/http-headers';
+import { splice } from '../../../common/splice';
 import { Pages, refuseUpgrade, sendPage } from '../pages';
 import { CLUSTER_CLIENT_HEADER, encodePooledPreamble, encodePreamble } from './cluster-preamble';
 import { encodePeer } from './lease-record';
 import type { Lease, PeerAddress } from './lease-record';
-import type { ElsewhereTarget, TunnelsElsewhere } from './tunnels-elsewhere';
+import type { ElsewhereTarget, TlsElsewhere, TlsElsewhereTarget, TunnelsElsewhere } from './tunnels-elsewhere';
 
 /** Forwarding headers are the sending relay's business: the preamble or CLUSTER_CLIENT_HEADER carries the client instead. */
 const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', CLUSTER_CLIENT_HEADER]);
@@ -42,7 +45,7 @@ export interface PeerForwarderHooks {
   log: (line: string) => void;
 }
 
-export class PeerForwarder implements TunnelsElsewhere {
+export class PeerForwarder implements TunnelsElsewhere, TlsElsewhere {
   /** Kept-alive connections per peer (host:port). */
   private readonly pools = new Map<string, http.Agent>();
 
@@ -99,17 +102,34 @@ export class PeerForwarder implements TunnelsElsewhere {
     });
   }
 
+  forwardTls(socket: net.Socket, clientHello: Buffer, target: TlsElsewhereTarget, notHeld: () => void): void {
+    if (this.hooks.isFromPeer(socket)) return notHeld();
+    this.holderElsewhere(target.hostname, notHeld, () => socket.destroy(), (peer) => {
+      // Half-open as on the HTTPS port: a client's FIN travels on while the answer may still come.
+      const upstream = net.connect({ host: peer.host, port: peer.port, allowHalfOpen: true, noDelay: true });
+      upstream.write(encodePreamble(this.hooks.proof, { address: target.clientAddress, port: target.clientPort, tls: true }), 'latin1');
+      upstream.write(clientHello);
+      upstream.once('error', () => this.hooks.unreachable(target.hostname));
+      splice(socket, upstream); // resumes the socket, paused right after the ClientHello
+    });
+  }
+
   /** Looks the tunnel's lease up; `notHeld` when no other relay holds it, `unavailable` when Redis does not answer. */
   private findHolder(req: http.IncomingMessage, target: ElsewhereTarget, notHeld: () => void, unavailable: () => void, forward: (peer: PeerAddress) => void): void {
     if (this.hooks.isFromPeer(req.socket)) return notHeld();
-    this.hooks.holderOf(target.hostname).then(
+    this.holderElsewhere(target.hostname, notHeld, unavailable, forward);
+  }
+
+  /** The other relay holding `hostname`: `forward` to it, `notHeld` when none does, `unavailable` when Redis does not answer. */
+  private holderElsewhere(hostname: string, notHeld: () => void, unavailable: () => void, forward: (peer: PeerAddress) => void): void {
+    this.hooks.holderOf(hostname).then(
       (lease) => {
         if (!lease || lease.relayId === this.hooks.relayId) return notHeld();
         this.hooks.forwarded();
         forward(lease.peer);
       },
       (err: Error) => {
-        this.hooks.log(`cluster: cannot look up ${target.hostname} in Redis: ${err.message}`);
+        this.hooks.log(`cluster: cannot look up ${hostname} in Redis: ${err.message}`);
         unavailable();
       },
     );

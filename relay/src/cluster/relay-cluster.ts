@@ -4,14 +4,14 @@
  * the forwarder it uses for tunnels held elsewhere. Without --redis none of this exists.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { IdentityBackend } from '../identity-backend';
 import type { Duplex } from 'node:stream';
 import type { ClientAddressResolver } from '../security/client-address-resolver';
 import type { SessionFeatures } from '../session-policy';
 import type { TunnelRegistry } from '../tunnel-registry';
-import type { TunnelsElsewhere } from './tunnels-elsewhere';
+import type { ClusteredHttpsPort, TunnelsElsewhere } from './tunnels-elsewhere';
 import type { DocumentBackend } from '../document-backend';
 import type { TokenBackend } from '../security/token-backend';
 import type { PortBackend } from '../tcp/port-backend';
@@ -40,6 +40,8 @@ export interface ClusterMember {
   readonly security: { readonly addresses: ClientAddressResolver };
   elsewhere: TunnelsElsewhere | undefined;
   serveDecryptedConnection(socket: Duplex): void;
+  /** Serves another relay's pooled connection (requests name their visitor in CLUSTER_CLIENT_HEADER). */
+  serveFromPeer(socket: Socket, unread: Buffer): void;
 }
 
 /** What the relay's metrics and logs report about the cluster. */
@@ -50,6 +52,8 @@ export class RelayCluster {
   private leases: LeaseRegistry | undefined;
   private port: ClusterPort | undefined;
   private forwarder: PeerForwarder | undefined;
+  /** The relay's HTTPS port (--https-port), if any: TLS connections other relays forward go there. */
+  private httpsPort: ClusteredHttpsPort | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -92,8 +96,17 @@ export class RelayCluster {
     this.port = new ClusterPort(
       proof,
       (socket, client, unread) => {
-        if ('pooled' in client) relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
-        else relay.security.addresses.setProxySource(socket, client.address);
+        if ('tls' in client) {
+          if (this.httpsPort) return this.httpsPort.serveFromPeer(socket, client, unread);
+          this.log(`cluster: a relay forwarded TLS from ${client.address}, but this relay has no --https-port`);
+          return void socket.destroy();
+        }
+        if ('pooled' in client) {
+          // For the requests the fast path hands to the full one.
+          relay.security.addresses.setClientHeader(socket, CLUSTER_CLIENT_HEADER);
+          return relay.serveFromPeer(socket, unread);
+        }
+        relay.security.addresses.setProxySource(socket, client.address);
         relay.serveDecryptedConnection(socket);
         if (unread.length > 0) socket.emit('data', unread);
         socket.resume();
@@ -117,6 +130,12 @@ export class RelayCluster {
     // Without Redis a new session could not be found by the other relays: the agent retries.
     relay.features.gateTunnels(() => (this.redis.status === 'ready' ? undefined : 'the relay cluster cannot reach its shared state (Redis) right now; retrying'));
     return address;
+  }
+
+  /** The HTTPS port joins (after attach): SNI names held elsewhere go to their holder's HTTPS port. */
+  joinHttps(port: ClusteredHttpsPort): void {
+    this.httpsPort = port;
+    port.elsewhere = this.forwarder;
   }
 
   async close(): Promise<void> {

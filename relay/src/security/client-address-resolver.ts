@@ -74,6 +74,8 @@ export class ClientAddressResolver {
    */
   factsOfRequest(req: IncomingMessage, socketProto: 'http' | 'https'): ClientFacts {
     const { headers } = req;
+    // Another relay's request: it resolved the client already and names only that.
+    if (this.clientHeaders.has(req.socket)) return this.factsFor(this.senderOfRequest(req), {}, socketProto);
     const claims = { xForwardedFor: joined(headers['x-forwarded-for']), forwarded: joined(headers.forwarded), xForwardedProto: joined(headers['x-forwarded-proto']) };
     return this.factsFor(this.senderOfRequest(req), claims, socketProto);
   }

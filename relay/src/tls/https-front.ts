@@ -26,8 +26,10 @@ export interface FrontedRelay {
   readonly registry: TunnelRegistry;
   /** Whether an agent identity holds this hostname, online or not. */
   isKnownHostname(hostname: string): boolean;
-  /** Serves a connection whose TLS this port terminated, as the HTTP port would. */
-  serveDecryptedConnection(socket: Duplex): void;
+  /** The tunnel hostname of a verified custom domain (or a name under one), if any. */
+  customDomainTunnel(host: string): string | undefined;
+  /** Serves a connection whose TLS this port terminated, as the HTTP port would (`forwardedFor`: the visitor another relay forwarded). */
+  serveDecryptedConnection(socket: Duplex, forwardedFor?: { address: string }): void;
   /** Set here with --acme: the HTTP port answers the CA's challenges for the relay's own names. */
   ownChallenges: OwnChallengeAnswers | undefined;
 }
@@ -52,13 +54,13 @@ export async function startHttpsFront(relay: FrontedRelay, options: RelayOptions
     port: https.port,
     routing: {
       domain: options.domain,
-      router: new HostRouter(options.domain),
+      router: new HostRouter(options.domain, (host) => relay.customDomainTunnel(host)),
       sessionFor: (hostname) => relay.registry.get(hostname),
       sessions: () => relay.registry.all(),
       isKnownHostname: (hostname) => relay.isKnownHostname(hostname),
     },
     ownCertificate: given || acme ? new OwnCertificate(given, acme) : undefined,
-    serveDecrypted: (socket) => relay.serveDecryptedConnection(socket),
+    serveDecrypted: (socket, forwardedFor) => relay.serveDecryptedConnection(socket, forwardedFor),
     log,
   });
   const address = await listener.listen();

@@ -3,12 +3,18 @@ import type { Duplex } from 'node:stream';
 import { normalizeAddress } from '../../../common/net/client-address';
 import { readServerNameFromSocket } from './client-hello';
 import type { OwnCertificate } from './own-certificate';
-import { routeServerName, type SniRoutingContext } from './sni-routing';
+import { routeServerName, type SniDecision, type SniRoutingContext } from './sni-routing';
 import { passTlsThrough } from './tls-pass-through';
 import { counters } from '../admin/counters';
+import type { ClusteredHttpsPort, TlsElsewhere } from '../cluster/tunnels-elsewhere';
 
 /** A client that has not sent its whole ClientHello in this long is dropped. */
 export const CLIENT_HELLO_TIMEOUT_MS = 10_000;
+
+interface Visitor {
+  address: string;
+  port: number;
+}
 
 export interface HttpsListenerOptions {
   host: string;
@@ -16,17 +22,21 @@ export interface HttpsListenerOptions {
   routing: Omit<SniRoutingContext, 'terminates'>;
   /** The relay's certificates for its own names (given, or ACME); without, only pass-through routes are served. */
   ownCertificate?: OwnCertificate;
-  /** Serves a decrypted connection exactly like one on the HTTP port. */
-  serveDecrypted(socket: Duplex): void;
+  /** Serves a decrypted connection exactly like one on the HTTP port; `forwardedFor`: the visitor another relay forwarded. */
+  serveDecrypted(socket: Duplex, forwardedFor?: Visitor): void;
   log(line: string): void;
 }
 
 /**
  * The relay's HTTPS port: reads only the ClientHello's SNI, then passes the raw TLS through to
  * the agent (routes that do TLS themselves), terminates it with the relay's certificate for
- * that name (its own names: --tls-cert or ACME), or closes the connection.
+ * that name (its own names: --tls-cert or ACME), or closes the connection. In a cluster, a name
+ * whose tunnel is held by another relay goes there raw (`elsewhere`), and connections other
+ * relays forward are served here as if the visitor had connected (serveFromPeer).
  */
-export class HttpsListener {
+export class HttpsListener implements ClusteredHttpsPort {
+  /** With --redis: where a connection goes whose tunnel this relay does not hold. */
+  elsewhere: TlsElsewhere | undefined;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
@@ -56,28 +66,47 @@ export class HttpsListener {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private onConnection(socket: net.Socket): void {
+  serveFromPeer(socket: net.Socket, client: Visitor, unread: Buffer): void {
+    socket.allowHalfOpen = true; // as on this port's own connections
+    if (unread.length > 0) socket.unshift(unread);
+    this.onConnection(socket, client);
+  }
+
+  /** `forwardedFor`: the visitor of a connection another relay forwarded. */
+  private onConnection(socket: net.Socket, forwardedFor?: Visitor): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     readServerNameFromSocket(socket, CLIENT_HELLO_TIMEOUT_MS).then(
-      (peek) => this.dispatch(socket, peek.serverName, peek.buffered),
+      (peek) => this.dispatch(socket, peek.serverName, peek.buffered, forwardedFor),
       () => socket.destroy(),
     );
   }
 
-  private dispatch(socket: net.Socket, serverName: string | undefined, clientHello: Buffer): void {
+  private dispatch(socket: net.Socket, serverName: string | undefined, clientHello: Buffer, forwardedFor: Visitor | undefined): void {
     const { ownCertificate } = this.options;
     const terminates = (name: string) => ownCertificate?.covers(name) ?? false;
     const decision = routeServerName(serverName, { ...this.options.routing, terminates });
-    const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
+    const visitor = forwardedFor ?? { address: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    // Another relay's forward is never forwarded again (elsewhere checks): no loops.
+    if (decision.kind !== 'pass-through' && decision.offlineTunnel !== undefined && this.elsewhere) {
+      const target = { hostname: decision.offlineTunnel, clientAddress: visitor.address, clientPort: visitor.port };
+      return this.elsewhere.forwardTls(socket, clientHello, target, () => this.settle(socket, serverName, clientHello, decision, visitor, forwardedFor));
+    }
+    this.settle(socket, serverName, clientHello, decision, visitor, forwardedFor);
+  }
+
+  /** Carries out the decision on this relay. */
+  private settle(socket: net.Socket, serverName: string | undefined, clientHello: Buffer, decision: SniDecision, visitor: Visitor, forwardedFor: Visitor | undefined): void {
+    const { ownCertificate } = this.options;
+    const clientAddress = visitor.address;
     switch (decision.kind) {
       case 'refuse':
         return void socket.destroy();
       case 'terminate':
         // allowHalfOpen suits raw pass-through; an HTTP server manages its own connection ends.
         socket.allowHalfOpen = false;
-        return this.options.serveDecrypted(ownCertificate!.terminate(socket, clientHello, serverName!));
+        return this.options.serveDecrypted(ownCertificate!.terminate(socket, clientHello, serverName!), forwardedFor);
       case 'pass-through': {
         const name = serverName!;
         // The route's firewall, before any byte reaches the agent.
@@ -89,7 +118,7 @@ export class HttpsListener {
           kind: 'tls',
           serverName: name,
           remoteAddress: clientAddress,
-          remotePort: socket.remotePort ?? 0,
+          remotePort: visitor.port,
         });
       }
     }

@@ -2,14 +2,18 @@ import type { HttpRouteTlsMode } from '../../../protocol/control';
 import type { AgentSession } from '../agent-session';
 import type { HostRouter } from '../host-router';
 
-/** What the HTTPS listener does with a connection, decided from its SNI name alone. */
+/**
+ * What the HTTPS listener does with a connection, decided from its SNI name alone.
+ * `offlineTunnel`: the name is a tunnel's that has no session on this relay (in a cluster, the
+ * relay holding it decides instead; see cluster/tunnels-elsewhere.ts).
+ */
 export type SniDecision =
   /** The route does TLS itself (at the agent or its destination): raw bytes go to the agent. */
   | { kind: 'pass-through'; session: AgentSession; mode: HttpRouteTlsMode }
   /** One of the relay's own names: the relay terminates TLS and serves it like the HTTP port. */
-  | { kind: 'terminate' }
+  | { kind: 'terminate'; offlineTunnel?: string }
   /** Closed without a byte: no SNI, a name nobody serves, or one the relay has no certificate for. */
-  | { kind: 'refuse'; reason: string };
+  | { kind: 'refuse'; reason: string; offlineTunnel?: string };
 
 export interface SniRoutingContext {
   domain: string;
@@ -38,8 +42,9 @@ export function routeServerName(serverName: string | undefined, ctx: SniRoutingC
     const session = ctx.sessionFor(target.hostname);
     const mode = session?.routes.tlsMode(serverName);
     if (session && mode) return { kind: 'pass-through', session, mode };
-    if ((session || ctx.isKnownHostname(target.hostname)) && ctx.terminates(serverName)) return { kind: 'terminate' };
-    return { kind: 'refuse', reason: `no TLS route for ${serverName}` };
+    const offlineTunnel = session ? undefined : target.hostname;
+    if ((session || ctx.isKnownHostname(target.hostname)) && ctx.terminates(serverName)) return { kind: 'terminate', offlineTunnel };
+    return { kind: 'refuse', reason: `no TLS route for ${serverName}`, offlineTunnel };
   }
   for (const session of ctx.sessions()) {
     const mode = session.routes.tlsMode(serverName);
