@@ -26,6 +26,8 @@ export class HttpMessageReader {
   private body: BodyReader | undefined;
   /** Set by the handler (an upgrade): bytes are ignored until resumed. */
   paused = false;
+  /** Made once: a closure per read would be garbage per read. */
+  private readonly onBody = (data: Buffer): void => this.handler.body(data);
 
   constructor(
     private readonly isRequest: boolean,
@@ -36,7 +38,7 @@ export class HttpMessageReader {
     let offset = 0;
     while (offset < chunk.length && !this.paused) {
       if (this.body) {
-        const end = this.body.read(chunk, offset, (data) => this.handler.body(data));
+        const end = this.body.read(chunk, offset, this.onBody);
         if (end < 0) return;
         offset = end;
         this.body = undefined;
