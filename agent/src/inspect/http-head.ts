@@ -49,43 +49,65 @@ function startLine(line: string, head: HttpHead, isRequest: boolean): void {
   head.status = Number(code);
 }
 
-/** Parses `text`: the head's bytes as latin1, without the blank line that ends it. */
+const SP = 32;
+const HTAB = 9;
+
+function isBlank(code: number): boolean {
+  return code === SP || code === HTAB;
+}
+
+/** Reads the framing headers' values into `head` (names compared by length first: most are not). */
+function noteFraming(head: HttpHead, name: string, value: string, flags: { upgrade: boolean; connectionUpgrade: boolean }): void {
+  switch (name.length) {
+    case 14:
+      if (name.toLowerCase() === 'content-length') head.contentLength = contentLengthOf(value, head.contentLength);
+      break;
+    case 17:
+      if (name.toLowerCase() === 'transfer-encoding') head.transferEncoding = /(?:^|,)\s*chunked\s*$/i.test(value) ? 'chunked' : 'other';
+      break;
+    case 10:
+      if (name.toLowerCase() === 'connection' && /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(value)) flags.connectionUpgrade = true;
+      break;
+    case 7:
+      if (name.toLowerCase() === 'upgrade') flags.upgrade = true;
+      break;
+  }
+}
+
+/**
+ * Parses `text`: the head's bytes as latin1, without the blank line that ends it. Walks it with
+ * indexOf and slices each name and value straight from it (no per-line strings: this runs once
+ * per request on the data path's side).
+ */
 export function parseHttpHead(text: string, isRequest: boolean): HttpHead {
   const head: HttpHead = { method: '', url: '', status: 0, rawHeaders: [], contentLength: undefined, transferEncoding: undefined, upgrade: false };
-  const lines = text.split('\r\n');
-  startLine(lines[0], head, isRequest);
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  startLine(text.slice(0, lineEnd), head, isRequest);
   const raw = head.rawHeaders;
-  let upgradeHeader = false;
-  let connectionUpgrade = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line[0] === ' ' || line[0] === '\t') {
+  const flags = { upgrade: false, connectionUpgrade: false };
+  let pos = lineEnd + 2;
+  while (pos < text.length) {
+    let end = text.indexOf('\r\n', pos);
+    if (end < 0) end = text.length;
+    if (isBlank(text.charCodeAt(pos))) {
       // obs-fold: a continuation of the previous value.
       if (raw.length === 0) throw new HttpHeadError('a folded line before any header');
-      raw[raw.length - 1] += ` ${line.trim()}`;
-      continue;
+      raw[raw.length - 1] += ` ${text.slice(pos, end).trim()}`;
+    } else {
+      const colon = text.indexOf(':', pos);
+      if (colon <= pos || colon > end || isBlank(text.charCodeAt(colon - 1))) throw new HttpHeadError(`bad header line ${JSON.stringify(text.slice(pos, Math.min(end, pos + 40)))}`);
+      let from = colon + 1;
+      let to = end;
+      while (from < to && isBlank(text.charCodeAt(from))) from++;
+      while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+      const name = text.slice(pos, colon);
+      const value = text.slice(from, to);
+      raw.push(name, value);
+      noteFraming(head, name, value, flags);
     }
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon);
-    if (colon <= 0 || !TOKEN.test(name)) throw new HttpHeadError(`bad header line ${JSON.stringify(line.slice(0, 40))}`);
-    const value = line.slice(colon + 1).trim();
-    raw.push(name, value);
-    // Only the few names that frame the message are compared (by length first: most are not).
-    switch (name.length) {
-      case 14:
-        if (name.toLowerCase() === 'content-length') head.contentLength = contentLengthOf(value, head.contentLength);
-        break;
-      case 17:
-        if (name.toLowerCase() === 'transfer-encoding') head.transferEncoding = /(?:^|,)\s*chunked\s*$/i.test(value) ? 'chunked' : 'other';
-        break;
-      case 10:
-        if (name.toLowerCase() === 'connection' && /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(value)) connectionUpgrade = true;
-        break;
-      case 7:
-        if (name.toLowerCase() === 'upgrade') upgradeHeader = true;
-        break;
-    }
+    pos = end + 2;
   }
-  head.upgrade = upgradeHeader && connectionUpgrade;
+  head.upgrade = flags.upgrade && flags.connectionUpgrade;
   return head;
 }
