@@ -7,6 +7,8 @@ export interface BenchArgs {
   help: boolean;
   /** `--inspect`: the agent runs with the request inspector on (every request captured). */
   inspect: boolean;
+  /** `--inspector [ROUNDS]`: c50 and download with the inspector off and on, alternately (default 3 rounds). */
+  inspectorRounds?: number;
   /** `--connections [W,K]`: the live-connections benchmark instead (W WebSockets, K idle keep-alive). */
   connections?: { webSockets: number; keepAlive: number };
   /** `--soak [N]`: 70,000 new connections, then N keep-alive requests, RSS and descriptors along the way. */
@@ -15,13 +17,16 @@ export interface BenchArgs {
   cluster: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N] | --cluster
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
                       one tunnel: no errors, relay/agent RSS and descriptors not growing
   --cluster           only the cluster row: small requests direct, via the relay holding the
                       tunnel and via another relay of the cluster (needs redis-server)
+  --inspector [ROUNDS] what the request inspector costs: ROUNDS rounds (default 3) of the tunnel
+                      started with the inspector off and on, alternately; c50 req/s and 100 MiB
+                      download MB/s of each, medians (--duration applies)
   --direct-only       measure the origin directly only (no relay/agent needed)
   --inspect           run the agent with the request inspector on (portway start --inspect)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
@@ -40,6 +45,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       const counts = /^\d+,\d+$/.test(argv[i + 1] ?? '') ? argv[++i].split(',').map(Number) : [10_000, 5_000];
       args.connections = { webSockets: counts[0], keepAlive: counts[1] };
     }
+    else if (arg === '--inspector') args.inspectorRounds = /^\d+$/.test(argv[i + 1] ?? '') ? Math.max(1, Number(argv[++i])) : 3;
     else if (arg === '--soak') {
       const count = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 1_000_000;
       args.soak = { keepAliveRequests: count, newConnections: 70_000 };

@@ -10,6 +10,7 @@ import { ClusterHop, clusterHopMarkdown, measureClusterHop, redisMissing } from 
 import { runConnectionsBench } from './connections';
 import { runSoakBench } from './connections-soak';
 import { downloaderName } from './download';
+import { runInspectorCompare } from './inspector-compare';
 import { BehindNginx, measureBehindNginx, nginxMissing } from './nginx-front';
 import { PipeReference, measurePipeReference } from './pipe-reference';
 import { describeEnvironment } from './environment';
@@ -53,6 +54,10 @@ async function main(): Promise<number> {
   if (args.connections) {
     const counts = args.connections;
     return separateReport('connections.md', (tmpDir) => runConnectionsBench({ root, tmpDir, args: counts, log }));
+  }
+  if (args.inspectorRounds) {
+    const compare = { rounds: args.inspectorRounds, durationSec: args.durationSec };
+    return separateReport('inspector.md', (tmpDir) => runInspectorCompare({ root, tmpDir, args: compare, log }));
   }
   if (args.soak) {
     const counts = args.soak;

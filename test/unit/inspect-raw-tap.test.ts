@@ -72,3 +72,85 @@ test('bytes that are not HTTP stop the tap for that connection without throwing'
   assert.equal(inspector.list()[0].state, 'reset');
   assert.match(inspector.list()[0].error ?? '', /could not parse the answer/);
 });
+
+test('a chunked answer with extensions and trailers is counted and previewed without its framing', () => {
+  const inspector = new Inspector();
+  const tap = new RawHttpTap(inspector, open);
+  tap.fromVisitor(Buffer.from('GET /stream HTTP/1.1\r\nHost: a\r\n\r\n'));
+  feed((c) => tap.fromOrigin(c), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\nA;name=x\r\n0123456789\r\n1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', 1);
+  const [stream] = inspector.list();
+  assert.deepEqual([stream.status, stream.state, stream.responseBody.size, stream.responseBody.bytes().toString()], [200, 'complete', 11, '0123456789!']);
+});
+
+test('pipelined requests in one read, answered in one read, are matched in order', () => {
+  const inspector = new Inspector();
+  const tap = new RawHttpTap(inspector, open);
+  const requests = [1, 2, 3].map((n) => `GET /r${n} HTTP/1.1\r\nHost: a\r\n\r\n`).join('');
+  tap.fromVisitor(Buffer.from(requests));
+  tap.fromOrigin(Buffer.from([200, 404, 500].map((s) => `HTTP/1.1 ${s} X\r\nContent-Length: 2\r\n\r\n${s % 100}!`).join('')));
+  const got = inspector.list().reverse().map((c) => [c.path, c.status, c.state, c.responseBody.bytes().toString()]);
+  assert.deepEqual(got, [['/r1', 200, 'complete', '0!'], ['/r2', 404, 'complete', '4!'], ['/r3', 500, 'complete', '0!']]);
+});
+
+test('a 1 MiB body both ways is counted whole and kept only up to 64 KiB', () => {
+  const inspector = new Inspector();
+  const tap = new RawHttpTap(inspector, open);
+  const mib = 1024 * 1024;
+  tap.fromVisitor(Buffer.from(`PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${mib}\r\n\r\n`));
+  for (let i = 0; i < 16; i++) tap.fromVisitor(Buffer.alloc(mib / 16, i));
+  tap.fromOrigin(Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${mib}\r\n\r\n`));
+  for (let i = 0; i < 4; i++) tap.fromOrigin(Buffer.alloc(mib / 4, 0x61 + i));
+  const [upload] = inspector.list();
+  assert.equal(upload.state, 'complete');
+  assert.deepEqual([upload.requestBody.size, upload.requestBody.kept, upload.requestBody.truncated], [mib, 64 * 1024, true]);
+  assert.deepEqual([upload.responseBody.size, upload.responseBody.kept, upload.responseBody.truncated], [mib, 64 * 1024, true]);
+  assert.ok(upload.requestBody.bytes().equals(Buffer.alloc(64 * 1024, 0)), 'the preview is the first 64 KiB');
+});
+
+test('a head split across reads, even inside its blank line, is put together', () => {
+  for (const at of [3, 20, 33, 34, 35]) {
+    const inspector = new Inspector();
+    const tap = new RawHttpTap(inspector, open);
+    const head = Buffer.from('GET /split HTTP/1.1\r\nHost: a\r\n\r\n');
+    const reused = Buffer.alloc(64); // a pooled read buffer: overwritten after each read
+    for (const part of [head.subarray(0, at), head.subarray(at)]) {
+      part.copy(reused);
+      tap.fromVisitor(reused.subarray(0, part.length));
+      reused.fill(0x78);
+    }
+    tap.fromOrigin(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    const [split] = inspector.list();
+    assert.deepEqual([split.path, split.host, split.status, split.state], ['/split', 'a', 200, 'complete'], `split at ${at}`);
+  }
+});
+
+test('after a WebSocket upgrade nothing more is parsed; a refused upgrade goes on as HTTP', () => {
+  const inspector = new Inspector();
+  const ws = new RawHttpTap(inspector, open);
+  ws.fromVisitor(Buffer.from('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+  ws.fromOrigin(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello'));
+  ws.fromVisitor(Buffer.from('GET /not-http HTTP/1.1\r\n\r\n'));
+  ws.fromOrigin(Buffer.from('HTTP/1.1 200 looks like HTTP but is a frame\r\n\r\n'));
+  ws.close();
+  assert.deepEqual(inspector.list().map((c) => [c.path, c.status, c.state]), [['/ws', 101, 'complete']]);
+
+  const refused = new RawHttpTap(inspector, open);
+  refused.fromVisitor(Buffer.from('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+  refused.fromOrigin(Buffer.from('HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n'));
+  refused.fromVisitor(Buffer.from('GET /after HTTP/1.1\r\nHost: a\r\n\r\n'));
+  refused.fromOrigin(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  assert.deepEqual(inspector.list().slice(0, 2).map((c) => [c.path, c.status, c.state]), [['/after', 200, 'complete'], ['/ws', 426, 'complete']]);
+});
+
+test('malformed chunk framing and oversized heads stop the tap with a reset', () => {
+  const inspector = new Inspector();
+  const chunked = new RawHttpTap(inspector, open);
+  chunked.fromVisitor(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+  chunked.fromOrigin(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'));
+  assert.match(inspector.list()[0].error ?? '', /could not parse the answer/);
+
+  const huge = new RawHttpTap(inspector, open);
+  huge.fromVisitor(Buffer.from('GET /big-head HTTP/1.1\r\nHost: a\r\n\r\n'));
+  huge.fromOrigin(Buffer.from(`HTTP/1.1 200 OK\r\nX-Fill: ${'f'.repeat(70 * 1024)}`));
+  assert.equal(inspector.list()[0].state, 'reset');
+});

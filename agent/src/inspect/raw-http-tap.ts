@@ -1,110 +1,142 @@
 /**
  * The request inspector on the fast path: the raw bytes of one visitor connection, both ways, are
- * parsed beside the pipe (never in it) into exchanges reported to the observer as the route
+ * read beside the pipe (never in it) into exchanges reported to the observer as the route
  * table's handlers report theirs. Requests are matched to answers in order (HTTP/1.1 pipelining).
- * A parse failure stops the tap for that connection; the bytes flow on untouched either way.
+ * Only heads are parsed; bodies are walked by their framing and handed over as slices (the
+ * inspector copies the first 64 KiB and counts the rest). A parse failure stops the tap for that
+ * connection; the bytes flow on untouched either way.
  */
-import { HTTPParser } from 'http-parser-js';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { ExchangeObserver, ExchangeTap } from '../serve/exchange-observer';
 import { headerMap } from '../serve/http-exchange';
 import type { RawBytesTap } from '../serve/raw-http-proxy';
+import type { Framing } from './body-framing';
+import type { HttpHead } from './http-head';
+import { HttpMessageReader } from './http-message-reader';
 
 interface Pending {
   tap: ExchangeTap;
+  /** A HEAD: its answer has no body. */
   head: boolean;
-  /** The request's own body is over (its answer may still come). */
-  requestDone: boolean;
+  /** It asked to switch protocols (Upgrade, CONNECT): the visitor's bytes stop being HTTP if accepted. */
+  upgrade: boolean;
+  connect: boolean;
 }
 
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'close' };
+
 export class RawHttpTap implements RawBytesTap {
-  private readonly requests = new HTTPParser(HTTPParser.REQUEST);
-  private readonly responses = new HTTPParser(HTTPParser.RESPONSE);
   /** Requests seen whose answers have not ended, oldest first. */
   private readonly pending: Pending[] = [];
-  /** The request being received (its body chunks go to it). */
+  /** The request being received (its body goes to it). */
   private receiving: Pending | undefined;
   /** The answer being received. */
   private answering: Pending | undefined;
   private stopped = false;
-  /** After a 101 (or CONNECT): the bytes are another protocol's. */
-  private tunneled = false;
+
+  private readonly requests = new HttpMessageReader(true, {
+    head: (head) => this.requestHead(head),
+    body: (data) => this.receiving?.tap.requestBody(data),
+    end: () => {
+      this.receiving = undefined;
+    },
+  });
+
+  private readonly responses = new HttpMessageReader(false, {
+    head: (head) => this.responseHead(head),
+    body: (data) => this.answering?.tap.responseBody(data),
+    end: () => this.responseEnd(),
+  });
 
   constructor(
     private readonly observer: ExchangeObserver,
     private readonly open: HttpRawOpen,
-  ) {
-    this.requests[HTTPParser.kOnHeadersComplete] = (info) => {
-      const rawHeaders = info.headers;
-      const entry: Pending = {
-        tap: this.observer.begin({
-          method: HTTPParser.methods[info.method] ?? 'GET',
-          url: info.url,
-          rawHeaders,
-          headers: headerMap(rawHeaders),
-          host: this.open.host,
-          proto: this.open.proto,
-          remoteAddress: this.open.remoteAddress,
-          remotePort: this.open.remotePort,
-        }),
-        head: HTTPParser.methods[info.method] === 'HEAD',
-        requestDone: false,
-      };
-      this.pending.push(entry);
-      this.receiving = entry;
-    };
-    this.requests[HTTPParser.kOnBody] = (chunk, offset, length) => this.receiving?.tap.requestBody(chunk.subarray(offset, offset + length));
-    this.requests[HTTPParser.kOnMessageComplete] = () => {
-      if (this.receiving) this.receiving.requestDone = true;
-      this.receiving = undefined;
-    };
-    this.responses[HTTPParser.kOnHeadersComplete] = (info) => {
-      const entry = this.pending[0];
-      // Interim answers (100 Continue, 103) precede the real one: not reported.
-      if (!entry || (info.statusCode >= 100 && info.statusCode < 200 && info.statusCode !== 101)) return 0;
-      this.answering = entry;
-      entry.tap.responseHead(info.statusCode, info.headers);
-      if (info.statusCode === 101) this.tunneled = true;
-      // A HEAD's answer has no body, whatever its Content-Length says.
-      return entry.head ? 1 : 0;
-    };
-    this.responses[HTTPParser.kOnBody] = (chunk, offset, length) => this.answering?.tap.responseBody(chunk.subarray(offset, offset + length));
-    this.responses[HTTPParser.kOnMessageComplete] = () => {
-      const entry = this.answering;
-      if (!entry) return;
-      this.answering = undefined;
-      this.pending.splice(this.pending.indexOf(entry), 1);
-      entry.tap.end();
-    };
-  }
+  ) {}
 
   fromVisitor(chunk: Buffer): void {
-    if (this.stopped || this.tunneled) return;
-    if (this.requests.execute(chunk) instanceof Error) this.stop('the inspector could not parse the request');
+    if (this.stopped) return;
+    try {
+      this.requests.push(chunk);
+    } catch {
+      this.stop('the inspector could not parse the request');
+    }
   }
 
   fromOrigin(chunk: Buffer): void {
     if (this.stopped) return;
-    if (this.tunneled) return this.finishTunnel();
-    const result = this.responses.execute(chunk);
-    if (result instanceof Error) this.stop('the inspector could not parse the answer');
-    else if (this.tunneled) this.finishTunnel();
+    try {
+      this.responses.push(chunk);
+    } catch {
+      this.stop('the inspector could not parse the answer');
+    }
   }
 
   close(error?: string): void {
     if (this.stopped) return;
-    // An answer without framing ends with the connection: finish() completes it.
-    if (!error && this.answering) this.responses.finish();
+    // An answer without framing ends with the connection.
+    if (!error) this.responses.finish();
     this.stop(error ?? 'connection closed before the answer ended');
   }
 
-  /** The exchange that switched protocols is over as far as HTTP goes. */
-  private finishTunnel(): void {
-    const entry = this.answering ?? this.pending[0];
-    if (entry) entry.tap.end();
-    this.pending.length = 0;
+  private requestHead(head: HttpHead): Framing {
+    const rawHeaders = head.rawHeaders;
+    const entry: Pending = {
+      tap: this.observer.begin({
+        method: head.method,
+        url: head.url,
+        rawHeaders,
+        // Built only if the observer asks (the inspector reads the Host from rawHeaders' map once).
+        get headers() {
+          return headerMap(rawHeaders);
+        },
+        host: this.open.host,
+        proto: this.open.proto,
+        remoteAddress: this.open.remoteAddress,
+        remotePort: this.open.remotePort,
+      }),
+      head: head.method === 'HEAD',
+      upgrade: head.upgrade || head.method === 'CONNECT',
+      connect: head.method === 'CONNECT',
+    };
+    this.pending.push(entry);
+    this.receiving = entry;
+    // Whatever follows an upgrade request is not HTTP if it is accepted: wait for the answer.
+    if (entry.upgrade) this.requests.paused = true;
+    if (head.transferEncoding === 'chunked') return CHUNKED;
+    if (head.transferEncoding === 'other') throw new Error('a request body framed by the close');
+    return head.contentLength ? { kind: 'length', bytes: head.contentLength } : NO_BODY;
+  }
+
+  private responseHead(head: HttpHead): Framing {
+    const entry = this.pending[0];
+    const status = head.status;
+    // Interim answers (100 Continue, 103) precede the real one: not reported.
+    if (status < 200 && status !== 101) return NO_BODY;
+    if (!entry) throw new Error('an answer without a request');
+    this.answering = entry;
+    entry.tap.responseHead(status, head.rawHeaders);
+    if (status === 101 || (entry.connect && status < 300)) {
+      // Switched protocols: the exchange is over as far as HTTP goes, and so is the tap.
+      this.responses.paused = true;
+      return NO_BODY;
+    }
+    // A HEAD's answer, a 204 and a 304 have no body, whatever their Content-Length says.
+    if (entry.head || status === 204 || status === 304) return NO_BODY;
+    if (head.transferEncoding === 'chunked') return CHUNKED;
+    if (head.transferEncoding === 'other' || head.contentLength === undefined) return UNTIL_CLOSE;
+    return head.contentLength ? { kind: 'length', bytes: head.contentLength } : NO_BODY;
+  }
+
+  private responseEnd(): void {
+    const entry = this.answering;
+    if (!entry) return; // an interim answer
     this.answering = undefined;
-    this.stopped = true;
+    this.pending.shift();
+    entry.tap.end();
+    if (this.responses.paused) this.stopped = true; // switched protocols
+    else if (entry.upgrade) this.requests.paused = false; // refused: the visitor speaks HTTP again
   }
 
   private stop(reason: string): void {
