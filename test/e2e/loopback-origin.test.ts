@@ -10,11 +10,14 @@ import { ConfigBackedCore } from '../../agent/src/rpc/config-backed-core';
 import { resolveLocalDestination } from '../../agent/src/runtime/loopback-destination';
 import { suiteCleanups } from '../helpers/cleanups';
 import { request } from '../helpers/http-client';
+import { listenOnIpv6LoopbackOnly } from '../helpers/ipv6-loopback-only';
 import { AGENT_BIN, RunningProcess, configureAgent, startRelay, type RelayProcess } from '../helpers/processes';
 
-async function originOn(host: string, text: string): Promise<{ port: number; close(): Promise<void> }> {
+async function originOn(host: '::1' | '127.0.0.1', text: string): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((_req, res) => res.end(text));
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  // A ::1 origin gets a port free on 127.0.0.1 too, or another process there would be "the loopback that listens".
+  if (host === '::1') await listenOnIpv6LoopbackOnly(server);
+  else await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 

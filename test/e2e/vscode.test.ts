@@ -36,6 +36,7 @@ import {
   until,
 } from '../extension/harness/workbench-ui';
 import { webviewFrame } from '../extension/harness/webview-frame';
+import { listenOnIpv6LoopbackOnly } from '../helpers/ipv6-loopback-only';
 
 const AUTH_KEY = 'portway-e2e-key-'.padEnd(40, 'x');
 const ORIGIN_TEXT = 'hello from the e2e origin';
@@ -85,8 +86,7 @@ before(async () => {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   originPort = (origin.address() as AddressInfo).port;
   ipv6Origin = http.createServer((_req, res) => res.end(IPV6_ORIGIN_TEXT));
-  await new Promise<void>((resolve) => ipv6Origin.listen(0, '::1', resolve));
-  ipv6OriginPort = (ipv6Origin.address() as AddressInfo).port;
+  ipv6OriginPort = await listenOnIpv6LoopbackOnly(ipv6Origin);
   codeServer = await startCodeServer();
   workbench = await openWorkbench(codeServer, { extensionPath: EXTENSION_PATH, artifactPrefix: 'vscode-e2e' });
 });
