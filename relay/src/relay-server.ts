@@ -144,6 +144,9 @@ export class RelayServer implements FrontedRelay {
     this.security.close();
     this.tcpPorts.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
+    // One turn for the streams' losses to reach their visitors (a reset where an answer was cut)
+    // before the remaining connections close.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const socket of this.frontConnections) socket.destroy();
     this.server.closeAllConnections();
     const listener = this.front ?? this.server;

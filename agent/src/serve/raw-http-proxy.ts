@@ -1,4 +1,5 @@
 import { rawHtmlResponse } from '../../../common/html-page';
+import { resetConnection } from '../../../common/net/reset-connection';
 import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
@@ -26,14 +27,14 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     });
     origin.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {
-        stream.destroy();
+        stream.destroy(); // the origin's reset goes on as the stream's reset (RST), never an end
         return;
       }
       const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
       stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${destination}:${port} (${why}). Is your local service running?`));
       stream.resume(); // drain what the visitor still sends
     });
-    stream.on('error', () => origin.destroy());
+    stream.on('error', () => resetConnection(origin));
     stream.on('close', () => origin.destroy());
     origin.on('close', () => {
       if (!stream.writableEnded) stream.end();

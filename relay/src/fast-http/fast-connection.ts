@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
+import { resetConnection } from '../../../common/net/reset-connection';
 import { encodeHead } from '../../../protocol/stream-head';
 import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
@@ -197,7 +198,7 @@ export class FastConnection {
         try {
           taken = this.responseBody.scan(chunk, offset);
         } catch {
-          return this.destroy();
+          return this.reset(); // part of this body is out: the visitor must see it cut
         }
         this.writeToClient(chunk.subarray(offset, offset + taken));
         offset += taken;
@@ -315,14 +316,25 @@ export class FastConnection {
 
   /** The stream was reset: the agent's session ended, or the agent's origin connection failed. */
   private onStreamLost(): void {
-    if (this.finished) return;
-    if (this.raw || this.awaiting.length === 0 || this.responseBody !== undefined) return this.onStreamEnd();
+    if (this.phase.kind === 'finished') return;
+    // Part of an answer (or of a raw conversation) is out: only a reset tells the visitor it was
+    // cut. A clean close would make a close-delimited body look complete.
+    if (this.raw || this.responseBody !== undefined) return this.reset();
+    if (this.awaiting.length === 0) return this.onStreamEnd();
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
     clearTimeout(this.timer);
     this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
     this.stream?.destroy();
+  }
+
+  /** Ends the visitor's connection with a TCP reset: what it received was cut. */
+  private reset(): void {
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    this.stream?.destroy();
+    resetConnection(this.socket);
   }
 
   private destroy(): void {
