@@ -59,7 +59,11 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
     if (!res.writableFinished) stream.destroy();
   });
   readHead(stream, (err, json) => {
-    if (err) return Pages.tunnelLost(res, ctx.host);
+    if (err) {
+      // An upload cut short: Node closes the connection after the page instead of waiting for the rest.
+      if (!req.complete) res.shouldKeepAlive = false;
+      return Pages.tunnelLost(res, ctx.host);
+    }
     let head;
     try {
       head = validateResponseHead(json);

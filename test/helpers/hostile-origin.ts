@@ -3,6 +3,7 @@
  *   /cut?bytes=N    → a close-delimited 200 (no length), N bytes, then a TCP reset
  *   /hold?bytes=N   → the same head and N bytes, then nothing (until the test kills something)
  *   /early-413      → 413 and close before reading the request body
+ *   /never          → never answers nor reads ('waiting' once the request arrived)
  *   /upgrade-anyway → a 101 to a request that asked for no upgrade
  *   anything else   → 200 "hello from origin"
  * Every request's Host is recorded, so a test can prove none crossed to the wrong origin.
@@ -20,7 +21,7 @@ export interface HostileOrigin {
   port: number;
   /** Host headers of every request the origin parsed, in order. */
   hosts: string[];
-  /** 'holding' once a /hold response has sent its bytes. */
+  /** 'holding' once a /hold response has sent its bytes; 'waiting' once a /never request arrived. */
   events: EventEmitter;
   close(): Promise<void>;
 }
@@ -51,6 +52,10 @@ export async function startHostileOrigin(): Promise<HostileOrigin> {
     if (url.pathname === '/early-413') {
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
       return void res.end('too large\n');
+    }
+    if (url.pathname === '/never') {
+      req.pause();
+      return void events.emit('waiting');
     }
     if (url.pathname === '/upgrade-anyway') {
       req.socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: anything\r\n\r\n');

@@ -26,6 +26,7 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
       stream.pipe(origin);
     });
     origin.on('error', (err: NodeJS.ErrnoException) => {
+      console.error("DBG origin error", err.code, connected);
       if (connected) {
         stream.destroy(); // the origin's reset goes on as the stream's reset (RST), never an end
         return;
@@ -37,7 +38,9 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
     stream.on('error', () => resetConnection(origin));
     stream.on('close', () => origin.destroy());
     origin.on('close', () => {
-      if (!stream.writableEnded) stream.end();
+      // Only a clean end of the origin's answer ends the stream; any other close is a cut (RST).
+      if (!origin.readableEnded) stream.destroy();
+      else if (!stream.writableEnded) stream.end();
       // Nothing reads the visitor side any more: drain it so the relay's FIN completes the stream.
       stream.resume();
     });
