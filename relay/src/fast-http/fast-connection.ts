@@ -254,8 +254,10 @@ export class FastConnection {
     if (this.awaiting.length > 0) return;
     switch (this.phase.kind) {
       case 'closing':
+        this.phase = FINISHED;
         this.stream?.end();
-        return this.answerAndClose();
+        this.socket.end();
+        return;
       case 'handing-off':
         return this.maybeHandOff();
       case 'refusing':
@@ -287,37 +289,20 @@ export class FastConnection {
   /** Answers a request the relay will not forward, and closes: its framing cannot be trusted. */
   private refuse(reason: string, code = 400): void {
     if (this.finished) return;
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
-    this.answerAndClose(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    this.socket.end(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     this.stream?.destroy();
-  }
-
-  /**
-   * Sends a last answer (if any) and closes. The visitor may still be sending a request body (or
-   * be paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
-   * with unread bytes would reset the connection and could lose the answer, until it ends its side
-   * or the idle timeout passes. No socket is left paused, half-closed, for as long as the visitor.
-   */
-  private answerAndClose(last?: string | Buffer): void {
-    this.phase = FINISHED;
-    if (last === undefined) this.socket.end();
-    else this.socket.end(last);
-    this.socket.off('data', this.onClientData);
-    this.socket.on('data', () => undefined);
-    this.socket.once('end', () => this.socket.destroy());
-    this.socket.resume();
-    this.armTimer(this.hooks.keepAliveTimeoutMs);
   }
 
   private onStreamEnd(): void {
     if (this.finished) return;
     const closeDelimited = this.responseBody !== undefined && !this.responseBody.done;
-    if (this.raw) {
-      this.phase = RAW_HALF_CLOSED;
+    if (this.raw || closeDelimited) {
+      this.phase = this.raw ? RAW_HALF_CLOSED : FINISHED;
       this.socket.end();
-    } else if (closeDelimited) {
-      this.answerAndClose();
     } else if (this.awaiting.length > 0) {
       // The origin closed its connection with a request on it: a cut lets the visitor's client
       // retry it (browsers do on a reused connection), as it would with the origin itself.
@@ -338,7 +323,9 @@ export class FastConnection {
     if (this.awaiting.length === 0) return this.onStreamEnd();
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
-    this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
     this.stream?.destroy();
   }
 
