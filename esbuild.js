@@ -6,7 +6,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const production = process.argv.includes('--production');
+// `--only relay|agent`: that npm package's bundle alone (their prepack: `--production --only …`).
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const packageBundles = {
+  relay: { entryPoints: ['relay/src/main.ts'], outfile: 'relay/dist/relay.js' },
+  agent: { entryPoints: ['agent/src/main.ts'], outfile: 'agent/dist/portway.js' },
+};
 const common = {
+  // Paths below are relative to the repository root (npm pack runs this from relay/ or agent/).
+  absWorkingDir: __dirname,
   bundle: true,
   platform: 'node',
   target: 'node18',
@@ -20,7 +28,7 @@ const common = {
 
 const bundles = [
   { entryPoints: ['agent/src/main.ts'], outfile: 'dist/portway.js' },
-  { entryPoints: ['relay/src/main.ts'], outfile: 'relay/dist/relay.js' },
+  packageBundles.relay,
   { entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'bufferutil', 'utf-8-validate'] },
 ];
 
@@ -35,6 +43,11 @@ function tsFilesBelow(dir) {
 }
 
 async function main() {
+  if (only !== undefined) {
+    if (!packageBundles[only]) throw new Error(`--only takes ${Object.keys(packageBundles).join(' or ')}, not "${only}"`);
+    await esbuild.build({ ...common, ...packageBundles[only] });
+    return;
+  }
   const builds = bundles
     .filter((b) => fs.existsSync(b.entryPoints[0]))
     .map((b) => esbuild.build({ ...common, ...b }));
@@ -54,6 +67,8 @@ async function main() {
     }),
   );
   await Promise.all(builds);
+  // version.ts of agent and relay read their package.json; the bundles inline it, the unbundled build needs it beside.
+  for (const pkg of ['agent', 'relay']) fs.copyFileSync(`${pkg}/package.json`, `out/${pkg}/package.json`);
 }
 
 main().catch((err) => {

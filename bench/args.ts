@@ -5,9 +5,13 @@ export interface BenchArgs {
   strict: boolean; // exit 1 unless every threshold is met
   durationSec: number; // per figure
   help: boolean;
+  /** `--connections [W,K]`: the live-connections benchmark instead (W WebSockets, K idle keep-alive). */
+  connections?: { webSockets: number; keepAlive: number };
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K]
+  --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
+                      once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --direct-only       measure the origin directly only (no relay/agent needed)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
   --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
@@ -19,6 +23,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     if (arg === '--direct-only') args.directOnly = true;
     else if (arg === '--strict') args.strict = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--connections') {
+      const counts = /^\d+,\d+$/.test(argv[i + 1] ?? '') ? argv[++i].split(',').map(Number) : [10_000, 5_000];
+      args.connections = { webSockets: counts[0], keepAlive: counts[1] };
+    }
     else if (arg === '--duration') {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1 || value > 30) throw new Error(`--duration wants a whole number of seconds from 1 to 30, got ${argv[i]}`);

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
+import { runConnectionsBench } from './connections';
 import { downloaderName } from './download';
 import { PipeReference, measurePipeReference } from './pipe-reference';
 import { describeEnvironment } from './environment';
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (args.connections) return connectionsOnly(args.connections);
   requireWrk();
   const started = Date.now();
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
@@ -127,6 +129,22 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await cleanup();
+  }
+}
+
+/** `--connections`: the live-connections figures alone, written to bench/results/connections.md. */
+async function connectionsOnly(counts: { webSockets: number; keepAlive: number }): Promise<number> {
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
+  try {
+    const { markdown, ok } = await runConnectionsBench({ root, tmpDir, args: counts, log });
+    const resultsDir = path.join(root, 'bench', 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, 'connections.md'), markdown);
+    process.stdout.write(markdown);
+    return ok ? 0 : 1;
+  } finally {
+    await stopAll();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,8 @@ export interface TunnelOptions {
   tmpDir: string;
   origin1Port: number;
   origin2Port: number;
+  /** Extra relay flags (e.g. a longer idle timeout for the connections benchmark). */
+  relayArgs?: string[];
 }
 
 function relayBin(root: string): string {
@@ -95,7 +97,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
   fs.mkdirSync(agentDir, { recursive: true });
   const config = path.join(agentDir, 'config.json');
 
-  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir], env);
+  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir, ...(opts.relayArgs ?? [])], env);
   const stopAllStarted: Child[] = [relay];
   const stop = async (): Promise<void> => {
     await Promise.all(stopAllStarted.map((c) => stopChild(c.proc)));

@@ -11,11 +11,23 @@ import {
 } from '../protocol/frame';
 import { MuxStream, StreamOwner } from './stream';
 
+/** What a MuxSession emits, with each event's arguments. */
+export interface MuxSessionEvents {
+  /** A stream the peer opened. */
+  stream: [stream: MuxStream];
+  /** The session ended (transport lost, GoAway, keepalive timeout); reason says which. */
+  close: [reason: string];
+}
+
 /** Where a session's batched frames go: one WebSocket (or anything that carries whole messages). */
 export interface FrameTransport {
   /** `written`, when given, is called once the message has left (err set if it never will). */
   send(message: Buffer, written?: (err?: Error) => void): void;
   close(reason: string): void;
+  /** Bytes handed to send() that the peer has not taken yet (ws.bufferedAmount). */
+  unsentBytes?(): number;
+  /** Drops the connection without a closing handshake: a peer that does not read would never finish one. */
+  destroy?(): void;
 }
 
 export interface SessionOptions {
@@ -27,11 +39,17 @@ export interface SessionOptions {
   keepaliveTimeoutMs?: number;
   /** Streams open at once; over it, new ones are refused with RST. */
   maxStreams?: number;
+  /**
+   * A peer that leaves more than this unread is cut off. Each stream's window bounds what one
+   * stream may have in flight; this bounds the session, whatever the number of streams.
+   */
+  maxUnsentBytes?: number;
 }
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_STREAMS = 4096;
+/** The agent accepts as many as the relay's default allowance (the relay enforces its own, configurable). */
+export const DEFAULT_MAX_STREAMS = 65_536;
 /**
  * A batch is sent as soon as it holds this much. The peer handles a message only once all
  * of it arrived, so batches much smaller than a stream window keep bulk transfers pipelined
@@ -49,9 +67,9 @@ const SMALL_PAYLOAD = 16 * 1024;
  * A yamux-style session over a message transport. Frames written in one turn of the
  * event loop are batched into a single message, so many small streams share syscalls.
  *
- * Events: 'stream' (MuxStream opened by the peer), 'close' (reason: string).
+ * Its events are typed by MuxSessionEvents.
  */
-export class MuxSession extends EventEmitter implements StreamOwner {
+export class MuxSession extends EventEmitter<MuxSessionEvents> implements StreamOwner {
   private readonly streams = new Map<number, MuxStream>();
   private nextStreamId: number;
   private highestPeerStreamId = 0;
@@ -195,7 +213,9 @@ export class MuxSession extends EventEmitter implements StreamOwner {
   sendFramed(frame: Buffer, written?: (err?: Error) => void): void {
     if (this.closed) return;
     this.flush(); // frames queued earlier go first
+    if (this.closed) return written?.(new Error('session is closed'));
     this.transport.send(frame, written);
+    this.checkUnsent();
   }
 
   protocolError(reason: string): void {
@@ -217,7 +237,21 @@ export class MuxSession extends EventEmitter implements StreamOwner {
     this.batch = [];
     this.batchBytes = 0;
     this.transport.send(message);
+    this.checkUnsent();
   };
+
+  private checkUnsent(): void {
+    const max = this.options.maxUnsentBytes;
+    if (max === undefined || this.closed || !this.transport.unsentBytes) return;
+    const unsent = this.transport.unsentBytes();
+    if (unsent <= max) return;
+    // Nothing more goes out (shutdown's own flush would only add to what is not read).
+    this.batch = [];
+    this.batchBytes = 0;
+    this.shutdown(`peer is not reading: ${Math.round(unsent / 1024 / 1024)} MiB unsent`, false);
+    if (this.transport.destroy) this.transport.destroy();
+    else this.transport.close('peer is not reading');
+  }
 
   // --- keepalive ---
 

@@ -91,6 +91,11 @@ export interface RoutesResult {
   rejected: { route: string; reason: string }[];
 }
 
+/** How RoutesResult names a route: an HTTP route by its domain, a TCP port as "tcp N". */
+export function routeResultName(route: { kind: 'http'; domain: string } | { kind: 'tcp'; port: number }): string {
+  return route.kind === 'http' ? route.domain : `tcp ${route.port}`;
+}
+
 /** Either side → the other: a request that gets exactly one ControlResponse with the same id. */
 export interface ControlRequest {
   type: 'request';

@@ -65,6 +65,8 @@ export interface HttpRoute {
   tls?: 'none' | 'acme' | 'custom' | 'passthrough';
   redirectToHttps?: boolean;
   firewall: FirewallRule[];
+  /** Why the relay refused to serve this route (its domain, a rule), while the tunnel is online. */
+  rejected?: string;
 }
 
 export interface TcpPortRoute {
@@ -75,6 +77,8 @@ export interface TcpPortRoute {
   destination?: string;
   destinationPort?: number;
   firewall: FirewallRule[];
+  /** Why the relay refused to serve this port, while the tunnel is online. */
+  rejected?: string;
 }
 
 export interface RouteList {

@@ -100,9 +100,7 @@ export class TunnelSession implements vscode.Disposable {
   }
 
   private setRoutes(routes: RouteList): void {
-    // The agent may report the same list more than once (its edit, its reload, the file watcher);
-    // re-rendering the tree for nothing would make it flicker under the user's pointer.
-    if (JSON.stringify(routes) === JSON.stringify(this._routes)) return;
+    // The agent sends the list once per change (its own edit, an outside edit, the relay's answer).
     this._routes = routes;
     void vscode.commands.executeCommand('setContext', ContextKey.HasRoutes, routes.http.length + routes.tcp.length > 0);
     this.didChangeRoutes.fire(routes);

@@ -11,8 +11,10 @@ import {
   type RelayToAgent,
 } from '../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
+import { counters } from './admin/counters';
 import { AgentSession } from './agent-session';
 import { HostnameError, type IdentityStore } from './identity-store';
+import type { LogLine } from './logging/relay-logger';
 import type { AgentAdmission } from './security/agent-admission';
 import type { SessionFeatures } from './session-policy';
 import type { TunnelRegistry } from './tunnel-registry';
@@ -25,9 +27,11 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
   maxStreamsPerSession: number;
+  /** Bytes a session may leave unread by its agent before it is cut off. */
+  maxUnsentBytesPerSession: number;
   /** The client's address (after trusted proxies), for the failed-login rate limit and logs. */
   clientAddressOf: (req: IncomingMessage) => string;
-  log: (line: string) => void;
+  log: LogLine;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -88,6 +92,7 @@ export class AgentGateway {
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs, {
       tokenId: login.token?.id,
       maxStreams: this.options.maxStreamsPerSession,
+      maxUnsentBytes: this.options.maxUnsentBytesPerSession,
     });
     this.admission.track(session);
     const { features } = this;
@@ -103,16 +108,19 @@ export class AgentGateway {
     });
     this.send(ws, { type: 'welcome', version: HANDSHAKE_VERSION, hostname, domain: this.options.domain, keepaliveMs: this.options.keepaliveMs });
     if (hello.mode === 'control') return; // CLI requests only: not a tunnel, replaces nothing
+    counters.agentSession('accepted');
     this.registry.add(session);
     for (const observer of features.observers) observer.online?.(session);
     session.mux.once('close', () => {
       for (const observer of features.observers) observer.offline?.(session);
     });
-    this.options.log(`agent online: ${hostname} from ${remote}`);
-    session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`));
+    const fields = { hostname, tokenId: session.tokenId, clientAddress: remote };
+    this.options.log(`agent online: ${hostname} from ${remote}`, fields);
+    session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`, { ...fields, reason }));
   }
 
   private refuse(ws: WebSocket, code: RefusalCode, message: string): void {
+    counters.agentSession(code.replace(/-/g, '_'));
     this.send(ws, { type: 'refused', code, message });
     const closeCode = {
       unauthorized: CloseCode.Unauthorized,

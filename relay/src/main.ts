@@ -1,35 +1,62 @@
 import * as fs from 'node:fs';
+import { AdminServer } from './admin/admin-server';
+import { counters } from './admin/counters';
+import { drainOnSignals } from './admin/graceful-drain';
+import { relayMetrics } from './admin/relay-metrics';
+import { listTunnels } from './admin/tunnel-list';
+import { runTunnelsCli } from './admin/tunnels-cli';
+import { lockDataDir } from './data-dir-lock';
+import { createRelayLogger } from './logging/relay-logger';
 import { OptionsError, parseRelayOptions, SERVE_HELP } from './options';
 import { RelayServer } from './relay-server';
 import { runTokenCli } from './security/token-cli';
 import { startHttpsFront } from './tls/https-front';
+import { RELAY_VERSION } from './version';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') return void (process.exitCode = await runTokenCli(argv.slice(1)));
+  if (argv[0] === 'tunnels') return void (process.exitCode = await runTunnelsCli(argv.slice(1), process.env));
+  if (argv.includes('--version')) return void process.stdout.write(`${RELAY_VERSION}\n`);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(SERVE_HELP);
     return;
   }
   const options = parseRelayOptions(argv, process.env);
+  const logger = createRelayLogger(options.log);
+  const log = logger.info;
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const relay = new RelayServer(options);
+  const unlockDataDir = lockDataDir(options.dataDir, logger.error);
+  const relay = new RelayServer(options, log);
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  console.log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`);
-  console.log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
-  const httpsFront = await startHttpsFront(relay, options, (line) => console.log(line));
+  log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`, { port: address.port });
+  log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
+  const httpsFront = await startHttpsFront(relay, options, log);
   if (httpsFront) {
     const { address: secure, ownNames } = httpsFront;
     const secureHost = secure.family === 'IPv6' ? `[${secure.address}]` : secure.address;
-    console.log(`portway-relay listening on https://${secureHost}:${secure.port} (SNI pass-through for routes with TLS at the agent; ${ownNames})`);
+    log(`portway-relay listening on https://${secureHost}:${secure.port} (SNI pass-through for routes with TLS at the agent; ${ownNames})`, { httpsPort: secure.port });
   }
-  if (relay.security.admission.isOpen) console.log('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
-  const stop = () => {
-    // Exits even if closing fails: the signal asked to stop.
-    void Promise.all([relay.close(), httpsFront?.close()]).finally(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let admin: AdminServer | undefined;
+  if (options.admin.port !== undefined) {
+    admin = new AdminServer({
+      metrics: relayMetrics(counters, relay.registry),
+      tunnels: () => listTunnels(relay.registry, (id) => relay.security.tokens?.list().find((t) => t.id === id)?.name),
+    });
+    const at = await admin.listen(options.admin.port, options.admin.host);
+    const adminHost = at.family === 'IPv6' ? `[${at.address}]` : at.address;
+    log(`admin listening on http://${adminHost}:${at.port} (/metrics, /tunnels)`, { adminPort: at.port });
+  }
+  if (relay.security.admission.isOpen) logger.warn('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
+  drainOnSignals(
+    {
+      drain: () => relay.drain(),
+      goAway: (timeoutMs) => relay.goAway(timeoutMs),
+      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
+    },
+    options.admin.drainTimeoutMs,
+    log,
+  );
 }
 
 main(process.argv.slice(2)).catch((err) => {

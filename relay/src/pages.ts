@@ -39,6 +39,8 @@ export const Pages = {
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
   tunnelBusy: (res: ServerResponse, host: string) =>
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
+  relayDraining: (res: ServerResponse) =>
+    sendPage(res, 503, 'Relay restarting', 'This relay is shutting down; try again in a few seconds.'),
   forbidden: (res: ServerResponse, host: string) =>
     sendPage(res, 403, 'Forbidden', `The firewall of ${host} does not admit your address.`),
   /** The page a full request gets for each refusal of admit(). */

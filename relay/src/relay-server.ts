@@ -5,11 +5,13 @@ import type { Duplex } from 'node:stream';
 import { ACME_CHALLENGE_PREFIX, type OwnChallengeAnswers } from '../../common/acme/challenge-store';
 import { normalizeHost } from '../../common/http-headers';
 import { normalizeAddress } from '../../common/net/client-address';
-import { CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
+import { CloseCode, CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
+import { counters } from './admin/counters';
 import { AgentGateway } from './agent-gateway';
 import type { AgentSession } from './agent-session';
 import { FastConnection } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
+import type { LogLine } from './logging/relay-logger';
 import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
@@ -42,7 +44,10 @@ export class RelayServer implements FrontedRelay {
    * anything it does not serve to `server`. With PROXY protocol on, `server` listens itself.
    */
   private readonly front: net.Server | undefined;
-  private readonly frontConnections = new Set<net.Socket>();
+  /** Visitor connections on the fast path (told to finish up when the relay drains). */
+  private readonly frontConnections = new Map<net.Socket, FastConnection>();
+  /** Set on SIGTERM (admin/graceful-drain.ts): health says 503, new requests and agents are refused. */
+  private draining = false;
   /** Full HTTP handling: the relay's own pages, refusals, non-proxy routes, agent WebSockets. */
   private readonly server: http.Server;
   private readonly router: HostRouter;
@@ -55,7 +60,7 @@ export class RelayServer implements FrontedRelay {
 
   constructor(
     private readonly options: RelayOptions,
-    log: (line: string) => void = (line) => console.log(line),
+    log: LogLine = (line) => console.log(line),
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
@@ -71,6 +76,7 @@ export class RelayServer implements FrontedRelay {
         log,
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
+        maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,
@@ -79,6 +85,8 @@ export class RelayServer implements FrontedRelay {
       this.security.admission,
     );
     this.server = http.createServer({ ...publicServerOptions(limits), noDelay: true });
+    // Counted when the answer is complete (the fast path counts its own in fast-http/).
+    this.server.on('request', (_req, res) => res.once('finish', () => counters.response(res.statusCode)));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.security.guard(this.server);
@@ -100,9 +108,8 @@ export class RelayServer implements FrontedRelay {
         maxHeadSize: limits.maxHeaderSize,
       };
       this.front = net.createServer({ noDelay: true }, (socket) => {
-        this.frontConnections.add(socket);
+        this.frontConnections.set(socket, new FastConnection(socket, hooks));
         socket.once('close', () => this.frontConnections.delete(socket));
-        new FastConnection(socket, hooks);
       });
     }
   }
@@ -114,7 +121,8 @@ export class RelayServer implements FrontedRelay {
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
     // A trusted proxy speaks for other clients: the full path reads its forwarding headers.
-    if (peer.trustedProxy || !head.target.startsWith('/')) return undefined;
+    // A draining relay answers on the full path, which refuses.
+    if (peer.trustedProxy || !head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
@@ -147,10 +155,37 @@ export class RelayServer implements FrontedRelay {
     // One turn for the streams' losses to reach their visitors (a reset where an answer was cut)
     // before the remaining connections close.
     await new Promise((resolve) => setImmediate(resolve));
-    for (const socket of this.frontConnections) socket.destroy();
+    for (const socket of this.frontConnections.keys()) socket.destroy();
     this.server.closeAllConnections();
     const listener = this.front ?? this.server;
     await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+
+  /**
+   * Starts a graceful drain: health answers 503, new requests and agent sessions are refused,
+   * idle visitor connections close and busy ones close after their current response. Resolves
+   * once no stream is in flight on any session (the caller bounds the wait).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const connection of this.frontConnections.values()) connection.finishUp();
+    return Promise.all(this.registry.all().map((session) => session.whenIdle())).then(() => undefined);
+  }
+
+  /**
+   * Tells every agent the relay is going away (a GoAway, then a WebSocket close) and resolves once
+   * their sockets have closed, or after timeoutMs: close() alone would cut them (1006).
+   */
+  goAway(timeoutMs: number): Promise<void> {
+    const closed = this.registry.all().map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          session.ws.once('close', () => resolve());
+          session.close(CloseCode.GoingAway, 'relay restarting');
+        }),
+    );
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    return Promise.race([Promise.all(closed).then(() => undefined), bound]);
   }
 
   /** Serves a connection whose TLS the HTTPS port terminated exactly like one on the HTTP port. */
@@ -169,13 +204,17 @@ export class RelayServer implements FrontedRelay {
     if (!verdict.ok) return verdict;
     const host = normalizeHost(req.headers.host);
     const clientAddress = this.security.addresses.clientOf(req);
-    return { ok: true, host, clientAddress, admission: admit(this.rules, host, clientAddress) };
+    const admission = admit(this.rules, host, clientAddress);
+    // Counted here, once per refused request: the fast path steps aside for these (see fastRoute).
+    if (admission.kind === 'forbidden') counters.firewallRefusals++;
+    return { ok: true, host, clientAddress, admission };
   }
 
   private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
-    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    return { session, host, clientAddress, forwardedFor: this.security.addresses.forwardedFor(req), proto };
+    const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const { addresses } = this.security;
+    return { session, host, clientAddress, forwardedFor: addresses.forwardedFor(req), proto: addresses.protoOf(req, socketProto) };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -188,6 +227,10 @@ export class RelayServer implements FrontedRelay {
     const challenge = this.ownChallenges?.answer(req.method ?? 'GET', req.url ?? '/');
     if (challenge) return void res.writeHead(challenge.status, challenge.headers).end(challenge.body);
     if (admission.kind === 'relay') return this.serveOwnEndpoint(req, res);
+    if (this.draining) {
+      res.shouldKeepAlive = false;
+      return Pages.relayDraining(res);
+    }
     if (admission.kind !== 'admitted') return Pages.refusal(res, admission, host);
     forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
   }
@@ -195,8 +238,8 @@ export class RelayServer implements FrontedRelay {
   private serveOwnEndpoint(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path === HEALTH_PATH || path === '/healthz') {
-      const body = JSON.stringify({ status: 'ok', domain: this.options.domain, tunnels: this.registry.size });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      const body = JSON.stringify({ status: this.draining ? 'draining' : 'ok', domain: this.options.domain, tunnels: this.registry.size });
+      res.writeHead(this.draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       return void res.end(body);
     }
     if (path === '/') {
@@ -209,6 +252,7 @@ export class RelayServer implements FrontedRelay {
     socket.on('error', () => socket.destroy());
     const judged = this.judge(req);
     if (!judged.ok) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable');
     const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));

@@ -74,6 +74,10 @@ export class SessionRoutes {
     return this.tcp.get(port);
   }
 
+  get announcedDomains(): string[] {
+    return [...this.http.keys()];
+  }
+
   get announcedPorts(): number[] {
     return [...this.tcp.keys()];
   }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode } from '../../protocol/control';
 import { Flag, FrameType, GoAwayCode, HEADER_SIZE, MAX_FRAME_PAYLOAD, MAX_WINDOW } from '../../protocol/frame';
@@ -6,11 +8,26 @@ import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fix
 import { RawAgent } from '../helpers/raw-agent';
 import { getThrough } from '../helpers/relay-health';
 
+/** Small, so a few dozen uploads into an agent that does not read exceed it (kernel buffers hold ~10 MiB). */
+const MAX_UNSENT_MIB = 4;
+
+/** A visitor's upload of `bytes`: resolves with the status, or 0 when the connection was closed on it. */
+function uploadThrough(port: number, host: string, bytes: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { host, 'content-length': bytes }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end(Buffer.alloc(bytes, 'u'));
+  });
+}
+
 describe('hostile agents are cut off alone (real relay, raw protocol client)', () => {
   let fx: HostileFixture;
 
   before(async () => {
-    fx = await startHostileFixture({ relayArgs: ['--handshake-timeout-ms', '500'] });
+    fx = await startHostileFixture({ relayArgs: ['--handshake-timeout-ms', '500', '--max-unsent-mib', String(MAX_UNSENT_MIB)] });
   });
   after(async () => fx?.stop());
 
@@ -76,6 +93,18 @@ describe('hostile agents are cut off alone (real relay, raw protocol client)', (
     const goAway = agent.frames.find((f) => f.type === FrameType.GoAway);
     assert.equal(goAway?.length, GoAwayCode.ProtocolError);
     assert.equal((await pending).status, 502, 'the visitor gets a clear 502, not a hang');
+    await fx.healthy();
+  });
+
+  it('cuts off an agent that never reads, once it leaves more than --max-unsent-mib unread; its visitors get answers', async () => {
+    const { agent, hostname } = await welcomed();
+    const offlineFrom = fx.relay.lines.length;
+    (agent.ws as unknown as { _socket: Socket })._socket.pause();
+    // Each upload may put one stream window (1 MiB) in flight towards the agent: together far more
+    // than the limit, so the relay must cut the agent off rather than hold it all.
+    const visitors = await Promise.all(Array.from({ length: 32 }, () => uploadThrough(fx.relay.port, hostname, 2 * 1024 * 1024)));
+    await fx.relay.waitFor(new RegExp(`agent offline: ${hostname.replace(/\./g, '\\.')} \\(peer is not reading`), 10_000, offlineFrom);
+    for (const status of visitors) assert.ok(status === 0 || status === 502, `a visitor got ${status}`);
     await fx.healthy();
   });
 

@@ -11,6 +11,13 @@ import { spawn } from 'node:child_process';
 const run = promisify(execFile);
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+/** What every published tarball holds, and what none may: sources, source maps. */
+function assertPackageHygiene(packed: string[]): void {
+  assert.ok(packed.includes('README.md') && packed.includes('LICENSE'), `README.md and LICENSE: ${packed.join(', ')}`);
+  assert.ok(!packed.some((p) => p.startsWith('src/')), 'sources stay out of the package');
+  assert.ok(!packed.some((p) => p.endsWith('.map')), `no source map: ${packed.join(', ')}`);
+}
+
 describe('packages and command-line entry points', () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
@@ -23,7 +30,7 @@ describe('packages and command-line entry points', () => {
     const [{ filename, files }] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     const packed = files.map((f) => f.path);
     assert.ok(packed.includes('dist/relay.js') && packed.includes('bin/portway-relay.js'), packed.join(', '));
-    assert.ok(!packed.some((p) => p.startsWith('src/')), 'sources stay out of the package');
+    assertPackageHygiene(packed);
 
     // A directory outside the repository, so nothing resolves from the workspace's node_modules.
     const installDir = tempDir('portway-install-');
@@ -38,6 +45,29 @@ describe('packages and command-line entry points', () => {
     const health = await request(Number(port), 'localhost', { path: '/_portway/health' });
     assert.equal(health.status, 200);
     assert.equal(JSON.parse(health.body.toString()).status, 'ok');
+  });
+
+  it('the agent packs (its own prepack build) into a tarball that installs globally and runs', async () => {
+    const packDir = tempDir('portway-pack-');
+    const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', packDir], { cwd: path.join(ROOT, 'agent') });
+    const [{ filename, files }] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    const packed = files.map((f) => f.path);
+    assert.ok(packed.includes('dist/portway.js') && packed.includes('bin/portway.js'), packed.join(', '));
+    assertPackageHygiene(packed);
+
+    // A global install into a throwaway prefix, run from outside the repository.
+    const prefix = tempDir('portway-global-');
+    await run(NPM, ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--omit=optional', path.join(packDir, filename)], { cwd: prefix });
+    const bin = path.join(prefix, 'bin', 'portway');
+    const help = await run(bin, ['--help'], { cwd: prefix });
+    assert.match(help.stdout, /Usage: portway/);
+    const version = await run(bin, ['--version'], { cwd: prefix });
+    assert.equal(version.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'agent', 'package.json'), 'utf8')).version);
+  });
+
+  it('portway-relay --version is its package version', async () => {
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'relay', 'bin', 'portway-relay.js'), '--version']);
+    assert.equal(stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'relay', 'package.json'), 'utf8')).version);
   });
 
   it('npx portway and npx portway-relay run from the repository root', async () => {

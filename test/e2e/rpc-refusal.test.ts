@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { loadConfig, saveConfig } from '../../agent/src/config/config-file';
-import { RuntimeAgentCore } from '../../agent/src/rpc/runtime-core';
+import { ConfigBackedCore } from '../../agent/src/rpc/config-backed-core';
 import { RpcErrorCode } from '../../protocol/rpc';
 import { configureAgent, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 
@@ -10,7 +10,7 @@ const KEY = 'a-relay-auth-key-that-is-long-enough-0123';
 /** The extension learns why the relay said no, as a code it can turn into a next step. */
 describe('relay refusals reach the extension core as coded states (real relay)', () => {
   let relay: RelayProcess | undefined;
-  let core: RuntimeAgentCore | undefined;
+  let core: ConfigBackedCore | undefined;
   let other: RunningProcess | undefined;
   after(async () => {
     await core?.dispose();
@@ -24,7 +24,7 @@ describe('relay refusals reach the extension core as coded states (real relay)',
     const config = loadConfig(configPath);
     config.relay.token = 'not-the-key-any-more';
     saveConfig(configPath, config);
-    core = new RuntimeAgentCore(configPath);
+    core = new ConfigBackedCore(configPath);
     const status = await core.start({});
     assert.equal(status.state, 'offline');
     assert.equal(status.errorCode, RpcErrorCode.Unauthorized);
@@ -35,7 +35,7 @@ describe('relay refusals reach the extension core as coded states (real relay)',
     relay ??= await startRelay({ authKey: KEY });
     const { configPath } = await configureAgent(relay, { token: KEY });
     await core?.dispose();
-    core = new RuntimeAgentCore(configPath);
+    core = new ConfigBackedCore(configPath);
     assert.equal((await core.start({})).state, 'online');
     const replaced = new Promise<void>((resolve) => {
       const subscription = core!.onEvent((event) => {

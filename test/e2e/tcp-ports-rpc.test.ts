@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AgentCoreError } from '../../agent/src/rpc/agent-core';
-import { RuntimeAgentCore } from '../../agent/src/rpc/runtime-core';
+import { ConfigBackedCore } from '../../agent/src/rpc/config-backed-core';
 import { RpcErrorCode } from '../../protocol/rpc';
 import { configureAgent, startRelay, type RelayProcess } from '../helpers/processes';
 import { freePortRange, startEchoService, tcpExchange, type EchoService } from '../helpers/tcp';
@@ -9,18 +9,18 @@ import { freePortRange, startEchoService, tcpExchange, type EchoService } from '
 const isCode = (code: RpcErrorCode) => (err: unknown) => err instanceof AgentCoreError && err.code === code;
 
 /** The extension's path: the JSON-RPC core allocates, forwards and releases through a real relay. */
-describe('TCP ports through the extension core (RuntimeAgentCore, real relay)', () => {
+describe('TCP ports through the extension core (ConfigBackedCore, real relay)', () => {
   let range: { first: number; last: number; flag: string };
   let relay: RelayProcess;
   let echo: EchoService;
-  let core: RuntimeAgentCore;
+  let core: ConfigBackedCore;
 
   before(async () => {
     range = await freePortRange(5);
     echo = await startEchoService();
     relay = await startRelay({ extraArgs: ['--tcp-ports', range.flag] });
     const { configPath } = await configureAgent(relay);
-    core = new RuntimeAgentCore(configPath);
+    core = new ConfigBackedCore(configPath);
     assert.equal((await core.start({})).state, 'online');
   });
   after(async () => {

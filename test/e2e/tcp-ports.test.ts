@@ -37,13 +37,22 @@ describe('TCP ports: allocate, forward, firewall, release (real processes on loo
     await banner?.close();
   });
 
+  /**
+   * Waits for the relay's answer to the announcement the agent made on reloading its config (the
+   * first reload at or after line `from`), not for the answer to any earlier announcement.
+   */
+  async function waitForReloadApplied(agent: RunningProcess, from: number): Promise<void> {
+    await agent.waitFor(/routes reloaded/, 10_000, from);
+    const reloadedAt = agent.lines.findIndex((line, i) => i >= from && /routes reloaded/.test(line));
+    await agent.waitFor(/Relay applied the routes/, 10_000, reloadedAt + 1);
+  }
+
   /** Runs a CLI change and waits until the running agent has reloaded it and the relay applied it. */
   async function change(agent: RunningProcess, configPath: string, args: string[]): Promise<string> {
     const from = agent.lines.length;
     const result = await portway(configPath, args);
     assert.equal(result.code, 0, result.stderr);
-    await agent.waitFor(/routes reloaded/, 10_000, from);
-    await agent.waitFor(/Relay applied the routes/, 10_000, from);
+    await waitForReloadApplied(agent, from);
     return result.stdout;
   }
 
@@ -154,11 +163,19 @@ describe('TCP ports: allocate, forward, firewall, release (real processes on loo
 
   it('keeps the port across a relay kill and restart (same data dir and port)', async () => {
     const { dataDir, port: relayPort } = relay;
+    assert.ok(agentB);
+    const lostFromA = agentA.lines.length;
+    const lostFromB = agentB.lines.length;
     await relay.stop('SIGKILL');
-    await agentA.waitFor(/Disconnected: /);
-    const reconnectFrom = agentA.lines.length;
+    await agentA.waitFor(/Disconnected: /, 15_000, lostFromA);
+    await agentB.waitFor(/Disconnected: /, 15_000, lostFromB);
+    const reconnectFromA = agentA.lines.length;
+    const reconnectFromB = agentB.lines.length;
     relay = await startRelay({ dataDir, port: relayPort, extraArgs: relayArgs() });
-    await agentA.waitFor(/Relay applied the routes/, 40_000, reconnectFrom);
+    await agentA.waitFor(/Relay applied the routes/, 40_000, reconnectFromA);
+    // B is connected to this relay too: its reconnect (and the answer to its announcement) must be
+    // over before a later test reads B's output, or that answer passes for one of a later change.
+    await agentB.waitFor(/Relay applied the routes/, 40_000, reconnectFromB);
     await relay.waitFor(new RegExp(`tcp port ${port}: listening`));
     assert.equal((await tcpExchange(port, 'after relay restart')).received.toString(), 'after relay restart');
   });
@@ -178,7 +195,7 @@ describe('TCP ports: allocate, forward, firewall, release (real processes on loo
     const take = await portway(configB, ['route', 'tcp', 'allocate', '--port', String(port)]);
     assert.equal(take.code, 0, take.stderr);
     assert.match(take.stdout, new RegExp(`^Allocated port ${port}$`, 'm'));
-    await agentB.waitFor(/Relay applied the routes/, 10_000, from);
+    await waitForReloadApplied(agentB, from);
     assert.equal((await tcpExchange(port, '')).received.toString(), 'this is agent B');
   });
 

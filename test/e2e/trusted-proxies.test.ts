@@ -89,6 +89,18 @@ describe('X-Forwarded-For from a trusted proxy (real relay on loopback)', () => 
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.8, 127.0.0.5');
   });
 
+  it('a trusted proxy’s X-Forwarded-Proto is kept (TLS ended at the proxy: the origin sees https)', async () => {
+    const answer = await rawFrom('127.0.0.5', fx.relay.port, get(fx.canary.hostname, '/echo-headers', 'X-Forwarded-Proto: https\r\n'));
+    const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+  });
+
+  it('X-Forwarded-Proto from an untrusted peer is replaced by what the relay saw', async () => {
+    const answer = await rawFrom('127.0.0.2', fx.relay.port, get(fx.canary.hostname, '/echo-headers', 'X-Forwarded-Proto: https\r\n'));
+    const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+  });
+
   it('the same header from an untrusted peer is ignored and replaced', async () => {
     const host = fx.canary.hostname;
     const passed = await rawFrom('127.0.0.2', fx.relay.port, get(host, '/echo-headers', 'X-Forwarded-For: 127.0.0.9\r\n'));

@@ -68,6 +68,19 @@ test('routes tree: HTTP routes (apex first) then TCP ports by number, each with 
   assert.equal(new Set([...roots, ...roots.flatMap(childNodes)].map((n) => n.id)).size, 7, 'ids are unique');
 });
 
+test('routes tree: a route the relay refused says so in its description, tooltip and icon', () => {
+  const refused: RouteList = {
+    http: [{ domain: 'other.example.com', url: 'https://other.example.com/', kind: 'proxy', destination: '127.0.0.1', httpPort: 3000, firewall: [], rejected: 'this agent may not use that domain' }],
+    tcp: [{ port: 22001, address: 'a.relay.test:22001', firewall: [], rejected: 'this agent has not allocated that port' }],
+  };
+  const views = rootNodes(refused).map(describeNode);
+  assert.deepEqual(views.map((v) => v.description), ['refused by the relay → 127.0.0.1:3000', 'refused by the relay → not forwarded']);
+  assert.deepEqual(views.map((v) => v.icon), ['error', 'error']);
+  assert.match(views[0].tooltip, /^The relay refused this route: this agent may not use that domain\n/);
+  assert.match(views[1].tooltip, /has not allocated that port/);
+  assert.deepEqual(views.map((v) => v.contextValue), ['httpRoute', 'tcpPort'], 'still removable from its menu');
+});
+
 const conn = (id: string, openedAt: number): ConnectionInfo => ({ id, route: { kind: 'http', domain: 'a.relay.test' }, clientAddress: '127.0.0.1', openedAt, bytesIn: 0, bytesOut: 0 });
 
 test('connections: open ones newest first, then a bounded history of closed ones', () => {

@@ -32,11 +32,6 @@ export const COMPOSITION_ROOTS: Readonly<Record<string, readonly string[]>> = {
  * 'importer -> imported'. Empty this list as they go: an entry that no longer occurs fails the test.
  */
 export const KNOWN_VIOLATIONS: readonly string[] = [
-  'agent/src/rpc/coded-errors.ts -> agent/src/cli/args.ts',
-  'agent/src/rpc/runtime-core.ts -> agent/src/cli/domain-rules.ts',
-  'agent/src/rpc/runtime-core.ts -> agent/src/cli/version.ts',
-  'agent/src/runtime/agent-runtime.ts -> agent/src/cli/version.ts',
-  'agent/src/tunnel/relay-tcp-ports.ts -> agent/src/cli/control-session.ts',
 ];
 
 export interface Violation {
@@ -69,6 +64,8 @@ export function layeringViolations(graph: readonly SourceImports[]): Violation[]
 
 function whyForbidden(file: string, from: Area, target: string): string | undefined {
   const to = areaOf(target);
+  // A package reads its own manifest (its version); that is data, not a layer.
+  if (target === `${from}/package.json`) return undefined;
   if (to === undefined) return `${from} source imports ${target}, which is not source (tests, benchmark, scripts)`;
   if (to !== from && !MAY_IMPORT[from].includes(to)) return `${from} may import only ${[from, ...MAY_IMPORT[from]].join(', ')}, not ${to}`;
   if (target.startsWith(CLI_FOLDER) && !file.startsWith(CLI_FOLDER) && !CLI_IMPORTERS.includes(file)) {

@@ -110,8 +110,8 @@ test('open connections: open, live updates, list with current counts, close with
   const connections = new OpenConnections((e) => events.push(e), { timer });
   const streamA = counters(120, 0); // the request head was read before the open
   const streamB = counters(80, 0);
-  connections.opened({ id: 1, kind: 'http', host: 'a.relay.test', remoteAddress: '127.0.0.1', openedAt: 1, counters: streamA });
-  connections.opened({ id: 3, kind: 'tcp', host: '22001', remoteAddress: '127.0.0.2', openedAt: 2, counters: streamB });
+  connections.opened({ id: 1, route: { kind: 'http', domain: 'a.relay.test' }, remoteAddress: '127.0.0.1', openedAt: 1, counters: streamA });
+  connections.opened({ id: 3, route: { kind: 'tcp', port: 22001 }, remoteAddress: '127.0.0.2', openedAt: 2, counters: streamB });
   assert.deepEqual(events.map((e) => e.type), ['connectionOpen', 'connectionOpen']);
   const open = events[0].type === 'connectionOpen' ? events[0].connection : assert.fail();
   assert.deepEqual(open, { id: 'c1', route: { kind: 'http', domain: 'a.relay.test' }, clientAddress: '127.0.0.1', openedAt: 1, bytesIn: 120, bytesOut: 0 });

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { normalizeAcmeDomain } from '../../common/acme/domain-name';
 import { canonicalDomain, canonicalServerName, domainLookupKey, DomainNameError } from '../../common/domain-name';
 import { normalizeHost } from '../../common/http-headers';
-import { normalizeDomain as normalizeAgentDomain } from '../../agent/src/cli/domain-rules';
-import { UsageError } from '../../agent/src/cli/args';
+import { normalizeDomain as normalizeAgentDomain } from '../../agent/src/config/domain-rules';
+import { UsageError } from '../../agent/src/config/usage-error';
 import { normalizeDomain as normalizeCustomDomain } from '../../relay/src/domains/domain-name';
 
 describe('one canonical domain form (common/domain-name.ts)', () => {

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AgentConfig } from '../config/schema';
 import { LETS_ENCRYPT_DIRECTORY } from '../../../common/acme/acme-issuer';
-import { UsageError, type FlagSpec, type ParsedFlags } from './args';
+import { UsageError } from '../config/usage-error';
+import type { FlagSpec, ParsedFlags } from './args';
 
 /** `configure` flags for where --letsencrypt routes get their certificates. */
 export const ACME_FLAGS: FlagSpec[] = [

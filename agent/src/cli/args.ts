@@ -1,4 +1,5 @@
 /** A small declarative flag parser: every command lists its flags once, and help comes from them. */
+import { UsageError } from '../config/usage-error';
 
 export interface FlagSpec {
   name: string;
@@ -10,12 +11,6 @@ export interface FlagSpec {
 
 export type ParsedFlags = Record<string, string | number | boolean | undefined>;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** `positional`: the flag a bare argument fills (`portway domain add example.com`, `portway http 3000`). */
 export function parseFlags(tokens: string[], specs: FlagSpec[], positional?: string): ParsedFlags {

@@ -1,7 +1,8 @@
-import { InvalidNetworkError, Network } from '../../../common/net/network';
 import { loadConfig, updateConfig } from '../config/config-file';
-import type { AgentConfig, FirewallRuleConfig } from '../config/schema';
-import { UsageError, type FlagSpec, type ParsedFlags } from './args';
+import { canonicalNetwork, firewallRulesOf, removeFirewallRule, routeLabel, setFirewallRule, type FirewallRouteRef } from '../config/firewall-rules';
+import type { FirewallRuleConfig } from '../config/schema';
+import type { FlagSpec, ParsedFlags } from './args';
+import { cliErrors } from './commands/route-tcp';
 import type { Command } from './command';
 import { renderTable } from './table';
 
@@ -13,21 +14,11 @@ export interface FirewallTarget {
   noun: string;
   /** The flag naming one route (--domain D, --port N). */
   keyFlag: FlagSpec;
-  /** The route the flags name, and how messages call it ("app.example.com", "port 22001"); UsageError if none. */
-  locate(config: AgentConfig, flags: ParsedFlags): { route: { firewall: FirewallRuleConfig[] }; label: string };
+  /** The route the flags name. */
+  ref(flags: ParsedFlags): FirewallRouteRef;
 }
 
 const NETWORK: FlagSpec = { name: 'network', type: 'string', placeholder: 'CIDR', description: 'an address or network, IPv4 or IPv6 (e.g. 203.0.113.7 or 10.0.0.0/8)', required: true };
-
-/** Canonical text of a network, or a UsageError saying what is wrong with it. */
-export function canonicalNetwork(text: string): string {
-  try {
-    return Network.parse(text).toString();
-  } catch (err) {
-    if (err instanceof InvalidNetworkError) throw new UsageError(err.message);
-    throw err;
-  }
-}
 
 export function firewallTable(rules: FirewallRuleConfig[]): string {
   const onlyAllow = rules.length > 0 && rules.every((r) => r.action === 'allow');
@@ -42,17 +33,10 @@ function addRuleCommand(target: FirewallTarget, action: 'allow' | 'drop'): Comma
     flags: [target.keyFlag, NETWORK],
     details: 'Rules are enforced by the relay, before any byte reaches this agent; a running `portway start` applies them at once.',
     async run(flags, ctx) {
+      const ref = target.ref(flags);
       const network = canonicalNetwork(flags.network as string);
-      let label = '';
-      updateConfig(ctx.configPath, (config) => {
-        const found = target.locate(config, flags);
-        label = found.label;
-        const { route } = found;
-        if (route.firewall.some((r) => r.action === action && r.network === network)) return;
-        route.firewall = route.firewall.filter((r) => r.network !== network); // one rule per network
-        route.firewall.push({ action, network });
-      });
-      ctx.out(`${action === 'allow' ? 'Allowing' : 'Dropping'} ${network} on ${label}`);
+      await cliErrors(() => updateConfig(ctx.configPath, (config) => setFirewallRule(config, ref, action, network)));
+      ctx.out(`${action === 'allow' ? 'Allowing' : 'Dropping'} ${network} on ${routeLabel(ref)}`);
     },
   };
 }
@@ -63,16 +47,10 @@ function removeRuleCommand(target: FirewallTarget): Command {
     summary: `Remove the firewall rule for a network from ${target.noun}`,
     flags: [target.keyFlag, NETWORK],
     async run(flags, ctx) {
+      const ref = target.ref(flags);
       const network = canonicalNetwork(flags.network as string);
-      let label = '';
-      updateConfig(ctx.configPath, (config) => {
-        const { route, label: found } = target.locate(config, flags);
-        label = found;
-        const before = route.firewall.length;
-        route.firewall = route.firewall.filter((r) => r.network !== network);
-        if (route.firewall.length === before) throw new UsageError(`${label} has no rule for ${network}`);
-      });
-      ctx.out(`Removed the rule for ${network} on ${label}`);
+      await cliErrors(() => updateConfig(ctx.configPath, (config) => removeFirewallRule(config, ref, network)));
+      ctx.out(`Removed the rule for ${network} on ${routeLabel(ref)}`);
     },
   };
 }
@@ -83,8 +61,8 @@ function listRulesCommand(target: FirewallTarget): Command {
     summary: `List the firewall rules of ${target.noun}`,
     flags: [target.keyFlag, { name: 'json', type: 'boolean', description: 'print JSON' }],
     async run(flags, ctx) {
-      const { route } = target.locate(loadConfig(ctx.configPath), flags);
-      ctx.out(flags.json ? JSON.stringify(route.firewall, null, 2) : firewallTable(route.firewall));
+      const rules = await cliErrors(() => firewallRulesOf(loadConfig(ctx.configPath), target.ref(flags)));
+      ctx.out(flags.json ? JSON.stringify(rules, null, 2) : firewallTable(rules));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { AgentConfig } from '../config/schema';
 import { isForwarded } from '../config/tcp-routes';
 import { routeKind } from '../serve/route-table';
 import { renderTable } from './table';
+import { formatHostPort } from '../../../common/net/host-port';
 
 /** The HTTP routes table shared by `info`, `start` and `route http ls`. */
 export function httpRoutesTable(config: AgentConfig): string {
@@ -25,7 +26,7 @@ export function tcpPortsTable(config: AgentConfig): string {
   const rows = config.tcp.map((t) => [
     String(t.port),
     publicTcpAddress(config.relay.url, config.hostname, t.port),
-    isForwarded(t) ? `${t.destination}:${t.dstport}` : '-- (not forwarded)',
+    isForwarded(t) ? formatHostPort(t.destination, t.dstport) : '-- (not forwarded)',
     String(t.firewall.length),
   ]);
   return renderTable(['Port', 'Public address', 'Destination', 'Firewall'], rows);

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import type { HttpRouteConfig } from '../config/schema';
 import { certificateCoversDomain, loadCertificatePair } from '../tls/cert-pair';
 import { normalizeAcmeDomain } from '../../../common/acme/domain-name';
-import { UsageError, type FlagSpec, type ParsedFlags } from './args';
+import { UsageError } from '../config/usage-error';
+import type { FlagSpec, ParsedFlags } from './args';
 
 /** The TLS flags of `route http add`. */
 export const ROUTE_TLS_FLAGS: FlagSpec[] = [

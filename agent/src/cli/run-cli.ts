@@ -2,9 +2,10 @@ import { ConfigFileError, locateConfig } from '../config/config-file';
 import { DestinationError } from '../config/destination';
 import { RelayUrlError } from '../tunnel/relay-url';
 import { RelayRefusedError } from '../tunnel/relay-connection';
-import { flagHelp, parseFlags, UsageError } from './args';
+import { UsageError } from '../config/usage-error';
+import { flagHelp, parseFlags } from './args';
 import type { Command, CommandContext } from './command';
-import { AGENT_VERSION } from './version';
+import { AGENT_VERSION } from '../version';
 
 const GLOBAL_HELP = `  --config FILE  config file (default ~/.portway/config.json, else /etc/portway/config.json)
   -h, --help     show help`;

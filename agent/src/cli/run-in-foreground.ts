@@ -10,7 +10,7 @@ import { httpRoutesTable, tcpPortsTable } from './route-rows';
  */
 export function runInForeground(runtime: AgentRuntime, ctx: CommandContext, onOnline?: (state: TunnelState) => void): Promise<number> {
   return new Promise<number>((resolve) => {
-    runtime.on('state', (state: TunnelState) => {
+    runtime.on('state', (state) => {
       switch (state.status) {
         case 'connecting':
           ctx.out(state.attempt === 1 ? 'Connecting...' : `Connecting (attempt ${state.attempt})...`);
@@ -39,12 +39,12 @@ export function runInForeground(runtime: AgentRuntime, ctx: CommandContext, onOn
       ctx.out(httpRoutesTable(runtime.currentConfig));
       if (runtime.currentConfig.tcp.length > 0) ctx.out(tcpPortsTable(runtime.currentConfig));
     });
-    runtime.on('routesApplied', () => ctx.out('Relay applied the routes and firewall rules'));
-    runtime.on('routesRejected', (rejected: { route: string; reason: string }[]) => {
+    runtime.on('routesApplied', (rejected) => {
       for (const r of rejected) ctx.err(`portway: the relay refused ${r.route}: ${r.reason}`);
+      ctx.out('Relay applied the routes and firewall rules');
     });
-    runtime.on('configError', (err: Error) => ctx.err(`portway: ${err.message} (keeping the previous routes)`));
-    runtime.on('log', (line: string) => ctx.err(line));
+    runtime.on('configError', (err) => ctx.err(`portway: ${err.message} (keeping the previous routes)`));
+    runtime.on('log', (line) => ctx.err(line));
     const stop = () => {
       runtime.stop();
       resolve(0);

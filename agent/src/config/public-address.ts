@@ -1,3 +1,5 @@
+import { formatHostPort } from '../../../common/net/host-port';
+
 /** Public URL of a domain served by the relay at relayUrl: the relay's scheme and port. */
 export function publicUrl(relayUrl: string, domain: string): string {
   let text = relayUrl.trim();
@@ -21,5 +23,5 @@ export function publicTcpAddress(relayUrl: string, hostname: string | undefined,
       host = relayUrl;
     }
   }
-  return `${host}:${port}`;
+  return formatHostPort(host, port);
 }

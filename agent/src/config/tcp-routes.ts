@@ -15,6 +15,9 @@ export class TcpPortError extends Error {
   }
 }
 
+/** An allocated port with somewhere to send its connections. */
+export type ForwardedTcpRoute = TcpRouteConfig & { destination: string; dstport: number };
+
 /** The address a forward connects to, when none is given. */
 export const DEFAULT_TCP_DESTINATION = '127.0.0.1';
 
@@ -47,12 +50,12 @@ export function recordTcpAllocation(config: AgentConfig, port: number): TcpRoute
 }
 
 /** Points an allocated port at destination:dstport, replacing any previous forward (firewall kept). */
-export function setTcpForward(config: AgentConfig, port: number, destination: string, dstport: number): TcpRouteConfig {
+export function setTcpForward(config: AgentConfig, port: number, destination: string, dstport: number): ForwardedTcpRoute {
   const address = normalizeTcpDestination(destination);
   const route = findTcpRoute(config, port);
   route.destination = address;
   route.dstport = dstport;
-  return route;
+  return route as ForwardedTcpRoute;
 }
 
 export function removeTcpRoute(config: AgentConfig, port: number): void {
@@ -60,6 +63,6 @@ export function removeTcpRoute(config: AgentConfig, port: number): void {
 }
 
 /** Whether connections to this port go anywhere (the relay is told only about such ports). */
-export function isForwarded(route: TcpRouteConfig): route is TcpRouteConfig & { destination: string; dstport: number } {
+export function isForwarded(route: TcpRouteConfig): route is ForwardedTcpRoute {
   return route.destination !== undefined && route.dstport !== undefined;
 }

@@ -29,7 +29,7 @@ export class OpenConnections {
   opened(c: RuntimeConnection): void {
     const info: ConnectionInfo = {
       id: `c${++this.seq}`,
-      route: c.kind === 'tcp' ? { kind: 'tcp', port: Number(c.host) } : { kind: 'http', domain: c.host },
+      route: c.route,
       clientAddress: c.remoteAddress,
       openedAt: c.openedAt,
       bytesIn: c.counters.bytesIn,

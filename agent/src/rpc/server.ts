@@ -36,7 +36,7 @@ import {
 } from '../../../protocol/rpc';
 import { AgentCoreError, type AgentCore, type AgentCoreEvent, type Disposable } from './agent-core';
 import { listListeningPorts } from './listening-ports';
-import { RuntimeAgentCore } from './runtime-core';
+import { ConfigBackedCore } from './config-backed-core';
 
 export interface RpcServerOptions {
   /** Finds listening ports (tests inject a fake). */
@@ -278,7 +278,7 @@ function redirectConsoleToStderr(): void {
 /** The `portway rpc` subcommand: serves until stdin closes, then stops the tunnel and returns. */
 export async function runRpcServer(options: { configPath?: string }): Promise<void> {
   redirectConsoleToStderr();
-  const core = new RuntimeAgentCore(locateConfig(options.configPath));
+  const core = new ConfigBackedCore(locateConfig(options.configPath));
   const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout), {
     error: (m) => process.stderr.write(`rpc: ${m}\n`),
     warn: (m) => process.stderr.write(`rpc: ${m}\n`),

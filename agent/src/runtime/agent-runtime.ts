@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { MuxStream } from '../../../mux/stream';
 import { loadConfig, updateConfig } from '../config/config-file';
 import type { AgentConfig } from '../config/schema';
-import { AGENT_NAME } from '../cli/version';
+import { AGENT_NAME } from '../version';
+import type { ConnectionClose, StreamRoute } from '../serve/stream-dispatcher';
 import { createRawHttpProxy } from '../serve/raw-http-proxy';
 import { RouteTable } from '../serve/route-table';
 import { createStreamDispatcher } from '../serve/stream-dispatcher';
 import { createTcpForwardHandler } from '../serve/tcp-forward';
 import { AgentTls } from '../tls/agent-tls';
-import type { RelayConnection } from '../tunnel/relay-connection';
 import { TunnelClient, type TunnelState } from '../tunnel/tunnel-client';
 import { routesAnnouncement } from './routes-announcement';
 import { watchConfigFile } from './config-watcher';
@@ -16,8 +15,8 @@ import { withTransientRoutes, type TransientRoutes } from './transient-routes';
 
 export interface ConnectionInfo {
   id: number;
-  kind: string;
-  host: string;
+  /** The route the stream came in for: an HTTP domain or a TCP port. */
+  route: StreamRoute;
   remoteAddress: string;
   openedAt: number;
   /** The stream's live byte counters (from the client / to the client), read while it is open. */
@@ -30,17 +29,40 @@ export interface RuntimeOptions {
    * the config file, and they win over a saved route of the same domain or port while it lasts.
    */
   transient?: TransientRoutes;
+  /**
+   * Whether the runtime watches the config file itself (the CLI). The RPC server turns it off:
+   * it owns the one watcher, and hands its own edits over with apply().
+   */
+  watchConfig?: boolean;
+}
+
+/** A route the relay refused in its answer to the last announcement. */
+export interface RejectedRoute {
+  route: string;
+  reason: string;
+}
+
+/** What an AgentRuntime emits, with each event's arguments. */
+export interface AgentRuntimeEvents {
+  state: [state: TunnelState];
+  /** After a reload or apply, with the config now served. */
+  config: [config: AgentConfig];
+  /** The file could not be used; the previous routes are kept. */
+  configError: [error: Error];
+  /** The relay's answer to an announcement: every refused route (none: all taken). */
+  routesApplied: [rejected: RejectedRoute[]];
+  connectionOpen: [connection: ConnectionInfo];
+  connectionClose: [close: ConnectionClose];
+  log: [line: string];
 }
 
 /**
  * The agent's core, shared by `portway start`, `portway http` and the extension's JSON-RPC server:
  * the config (reloaded live), the route table and the tunnel to the relay.
  *
- * Events: 'state' (TunnelState), 'config' (AgentConfig, after a reload),
- * 'configError' (Error), 'routesApplied' / 'routesRejected' ({route, reason}[]), 'connectionOpen' (ConnectionInfo),
- * 'connectionClose' ({id, bytesIn, bytesOut}), 'log' (string).
+ * Its events are typed by AgentRuntimeEvents.
  */
-export class AgentRuntime extends EventEmitter {
+export class AgentRuntime extends EventEmitter<AgentRuntimeEvents> {
   private config: AgentConfig;
   private readonly routes = new RouteTable((route) => this.tls.httpHandler(route));
   /** TLS by SNI, certificates (custom, ACME) and each route's ACME challenges and --redirect. */
@@ -48,8 +70,6 @@ export class AgentRuntime extends EventEmitter {
   private readonly tunnel: TunnelClient;
   private stopWatching: (() => void) | undefined;
   readonly connections = new Map<number, ConnectionInfo>();
-  /** Streams by id from arrival to close, so an opened connection can point at its counters. */
-  private readonly liveStreams = new Map<number, MuxStream>();
 
   constructor(
     readonly configPath: string,
@@ -60,10 +80,9 @@ export class AgentRuntime extends EventEmitter {
     this.tls = new AgentTls({ configPath, config: this.config, handlerFor: (domain) => this.routes.handlerFor(domain), log: (line) => this.emit('log', line) });
     this.routes.update(this.config);
     const dispatch = createStreamDispatcher(this.routes, {
-      onOpen: (info) => {
-        const counters = this.liveStreams.get(info.id) ?? { bytesIn: 0, bytesOut: 0 };
-        const connection = { ...info, openedAt: Date.now(), counters };
-        this.connections.set(info.id, connection);
+      onOpen: ({ stream, route, remoteAddress }) => {
+        const connection: ConnectionInfo = { id: stream.id, route, remoteAddress, openedAt: Date.now(), counters: stream };
+        this.connections.set(stream.id, connection);
         this.emit('connectionOpen', connection);
       },
       onClose: (info) => {
@@ -84,23 +103,14 @@ export class AgentRuntime extends EventEmitter {
         requestedHostname: this.config.hostname,
         agentName: AGENT_NAME,
       },
-      (stream) => {
-        this.liveStreams.set(stream.id, stream);
-        stream.once('close', () => {
-          if (this.liveStreams.get(stream.id) === stream) this.liveStreams.delete(stream.id);
-        });
-        dispatch(stream);
-      },
+      dispatch,
     );
-    this.tunnel.on('online', (connection: RelayConnection) => {
-      connection.control.on('routes-result', (result) => {
-        if (result.rejected.length > 0) this.emit('routesRejected', result.rejected);
-        this.emit('routesApplied', result.rejected);
-      });
+    this.tunnel.on('online', (connection) => {
+      connection.control.on('routes-result', (result) => this.emit('routesApplied', result.rejected));
       this.announceRoutes();
       this.tls.online();
     });
-    this.tunnel.on('state', (state: TunnelState) => {
+    this.tunnel.on('state', (state) => {
       if (state.status === 'online' && state.hostname !== this.config.hostname) this.rememberHostname(state.hostname);
       this.emit('state', state);
     });
@@ -115,7 +125,7 @@ export class AgentRuntime extends EventEmitter {
   }
 
   start(): void {
-    this.stopWatching = watchConfigFile(this.configPath, () => this.reload());
+    if (this.options.watchConfig !== false) this.stopWatching = watchConfigFile(this.configPath, () => this.reload());
     this.tunnel.start();
   }
 
@@ -128,13 +138,19 @@ export class AgentRuntime extends EventEmitter {
 
   /** Re-reads the config file; a broken file keeps the running routes and reports why. */
   reload(): void {
-    let next: AgentConfig;
+    let fromFile: AgentConfig;
     try {
-      next = this.effective(loadConfig(this.configPath));
+      fromFile = loadConfig(this.configPath);
     } catch (err) {
-      this.emit('configError', err);
+      this.emit('configError', err as Error);
       return;
     }
+    this.apply(fromFile);
+  }
+
+  /** Serves a config the caller already holds (and saved): no second read of the file. */
+  apply(fromFile: AgentConfig): void {
+    const next = this.effective(structuredClone(fromFile));
     const relayChanged = next.relay.url !== this.config.relay.url || next.relay.token !== this.config.relay.token;
     this.config = next;
     this.routes.update(next);

@@ -3,13 +3,13 @@ import type { AgentConfig, HttpRouteConfig } from '../config/schema';
 import { routeKind } from '../serve/route-table';
 import { isForwarded } from '../config/tcp-routes';
 import { tlsModeOf } from '../tls/tls-mode';
+import { hostHeaderFor } from '../../../common/net/host-port';
 
 /** A plain proxy route may take the relay's raw fast path; the relay then rewrites Host itself. */
 function proxyAnnouncement(route: HttpRouteConfig): { hostRewrite?: string } | undefined {
   if (routeKind(route) !== 'proxy' || route.letsencrypt || route.ca || route.redirect) return undefined;
   if (!route.hostRewrite) return {};
-  const host = route.destination!.includes(':') ? `[${route.destination}]` : route.destination!;
-  return { hostRewrite: route.http === 80 ? host : `${host}:${route.http}` };
+  return { hostRewrite: hostHeaderFor(route.destination!, route.http!) };
 }
 
 /** The relay's view of the config: domains (with who terminates their TLS) and ports, with their firewall rules. */

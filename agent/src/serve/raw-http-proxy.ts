@@ -4,6 +4,7 @@ import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { HttpRouteConfig } from '../config/schema';
+import { formatHostPort } from '../../../common/net/host-port';
 
 /**
  * The agent's half of the fast path: one visitor connection's raw HTTP bytes (heads
@@ -32,7 +33,7 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
         return;
       }
       const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
-      stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${destination}:${port} (${why}). Is your local service running?`));
+      stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${formatHostPort(destination, port)} (${why}). Is your local service running?`));
       stream.resume(); // drain what the visitor still sends
     });
     stream.on('error', () => resetConnection(origin));

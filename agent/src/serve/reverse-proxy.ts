@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 import { withoutHopByHop } from '../../../common/http-headers';
 import { sendAgentPage } from './agent-pages';
 import type { AgentRequest, AgentResponse, HttpHandler } from './http-exchange';
+import { formatHostPort, hostHeaderFor } from '../../../common/net/host-port';
 
 export interface ProxyTarget {
   destination: string;
@@ -34,9 +35,9 @@ function rawPairs(headers: Record<string, string | string[] | undefined>): strin
  * and are bridged to raw bytes. Bodies stream both ways without buffering.
  */
 export function createReverseProxy(target: ProxyTarget): HttpHandler & { close(): void } {
-  const origin = `http://${target.destination.includes(':') ? `[${target.destination}]` : target.destination}:${target.port}`;
+  const origin = `http://${formatHostPort(target.destination, target.port)}`;
   const pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 10_000 });
-  const hostHeader = target.port === 80 ? target.destination : `${target.destination}:${target.port}`;
+  const hostHeader = hostHeaderFor(target.destination, target.port);
 
   function requestHeaders(req: AgentRequest, keepUpgrade: boolean): string[] {
     const headers = withoutHopByHop(req.rawHeaders, keepUpgrade, keepUpgrade ? undefined : NOT_FORWARDED);
@@ -55,7 +56,7 @@ export function createReverseProxy(target: ProxyTarget): HttpHandler & { close()
       res,
       502,
       'Origin unreachable',
-      `The Portway agent could not reach ${target.destination}:${target.port} (${why}). Is your local service running?`,
+      `The Portway agent could not reach ${formatHostPort(target.destination, target.port)} (${why}). Is your local service running?`,
       req.method,
     );
   }

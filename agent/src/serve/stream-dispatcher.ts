@@ -1,6 +1,6 @@
 import type { MuxStream } from '../../../mux/stream';
 import { readHead } from '../../../mux/read-head';
-import { validateStreamOpen, type HttpRawOpen, type TcpOpen, type TlsOpen } from '../../../protocol/stream-head';
+import { validateStreamOpen, type HttpRawOpen, type StreamOpen, type TcpOpen, type TlsOpen } from '../../../protocol/stream-head';
 import type { RouteTable } from './route-table';
 import { exchangeFromStream } from './stream-exchange';
 
@@ -11,11 +11,38 @@ export interface RawStreamHandlers {
   tls?(open: TlsOpen, stream: MuxStream): void;
 }
 
+/** The route a stream came in for: HTTP (plain, fast path or TLS) by domain, a TCP port by number. */
+export type StreamRoute = { kind: 'http'; domain: string } | { kind: 'tcp'; port: number };
+
+/** A stream whose head was read: the stream itself (its live byte counters) and what it is for. */
+export interface StreamArrival {
+  stream: MuxStream;
+  route: StreamRoute;
+  remoteAddress: string;
+}
+
+export interface ConnectionClose {
+  id: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface StreamEvents {
   /** Called when a stream opens and closes, for live connection views. */
-  onOpen?(info: { id: number; kind: string; host: string; remoteAddress: string }): void;
-  onClose?(info: { id: number; bytesIn: number; bytesOut: number }): void;
+  onOpen?(arrival: StreamArrival): void;
+  onClose?(close: ConnectionClose): void;
   log?(line: string): void;
+}
+
+function routeOf(open: StreamOpen): StreamRoute {
+  switch (open.kind) {
+    case 'tcp':
+      return { kind: 'tcp', port: open.port };
+    case 'tls':
+      return { kind: 'http', domain: open.serverName };
+    default:
+      return { kind: 'http', domain: open.host };
+  }
 }
 
 /** Reads each incoming stream's head and hands it to the right handler. */
@@ -35,7 +62,7 @@ export function createStreamDispatcher(routes: RouteTable, events: StreamEvents 
         return void stream.destroy();
       }
       if (events.onOpen) {
-        events.onOpen({ id: stream.id, kind: open.kind, host: open.kind === 'http' || open.kind === 'http-raw' ? open.host : open.kind === 'tls' ? open.serverName : String(open.port), remoteAddress: open.remoteAddress });
+        events.onOpen({ stream, route: routeOf(open), remoteAddress: open.remoteAddress });
         stream.once('close', () => events.onClose?.({ id: stream.id, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut }));
       }
       if (open.kind === 'http') {

@@ -4,6 +4,7 @@ import type { MuxStream } from '../../../mux/stream';
 import type { TcpOpen } from '../../../protocol/stream-head';
 import type { AgentConfig } from '../config/schema';
 import { isForwarded } from '../config/tcp-routes';
+import { formatHostPort } from '../../../common/net/host-port';
 
 /**
  * The agent's end of a TCP port: each stream the relay opens for a public connection is piped
@@ -22,7 +23,7 @@ export function createTcpForwardHandler(currentConfig: () => AgentConfig, log: (
     let connected = false;
     socket.once('connect', () => (connected = true));
     const onError = (err: Error): void => {
-      if (!connected) log(`tcp port ${open.port}: cannot reach ${route.destination}:${route.dstport} (${err.message})`);
+      if (!connected) log(`tcp port ${open.port}: cannot reach ${formatHostPort(route.destination, route.dstport)} (${err.message})`);
     };
     splice(socket, stream, onError, { socketReadsItself: true });
   };

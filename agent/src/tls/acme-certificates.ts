@@ -20,7 +20,12 @@ export function acmeDomains(config: AgentConfig): string[] {
   return config.http.filter((route) => route.letsencrypt).map((route) => route.domain);
 }
 
-export class AcmeCertificates extends EventEmitter {
+/** What AcmeCertificates emits: a certificate issued or renewed for a domain. */
+export interface AcmeCertificatesEvents {
+  certificate: [domain: string, certificate: StoredCertificate];
+}
+
+export class AcmeCertificates extends EventEmitter<AcmeCertificatesEvents> {
   readonly challenges = new ChallengeStore();
   readonly store: CertificateStore;
   private readonly scheduler: RenewalScheduler;

@@ -7,7 +7,6 @@ import { defaultHandler } from '../serve/route-table';
 import { passTlsToDestination } from '../serve/tls-pass-through';
 import { TlsTerminator } from '../serve/tls-termination';
 import { AcmeCertificates } from './acme-certificates';
-import type { StoredCertificate } from '../../../common/acme/cert-store';
 import { RouteSecureContexts } from './route-secure-contexts';
 import { tlsModeOf } from './tls-mode';
 
@@ -33,7 +32,7 @@ export class AgentTls {
 
   constructor(private readonly options: AgentTlsOptions) {
     this.acme = new AcmeCertificates(options.configPath, options.config, options.log);
-    this.acme.on('certificate', (domain: string, certificate: StoredCertificate) => this.contexts.set(domain, certificate));
+    this.acme.on('certificate', (domain, certificate) => this.contexts.set(domain, certificate));
     this.terminator = new TlsTerminator(options.handlerFor);
     this.update(options.config);
   }

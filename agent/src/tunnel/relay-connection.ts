@@ -32,6 +32,17 @@ export class RelayRefusedError extends Error {
   }
 }
 
+/** Something answered plain HTTP instead of the WebSocket upgrade (a proxy's 502, the relay's 503...). */
+export class RelayHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayHttpError';
+  }
+}
+
 export interface RelayConnection {
   welcome: Welcome;
   mux: MuxSession;
@@ -68,7 +79,9 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
     });
     const timer = setTimeout(() => fail(new Error('relay did not answer the handshake in time')), HANDSHAKE_TIMEOUT_MS);
     ws.on('error', (err) => fail(new Error(`cannot reach relay ${options.relayUrl}: ${err.message}`)));
-    ws.on('unexpected-response', (_req, res) => fail(new Error(`relay answered HTTP ${res.statusCode} instead of a WebSocket (is ${options.relayUrl} a Portway relay?)`)));
+    ws.on('unexpected-response', (_req, res) =>
+      fail(new RelayHttpError(res.statusCode ?? 0, `relay answered HTTP ${res.statusCode} instead of a WebSocket (is ${options.relayUrl} a Portway relay?)`)),
+    );
     ws.on('close', (code, reason) => fail(new Error(`relay closed the connection during the handshake (${code} ${reason})`)));
     ws.on('open', () => {
       (ws as unknown as { _socket?: { setNoDelay(b: boolean): void } })._socket?.setNoDelay(true);
@@ -112,7 +125,7 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
         parseRelayMessage,
         (reason) => mux.protocolError(`bad control message: ${reason}`),
       );
-      mux.once('close', (reason: string) => control.close(reason));
+      mux.once('close', (reason) => control.close(reason));
       if (options.onStream) mux.on('stream', options.onStream);
       ws.on('message', (chunk: Buffer, binary: boolean) => {
         if (binary) mux.receive(chunk);

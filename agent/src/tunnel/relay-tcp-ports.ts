@@ -2,7 +2,7 @@ import { ControlRequestError } from '../../../mux/control-channel';
 import { parseTcpAnswer, TcpMethod, type TcpAllocation, type TcpErrorCode, type TcpPortList } from '../../../protocol/control-tcp';
 import type { AgentConfig } from '../config/schema';
 import { TcpPortError } from '../config/tcp-routes';
-import { withControlSession } from '../cli/control-session';
+import { withControlSession } from './control-session';
 
 const RELAY_CODES: readonly TcpErrorCode[] = ['invalid-port', 'none-free', 'taken', 'not-yours', 'limit-reached', 'disabled'];
 

@@ -65,12 +65,23 @@ function rulesSummary(rules: FirewallRule[]): string {
   return `Firewall: ${drops} dropped network(s)`;
 }
 
+/** A route the relay refused: said first in the description, with the relay's reason in the tooltip. */
+function withRejection(view: NodeView, rejected: string | undefined): NodeView {
+  if (rejected === undefined) return view;
+  return {
+    ...view,
+    description: `refused by the relay ${view.description ?? ''}`.trim(),
+    tooltip: `The relay refused this route: ${rejected}\n${view.tooltip}`,
+    icon: 'error',
+  };
+}
+
 export function describeNode(node: RouteNode): NodeView {
   switch (node.kind) {
     case 'http': {
       const r = node.route;
       const tls = r.tls === 'acme' ? ', TLS (ACME)' : r.tls === 'custom' ? ', TLS (own cert)' : '';
-      return {
+      const view: NodeView = {
         label: r.domain,
         description: `→ ${destinationText(r)}`,
         tooltip: `${r.url}\n→ ${destinationText(r)}${tls}${r.redirectToHttps ? '\nRedirects HTTP to HTTPS' : ''}\n${rulesSummary(r.firewall)}`,
@@ -78,11 +89,12 @@ export function describeNode(node: RouteNode): NodeView {
         contextValue: ItemContext.HttpRoute,
         collapsible: 'expanded',
       };
+      return withRejection(view, r.rejected);
     }
     case 'tcp': {
       const r = node.route;
       const dest = r.destinationPort ? `${r.destination ?? '127.0.0.1'}:${r.destinationPort}` : 'not forwarded';
-      return {
+      const view: NodeView = {
         label: `TCP ${r.address}`,
         description: `→ ${dest}`,
         tooltip: `${r.address}\n→ ${dest}\n${rulesSummary(r.firewall)}`,
@@ -90,6 +102,7 @@ export function describeNode(node: RouteNode): NodeView {
         contextValue: ItemContext.TcpPort,
         collapsible: 'expanded',
       };
+      return withRejection(view, r.rejected);
     }
     case 'rule':
       return {

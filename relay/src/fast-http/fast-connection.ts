@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
 import { resetConnection } from '../../../common/net/reset-connection';
+import { counters } from '../admin/counters';
 import { encodeHead } from '../../../protocol/stream-head';
 import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
@@ -23,6 +24,8 @@ export interface FastConnectionHooks {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How long a visitor may go on sending after its last answer before its connection is closed. */
+const LINGER_MS = 5_000;
 
 /** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
 type Phase =
@@ -221,6 +224,7 @@ export class FastConnection {
       const after = this.responseUnread.subarray(head.size);
       this.responseUnread = EMPTY;
       this.writeToClient(headBytes);
+      if (head.status >= 200 || head.status === 101) counters.response(head.status);
       if (head.status === 101) {
         this.phase = RAW;
         this.socket.resume();
@@ -268,6 +272,16 @@ export class FastConnection {
     }
   }
 
+  /**
+   * The relay is draining: an idle connection closes now, a busy one after its current response
+   * (requests after it go to the full path, which refuses them).
+   */
+  finishUp(): void {
+    if (this.finished || this.raw) return;
+    if (this.awaiting.length === 0) return this.destroy();
+    if (this.phase.kind === 'requests') this.phase = CLOSING;
+  }
+
   private maybeHandOff(): void {
     if (this.awaiting.length > 0 || this.phase.kind !== 'handing-off') return;
     this.phase = FINISHED;
@@ -293,8 +307,26 @@ export class FastConnection {
     clearTimeout(this.timer);
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
-    this.socket.end(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    counters.response(code);
+    this.answerAndClose(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  /**
+   * Sends a last answer and closes. The visitor may still be sending a request body (it may be
+   * paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
+   * with unread bytes would reset the connection and could lose the answer, until it closes its
+   * side or LINGER_MS pass. Without this the connection would stay open for as long as the visitor.
+   */
+  private answerAndClose(last: string | Buffer): void {
+    this.socket.end(last);
     this.stream?.destroy();
+    this.socket.off('data', this.onClientData);
+    this.socket.on('data', () => undefined);
+    this.socket.once('end', () => this.socket.destroy());
+    this.socket.resume();
+    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    linger.unref();
+    this.socket.once('close', () => clearTimeout(linger));
   }
 
   private onStreamEnd(): void {
@@ -325,8 +357,8 @@ export class FastConnection {
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
     clearTimeout(this.timer);
-    this.socket.end(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
-    this.stream?.destroy();
+    counters.response(502);
+    this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
   }
 
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */

@@ -34,6 +34,17 @@ export class ClientAddressResolver {
     });
   }
 
+  /**
+   * The scheme the client used: a trusted sender's X-Forwarded-Proto (a TLS-terminating nginx
+   * says https), else what the relay's own socket saw. An untrusted sender's claim is ignored.
+   */
+  protoOf(req: IncomingMessage, socketProto: 'http' | 'https'): 'http' | 'https' {
+    if (!this.trusted.isTrusted(this.senderOf(req.socket))) return socketProto;
+    const header = req.headers['x-forwarded-proto'];
+    const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0].trim().toLowerCase();
+    return first === 'https' || first === 'http' ? first : socketProto;
+  }
+
   /** The X-Forwarded-For to send to the agent: a trusted sender's chain plus the sender, else just the sender. */
   forwardedFor(req: IncomingMessage): string {
     const sender = this.senderOf(req.socket);

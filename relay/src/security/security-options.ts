@@ -16,6 +16,8 @@ export interface PublicLimits {
   handshakeTimeoutMs: number;
   /** Streams (public requests in flight) one agent session may carry at once; beyond it 503. */
   maxStreamsPerSession: number;
+  /** An agent that leaves more than this many MiB unread is cut off (it alone). */
+  maxUnsentMiBPerSession: number;
 }
 
 export const DEFAULT_LIMITS: PublicLimits = {
@@ -23,7 +25,11 @@ export const DEFAULT_LIMITS: PublicLimits = {
   headersTimeoutMs: 20_000,
   idleTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
-  maxStreamsPerSession: 1024,
+  // A stream costs memory only for the bytes in flight (windows are credit, not buffers): an idle
+  // keep-alive visitor or a quiet WebSocket is a few KiB, so the count can be high.
+  maxStreamsPerSession: 65_536,
+  // What many streams together may queue towards an agent that does not read: memory, not a count.
+  maxUnsentMiBPerSession: 128,
 };
 
 export interface SecurityOptions {
@@ -56,6 +62,7 @@ export const SECURITY_VALUE_FLAGS = [
   'headers-timeout-ms',
   'idle-timeout-ms',
   'handshake-timeout-ms',
+  'max-unsent-mib',
   'max-streams-per-session',
 ] as const;
 export const SECURITY_BOOLEAN_FLAGS = ['proxy-protocol'] as const;
@@ -70,6 +77,7 @@ export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
   --handshake-timeout-ms N  agents must say hello within this (default ${DEFAULT_LIMITS.handshakeTimeoutMs})
   --max-streams-per-session N  requests in flight per tunnel; beyond it 503 (default ${DEFAULT_LIMITS.maxStreamsPerSession})
+  --max-unsent-mib N        an agent leaving more than N MiB unread is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
 `;
 
 /** The public HTTP server's settings for these limits. */
@@ -122,7 +130,8 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
       headersTimeoutMs: number('headers-timeout-ms', DEFAULT_LIMITS.headersTimeoutMs, 100, 600_000),
       idleTimeoutMs: number('idle-timeout-ms', DEFAULT_LIMITS.idleTimeoutMs, 100, 3_600_000),
       handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
-      maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 65_536),
+      maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 1_048_576),
+      maxUnsentMiBPerSession: number('max-unsent-mib', DEFAULT_LIMITS.maxUnsentMiBPerSession, 1, 65_536),
     },
   };
 }

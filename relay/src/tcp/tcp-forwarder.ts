@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { normalizeAddress } from '../../../common/net/client-address';
 import { splice } from '../../../common/splice';
 import { encodeHead, type TcpOpen } from '../../../protocol/stream-head';
+import { counters } from '../admin/counters';
 import type { AgentSession } from '../agent-session';
 
 /**
@@ -18,10 +19,12 @@ export function forwardTcpConnection(socket: Socket, session: AgentSession, port
     return 'not-announced';
   }
   if (!firewall.allows(clientAddress)) {
+    counters.firewallRefusals++;
     socket.destroy();
     return 'dropped';
   }
   socket.setNoDelay(true);
+  counters.tcpConnections++;
   const stream = session.openStream();
   const open: TcpOpen = { kind: 'tcp', port, remoteAddress: clientAddress, remotePort: socket.remotePort ?? 0 };
   stream.write(encodeHead(open));

@@ -5,6 +5,7 @@ import { readServerNameFromSocket } from './client-hello';
 import type { OwnCertificate } from './own-certificate';
 import { routeServerName, type SniRoutingContext } from './sni-routing';
 import { passTlsThrough } from './tls-pass-through';
+import { counters } from '../admin/counters';
 
 /** A client that has not sent its whole ClientHello in this long is dropped. */
 export const CLIENT_HELLO_TIMEOUT_MS = 10_000;
@@ -75,7 +76,10 @@ export class HttpsListener {
       case 'pass-through': {
         const name = serverName!;
         // The route's firewall, before any byte reaches the agent.
-        if (decision.session.routes.httpFirewall(name)?.allows(clientAddress) === false) return void socket.destroy();
+        if (decision.session.routes.httpFirewall(name)?.allows(clientAddress) === false) {
+          counters.firewallRefusals++;
+          return void socket.destroy();
+        }
         return passTlsThrough(socket, clientHello, decision.session, {
           kind: 'tls',
           serverName: name,

@@ -30,6 +30,15 @@ export function quickPickRow(page: Page, text: string | RegExp): Locator {
   return page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
 }
 
+/**
+ * The Share Port picker's row for a port found listening: its label is the port number. Not the
+ * "Share port N (typed)" row shown while the listing is still loading, nor a row whose pid or
+ * longer port number merely contains the digits.
+ */
+export function listedPortRow(page: Page, port: number): Locator {
+  return quickPickRow(page, new RegExp(`^\\s*${port}(?!\\d)`));
+}
+
 export function notification(page: Page, text: string | RegExp): Locator {
   return page.locator('.notification-toast', { hasText: text }).first();
 }
@@ -76,12 +85,14 @@ export async function sharePortAsNewUser(
   await answerInput(page, 'Relay token', options.token);
   await notification(page, /connected to .* hostname is/).waitFor({ timeout: UI_TIMEOUT });
 
-  // The port picker lists the origin's port.
+  // The port picker lists the origin's port. The filter is typed first: the list is virtualised,
+  // so on a machine with many listening ports the origin's row exists only once the filter has
+  // narrowed the list down to it.
   await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Share Port' }).waitFor({ timeout: UI_TIMEOUT });
-  const portRow = quickPickRow(page, String(options.port));
+  await quickInputBox(page).fill(String(options.port));
+  const portRow = listedPortRow(page, options.port);
   await portRow.waitFor({ timeout: UI_TIMEOUT });
   const portRowText = (await portRow.textContent()) ?? '';
-  await quickInputBox(page).fill(String(options.port));
   await options.screenshot?.('port-picker');
   await portRow.click();
   await answerInput(page, 'Subdomain', '');

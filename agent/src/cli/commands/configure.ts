@@ -4,10 +4,10 @@ import type { AgentConfig } from '../../config/schema';
 import { connectToRelay } from '../../tunnel/relay-connection';
 import { connectUrl } from '../../tunnel/relay-url';
 import { ACME_FLAGS, acmeSettings, hasAcmeFlags } from '../acme-flags';
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import type { Command } from '../command';
 import { ask, isInteractive } from '../prompt';
-import { AGENT_NAME } from '../version';
+import { AGENT_NAME } from '../../version';
 
 export const configureCommand: Command = {
   path: ['configure'],

@@ -3,8 +3,8 @@ import { DomainMethod, parseDomainAnswer, type DomainChallenge } from '../../../
 import { loadConfig, updateConfig } from '../../config/config-file';
 import type { FlagSpec } from '../args';
 import type { Command, CommandContext } from '../command';
-import { withControlSession } from '../control-session';
-import { normalizeDomain } from '../domain-rules';
+import { withControlSession } from '../../tunnel/control-session';
+import { normalizeDomain } from '../../config/domain-rules';
 import { renderTable } from '../table';
 
 const DOMAIN: FlagSpec = { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the custom domain, e.g. example.com', required: true };

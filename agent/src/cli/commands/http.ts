@@ -4,10 +4,11 @@ import { publicUrl } from '../../config/public-address';
 import type { HttpRouteConfig } from '../../config/schema';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { isListening } from '../../serve/port-probe';
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import type { Command } from '../command';
-import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
+import { assertDomainAllowed, normalizeDomain } from '../../config/domain-rules';
 import { runInForeground } from '../run-in-foreground';
+import { formatHostPort } from '../../../../common/net/host-port';
 
 export const httpCommand: Command = {
   path: ['http'],
@@ -35,12 +36,12 @@ for the same domain (keeping that route's firewall) until you stop it with Ctrl-
     const route: HttpRouteConfig = { domain, destination, http: port, hostRewrite: !flags['no-host-rewrite'], firewall: [] };
     // A warning, not an error: the service may well start after the tunnel.
     if (!(await isListening(destination, port))) {
-      ctx.err(`portway: nothing answers on ${destination}:${port} yet; visitors get a 502 page until something listens there`);
+      ctx.err(`portway: nothing answers on ${formatHostPort(destination, port)} yet; visitors get a 502 page until something listens there`);
     }
     const runtime = new AgentRuntime(ctx.configPath, { transient: { http: [route] } });
     return runInForeground(runtime, ctx, () => {
       ctx.out('');
-      ctx.out(`Forwarding ${publicUrl(runtime.currentConfig.relay.url, route.domain)} -> http://${destination}:${port}`);
+      ctx.out(`Forwarding ${publicUrl(runtime.currentConfig.relay.url, route.domain)} -> http://${formatHostPort(destination, port)}`);
       ctx.out('(for this run only; Ctrl-C stops sharing)');
     });
   },

@@ -3,9 +3,10 @@ import * as path from 'node:path';
 import { normalizeDestination } from '../../config/destination';
 import { loadConfig, updateConfig } from '../../config/config-file';
 import type { HttpRouteConfig } from '../../config/schema';
-import { UsageError } from '../args';
+import { UsageError } from '../../config/usage-error';
 import type { Command } from '../command';
-import { assertDomainAllowed, normalizeDomain } from '../domain-rules';
+import { normalizeDomain } from '../../config/domain-rules';
+import { putHttpRoute, removeHttpRoute } from '../../config/http-routes';
 import { httpRoutesTable } from '../route-rows';
 import { ROUTE_TLS_FLAGS, routeTlsSettings } from '../route-tls-flags';
 
@@ -51,19 +52,11 @@ export const routeHttpAddCommand: Command = {
       ...tlsSettings,
       firewall: [],
     };
-    let replaced = false;
+    let outcome = 'added';
     updateConfig(ctx.configPath, (config) => {
-      assertDomainAllowed(config, domain);
-      const index = config.http.findIndex((r) => r.domain === domain);
-      if (index >= 0) {
-        route.firewall = config.http[index].firewall; // a route's firewall survives a change of destination
-        config.http[index] = route;
-        replaced = true;
-      } else {
-        config.http.push(route);
-      }
+      outcome = putHttpRoute(config, route);
     });
-    ctx.out(`${replaced ? 'Updated' : 'Added'} HTTP route for ${domain}`);
+    ctx.out(`${outcome === 'updated' ? 'Updated' : 'Added'} HTTP route for ${domain}`);
   },
 };
 
@@ -73,11 +66,7 @@ export const routeHttpRemoveCommand: Command = {
   flags: [{ name: 'domain', type: 'string', placeholder: 'D', description: 'the route to remove', required: true }],
   async run(flags, ctx) {
     const domain = normalizeDomain(flags.domain as string);
-    updateConfig(ctx.configPath, (config) => {
-      const index = config.http.findIndex((r) => r.domain === domain);
-      if (index < 0) throw new UsageError(`there is no HTTP route for ${domain} (see \`portway route http ls\`)`);
-      config.http.splice(index, 1);
-    });
+    updateConfig(ctx.configPath, (config) => removeHttpRoute(config, domain));
     ctx.out(`Removed HTTP route for ${domain}`);
   },
 };

@@ -1,11 +1,12 @@
 import { loadConfig, updateConfig } from '../../config/config-file';
 import { publicTcpAddress } from '../../config/public-address';
-import type { AgentConfig, TcpRouteConfig } from '../../config/schema';
-import { DEFAULT_TCP_DESTINATION, findTcpRoute, recordTcpAllocation, removeTcpRoute, setTcpForward, TcpPortError } from '../../config/tcp-routes';
+import { DEFAULT_TCP_DESTINATION, recordTcpAllocation, removeTcpRoute, setTcpForward, TcpPortError } from '../../config/tcp-routes';
 import { relayTcpPorts, releaseOnRelay } from '../../tunnel/relay-tcp-ports';
-import { UsageError, type FlagSpec } from '../args';
+import { UsageError } from '../../config/usage-error';
+import type { FlagSpec } from '../args';
 import type { Command } from '../command';
 import { tcpPortsTable } from '../route-rows';
+import { formatHostPort } from '../../../../common/net/host-port';
 
 const PORT: FlagSpec = { name: 'port', type: 'port', placeholder: 'N', description: 'the allocated port on the relay', required: true };
 
@@ -57,7 +58,7 @@ export const routeTcpForwardCommand: Command = {
     await cliErrors(() =>
       updateConfig(ctx.configPath, (config) => {
         const route = setTcpForward(config, port, destination, flags.dstport as number);
-        target = `${route.destination}:${route.dstport}`;
+        target = formatHostPort(route.destination, route.dstport);
       }),
     );
     ctx.out(`Forwarding port ${port} to ${target}`);
@@ -88,11 +89,3 @@ export const routeTcpListCommand: Command = {
   },
 };
 
-/** Used by `route tcp firewall …`: the allocated port the flags name. */
-export function locateTcpPort(config: AgentConfig, port: number): TcpRouteConfig {
-  try {
-    return findTcpRoute(config, port);
-  } catch (err) {
-    throw forCli(err);
-  }
-}

@@ -8,6 +8,7 @@ import { relayTcpPorts } from '../../tunnel/relay-tcp-ports';
 import type { Command, CommandContext } from '../command';
 import { runInForeground } from '../run-in-foreground';
 import { cliErrors } from './route-tcp';
+import { formatHostPort } from '../../../../common/net/host-port';
 
 export const tcpCommand: Command = {
   path: ['tcp'],
@@ -35,7 +36,7 @@ The forward itself lasts until Ctrl-C and is not saved.`,
     return runInForeground(runtime, ctx, () => {
       const config = runtime.currentConfig;
       ctx.out('');
-      ctx.out(`Forwarding tcp://${publicTcpAddress(config.relay.url, config.hostname, port)} -> ${destination}:${dstport}`);
+      ctx.out(`Forwarding tcp://${publicTcpAddress(config.relay.url, config.hostname, port)} -> ${formatHostPort(destination, dstport)}`);
       ctx.out('(for this run only; Ctrl-C stops sharing, the relay port stays this agent\'s)');
     });
   },

@@ -1,8 +1,8 @@
 import type { ControlChannel } from '../../../mux/control-channel';
 import type { RelayToAgent } from '../../../protocol/control';
 import type { AgentConfig } from '../config/schema';
-import { connectToRelay } from '../tunnel/relay-connection';
-import { AGENT_NAME } from './version';
+import { connectToRelay } from './relay-connection';
+import { AGENT_NAME } from '../version';
 
 /**
  * Runs CLI requests over a short control-mode session: it logs in as this agent's identity but

@@ -1,6 +1,6 @@
 import { canonicalDomain, DomainNameError } from '../../../common/domain-name';
 import type { AgentConfig } from '../config/schema';
-import { UsageError } from './args';
+import { UsageError } from './usage-error';
 
 /** The canonical form of common/domain-name.ts; refuses anything that is not a plausible DNS name. */
 export function normalizeDomain(text: string): string {

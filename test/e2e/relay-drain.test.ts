@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import { describe, it } from 'node:test';
+import { request } from '../helpers/http-client';
+import { patternDigest } from '../helpers/origin';
+import { startTunnel, type TunnelFixture } from '../helpers/tunnel-fixture';
+
+const DOWNLOAD = 8 * 1024 * 1024;
+
+/** A download that stops reading after its first bytes until `resume()`; flow control holds the rest. */
+function pausedDownload(fx: TunnelFixture): Promise<{ resume(): Promise<{ size: number; sha256: string; complete: boolean }> }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: fx.relay.port, path: `/big?bytes=${DOWNLOAD}`, headers: { host: fx.hostname }, agent: false }, (res) => {
+        const hash = createHash('sha256');
+        let size = 0;
+        res.once('data', (first: Buffer) => {
+          res.pause();
+          hash.update(first);
+          size += first.length;
+          resolve({
+            resume: () =>
+              new Promise((done) => {
+                res.on('data', (chunk: Buffer) => {
+                  hash.update(chunk);
+                  size += chunk.length;
+                });
+                res.on('end', () => done({ size, sha256: hash.digest('hex'), complete: res.complete }));
+                res.on('close', () => done({ size, sha256: '', complete: res.complete }));
+                res.on('error', () => undefined);
+                res.resume();
+              }),
+          });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+describe('graceful drain on SIGTERM (real relay, agent and origin)', () => {
+  it('health says 503, new requests are refused, the download in flight completes, exit 0', async () => {
+    const fx = await startTunnel({ relayArgs: ['--drain-timeout-ms', '60000'] });
+    try {
+      const download = await pausedDownload(fx);
+      const from = fx.relay.lines.length;
+      fx.relay.child.kill('SIGTERM');
+      await fx.relay.waitFor(/draining/, 10_000, from);
+
+      const health = await request(fx.relay.port, 'localhost', { path: '/healthz' });
+      assert.equal(health.status, 503);
+      assert.match(health.body.toString(), /"status":"draining"/);
+      const refused = await request(fx.relay.port, fx.hostname);
+      assert.equal(refused.status, 503, 'a new request during the drain is refused');
+      assert.equal(refused.headers.connection, 'close');
+
+      const result = await download.resume();
+      assert.equal(result.size, DOWNLOAD);
+      assert.equal(result.sha256, patternDigest(DOWNLOAD));
+      assert.equal(await fx.relay.exited, 0);
+      assert.ok(fx.relay.lines.some((line) => /drained \(nothing in flight\)/.test(line)), 'it exited because nothing was in flight, not on the timeout');
+      // The agent was told (a GoAway), not left to find out from a dead socket.
+      await fx.agent.waitFor(/peer went away \(Normal\)/);
+    } finally {
+      await fx.stop();
+    }
+  });
+
+  it('a second SIGTERM ends it at once, download or not', async () => {
+    const fx = await startTunnel({ relayArgs: ['--drain-timeout-ms', '60000'] });
+    try {
+      const download = await pausedDownload(fx);
+      const from = fx.relay.lines.length;
+      fx.relay.child.kill('SIGTERM');
+      await fx.relay.waitFor(/draining/, 10_000, from);
+      fx.relay.child.kill('SIGTERM');
+      assert.equal(await fx.relay.exited, 0);
+      const result = await download.resume();
+      assert.equal(result.complete, false, 'the download was cut');
+    } finally {
+      await fx.stop();
+    }
+  });
+
+  it('the drain timeout ends a drain that does not finish', async () => {
+    const fx = await startTunnel({ relayArgs: ['--drain-timeout-ms', '300'] });
+    try {
+      const download = await pausedDownload(fx);
+      fx.relay.child.kill('SIGTERM');
+      assert.equal(await fx.relay.exited, 0);
+      assert.ok(fx.relay.lines.some((line) => /drained \(drain timeout reached\)/.test(line)));
+      assert.equal((await download.resume()).complete, false);
+    } finally {
+      await fx.stop();
+    }
+  });
+});
