@@ -27,7 +27,6 @@ export function createRawHttpProxy(routeFor: (host: string) => HttpRouteConfig |
       stream.pipe(origin);
     });
     origin.on('error', (err: NodeJS.ErrnoException) => {
-      console.error("DBG origin error", err.code, connected);
       if (connected) {
         stream.destroy(); // the origin's reset goes on as the stream's reset (RST), never an end
         return;
