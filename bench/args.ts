@@ -7,11 +7,15 @@ export interface BenchArgs {
   help: boolean;
   /** `--connections [W,K]`: the live-connections benchmark instead (W WebSockets, K idle keep-alive). */
   connections?: { webSockets: number; keepAlive: number };
+  /** `--soak [N]`: 70,000 new connections, then N keep-alive requests, RSS and descriptors along the way. */
+  soak?: { keepAliveRequests: number; newConnections: number };
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N]
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
+  --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
+                      one tunnel: no errors, relay/agent RSS and descriptors not growing
   --direct-only       measure the origin directly only (no relay/agent needed)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
   --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
@@ -26,6 +30,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (arg === '--connections') {
       const counts = /^\d+,\d+$/.test(argv[i + 1] ?? '') ? argv[++i].split(',').map(Number) : [10_000, 5_000];
       args.connections = { webSockets: counts[0], keepAlive: counts[1] };
+    }
+    else if (arg === '--soak') {
+      const count = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 1_000_000;
+      args.soak = { keepAliveRequests: count, newConnections: 70_000 };
     }
     else if (arg === '--duration') {
       const value = Number(argv[++i]);

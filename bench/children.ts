@@ -24,7 +24,12 @@ export function track(proc: ChildProcess): void {
 
 /** Spawns `node script args` with piped output; the child counts as running until it exits. */
 export function spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawnChild(name, process.execPath, [script, ...args], env);
+}
+
+/** Spawns `command args` with piped output; the child counts as running until it exits. */
+export function spawnChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const proc = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`${name}: spawn failed`);
   track(proc);
 

@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
 import { runConnectionsBench } from './connections';
+import { runSoakBench } from './connections-soak';
 import { downloaderName } from './download';
+import { BehindNginx, measureBehindNginx, nginxMissing } from './nginx-front';
 import { PipeReference, measurePipeReference } from './pipe-reference';
 import { describeEnvironment } from './environment';
 import { backgroundCores } from './process-stats';
@@ -47,7 +49,14 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (args.connections) return connectionsOnly(args.connections);
+  if (args.connections) {
+    const counts = args.connections;
+    return separateReport('connections.md', (tmpDir) => runConnectionsBench({ root, tmpDir, args: counts, log }));
+  }
+  if (args.soak) {
+    const counts = args.soak;
+    return separateReport('soak.md', (tmpDir) => runSoakBench({ root, tmpDir, args: counts, log }));
+  }
   requireWrk();
   const started = Date.now();
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
@@ -107,6 +116,17 @@ async function main(): Promise<number> {
       }
     }
 
+    let behindNginx: BehindNginx | undefined;
+    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : nginxMissing();
+    if (!args.directOnly && !tunnelNote && !behindNginxNote) {
+      try {
+        behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
+      } catch (err) {
+        behindNginxNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+        log(`behind nginx FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+
     const after = await directPhase('direct (after)');
     const idleAfter = await backgroundCores();
 
@@ -117,7 +137,7 @@ async function main(): Promise<number> {
       `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
     ];
     const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
-    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
+    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, behindNginx, behindNginxNote, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
@@ -132,14 +152,14 @@ async function main(): Promise<number> {
   }
 }
 
-/** `--connections`: the live-connections figures alone, written to bench/results/connections.md. */
-async function connectionsOnly(counts: { webSockets: number; keepAlive: number }): Promise<number> {
+/** `--connections`, `--soak`: one set of figures alone, written to bench/results/<file>. */
+async function separateReport(file: string, run: (tmpDir: string) => Promise<{ markdown: string; ok: boolean }>): Promise<number> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
   try {
-    const { markdown, ok } = await runConnectionsBench({ root, tmpDir, args: counts, log });
+    const { markdown, ok } = await run(tmpDir);
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
-    fs.writeFileSync(path.join(resultsDir, 'connections.md'), markdown);
+    fs.writeFileSync(path.join(resultsDir, file), markdown);
     process.stdout.write(markdown);
     return ok ? 0 : 1;
   } finally {

@@ -10,6 +10,9 @@ export interface StreamOwner {
   forget(streamId: number): void;
 }
 
+/** What a stream buffers on each side before its Writable or Readable pushes back. */
+export const STREAM_BUFFER_BYTES = 256 * 1024;
+
 export class StreamResetError extends Error {
   readonly code = 'ERR_STREAM_RESET';
   constructor(message = 'stream reset by peer') {
@@ -44,7 +47,7 @@ export class MuxStream extends Duplex {
     private readonly owner: StreamOwner,
     openedLocally: boolean,
   ) {
-    super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
+    super({ allowHalfOpen: true, readableHighWaterMark: STREAM_BUFFER_BYTES, writableHighWaterMark: STREAM_BUFFER_BYTES });
     this.openFlag = openedLocally ? Flag.SYN : Flag.ACK;
   }
 

@@ -12,8 +12,8 @@ import {
 } from '../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { counters } from './admin/counters';
-import { AgentSession } from './agent-session';
-import { HostnameError, type IdentityStore } from './identity-store';
+import { AgentSession, GOODBYE_GRACE_MS } from './agent-session';
+import { HostnameError, IdentityLimitError, type IdentityStore } from './identity-store';
 import type { LogLine } from './logging/relay-logger';
 import type { AgentAdmission } from './security/agent-admission';
 import type { SessionFeatures } from './session-policy';
@@ -27,8 +27,11 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
   maxStreamsPerSession: number;
-  /** Bytes a session may leave unread by its agent before it is cut off. */
+  /** The send-queue cap of a session, and how long it may stay over it (see SessionGrant). */
   maxUnsentBytesPerSession: number;
+  unsentGraceMs: number;
+  /** What the relay may buffer for one session's streams, worst case (see SessionGrant.maxBufferedBytes). */
+  maxBufferedBytesPerSession: number;
   /** The client's address (after trusted proxies), for the failed-login rate limit and logs. */
   clientAddressOf: (req: IncomingMessage) => string;
   log: LogLine;
@@ -84,17 +87,27 @@ export class AgentGateway {
     }
     let hostname: string;
     try {
-      hostname = this.identities.assign(identityId, hello.requestedHostname);
+      hostname = this.identities.assign(identityId, hello.requestedHostname, this.admission.identityOwner(login.token));
     } catch (err) {
+      if (err instanceof IdentityLimitError) {
+        if (login.token) this.admission.usage.addRefusal(login.token.id);
+        return this.refuse(ws, 'limit-reached', err.message);
+      }
       if (err instanceof HostnameError) return this.refuse(ws, err.code === 'taken' ? 'hostname-taken' : 'bad-request', err.message);
       throw err;
     }
+    const tokenId = login.token?.id;
     const session = new AgentSession(ws, identityId, hostname, remote, this.options.keepaliveMs, {
-      tokenId: login.token?.id,
+      tokenId,
+      countBytes: tokenId === undefined ? undefined : (bytes) => this.admission.usage.addBytes(tokenId, bytes),
       maxStreams: this.options.maxStreamsPerSession,
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
+      unsentGraceMs: this.options.unsentGraceMs,
+      maxBufferedBytes: this.options.maxBufferedBytesPerSession,
     });
     this.admission.track(session);
+    session.onSocketCut = () => this.options.log(`cut the WebSocket of ${hostname}: the session ended and the agent did not close within ${GOODBYE_GRACE_MS} ms`, { hostname });
+    session.mux.once('close', () => this.identities.touch(identityId));
     const { features } = this;
     for (const [method, handler] of features.requestHandlers) session.control.handle(method, (params) => handler(session, params));
     session.control.on('routes', (sync) => {

@@ -1,10 +1,11 @@
 import type { WebSocket } from 'ws';
 import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
-import type { MuxStream } from '../../mux/stream';
+import { STREAM_BUFFER_BYTES, type MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
-import { GoAwayCode } from '../../protocol/frame';
+import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
 
 /** Who a session is beyond its identity, and what it may use. */
@@ -13,9 +14,27 @@ export interface SessionGrant {
   tokenId?: string;
   /** Streams (public requests) in flight at once; beyond it the relay answers 503. */
   maxStreams?: number;
-  /** Bytes the agent may leave unread before it is cut off (see SessionOptions.maxUnsentBytes). */
+  /**
+   * The cap on the send queue (bytes the agent has not read): over it for unsentGraceMs, the
+   * session is cut off; over twice it, at once (the mux's SessionOptions.maxUnsentBytes).
+   */
   maxUnsentBytes?: number;
+  unsentGraceMs?: number;
+  /**
+   * What the relay may buffer for this session's streams, worst case: each stream holds up to a
+   * window from the agent that its visitor has not read and a Writable's worth towards the agent.
+   * Bounds the streams at once (windows × streams), beside maxStreams.
+   */
+  maxBufferedBytes?: number;
+  /** Told the visitor bytes (both ways) of each stream that ends: per-token usage. */
+  countBytes?: (bytes: number) => void;
 }
+
+/** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
+export const STREAM_WORST_CASE_BYTES = INITIAL_WINDOW + STREAM_BUFFER_BYTES;
+const DEFAULT_UNSENT_GRACE_MS = 3000;
+/** After the session ended (a GoAway either way), the agent has this long to finish the WebSocket close. */
+export const GOODBYE_GRACE_MS = 2000;
 
 /** One connected agent: its WebSocket, its multiplexed session, its routes, and who it is. */
 export class AgentSession {
@@ -25,11 +44,14 @@ export class AgentSession {
   readonly connectedAt = new Date();
   readonly tokenId: string | undefined;
   private readonly maxStreams: number;
+  private readonly countBytes: ((bytes: number) => void) | undefined;
   /** Streams in flight and the visitor bytes of those that closed, for /tunnels and metrics. */
   private readonly liveStreams = new Set<MuxStream>();
   private closedBytesIn = 0;
   private closedBytesOut = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Called when an agent did not finish the WebSocket close within GOODBYE_GRACE_MS (for the log). */
+  onSocketCut: (() => void) | undefined;
   /** WebSocket close code when the mux closes the transport: a protocol error unless close() said otherwise. */
   private closeCode: number = CloseCode.ProtocolError;
 
@@ -42,16 +64,26 @@ export class AgentSession {
     grant: SessionGrant = {},
   ) {
     this.tokenId = grant.tokenId;
-    this.maxStreams = grant.maxStreams ?? Number.POSITIVE_INFINITY;
+    this.countBytes = grant.countBytes;
+    const bufferedStreams = grant.maxBufferedBytes === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(grant.maxBufferedBytes / STREAM_WORST_CASE_BYTES));
+    this.maxStreams = Math.min(grant.maxStreams ?? Number.POSITIVE_INFINITY, bufferedStreams);
+    const cap = grant.maxUnsentBytes;
+    const sendQueue =
+      cap === undefined
+        ? undefined
+        : new SendQueueWatch(() => ws.bufferedAmount, cap, grant.unsentGraceMs ?? DEFAULT_UNSENT_GRACE_MS, (unsent) => this.cutOff(unsent));
     this.mux = new MuxSession(
       {
-        send: (message) => ws.send(message, { binary: true }),
+        send: (message) => {
+          ws.send(message, { binary: true });
+          sendQueue?.check();
+        },
         close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),
         unsentBytes: () => ws.bufferedAmount,
         destroy: () => ws.terminate(),
       },
       // The relay opens every stream; an agent that tries to is cut off.
-      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, maxUnsentBytes: grant.maxUnsentBytes },
+      { side: 'server', acceptStreams: false, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, maxUnsentBytes: cap === undefined ? undefined : 2 * cap },
     );
     this.control = new ControlChannel<AgentToRelay>(
       (text) => ws.send(text),
@@ -59,13 +91,16 @@ export class AgentSession {
       (reason) => this.mux.protocolError(`bad control message: ${reason}`),
     );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.mux.isClosed) return; // said goodbye: nothing it sends counts any more
       if (isBinary) this.mux.receive(data);
       else this.control.receive(data.toString('utf8'));
     });
     ws.on('close', (code, reason) => this.mux.transportClosed(`websocket closed (${code}${reason.length ? `: ${reason}` : ''})`));
     this.mux.once('close', (reason: string) => {
+      sendQueue?.stop();
       this.control.close(reason);
       this.wakeIdleWaiters();
+      this.finishSocket();
     });
   }
 
@@ -89,6 +124,7 @@ export class AgentSession {
       this.closedBytesOut += stream.bytesIn;
       counters.closedBytesIn += stream.bytesOut;
       counters.closedBytesOut += stream.bytesIn;
+      this.countBytes?.(stream.bytesIn + stream.bytesOut);
       if (this.liveStreams.size === 0) this.wakeIdleWaiters();
     });
     return stream;
@@ -119,6 +155,27 @@ export class AgentSession {
 
   get isOpen(): boolean {
     return !this.mux.isClosed;
+  }
+
+  /**
+   * The session is over (its registry entry and tunnel count are gone): the socket goes too. An
+   * agent that sent GoAway but keeps its WebSocket open is asked to close, then cut after a grace.
+   */
+  private finishSocket(): void {
+    const { ws } = this;
+    if (ws.readyState === ws.CLOSED) return;
+    if (ws.readyState === ws.OPEN) ws.close(this.mux.peerGoAwayCode === undefined ? this.closeCode : CloseCode.Normal, 'session ended');
+    const timer = setTimeout(() => {
+      this.onSocketCut?.();
+      ws.terminate();
+    }, GOODBYE_GRACE_MS).unref();
+    ws.once('close', () => clearTimeout(timer));
+  }
+
+  /** Ends a session whose agent stopped reading: no closing handshake, it would never be read either. */
+  private cutOff(unsentBytes: number): void {
+    this.mux.transportClosed(`peer is not reading: ${(unsentBytes / 1024 / 1024).toFixed(1)} MiB unsent for over the grace`);
+    this.ws.terminate();
   }
 
   close(code: number, reason: string): void {

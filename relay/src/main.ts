@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
     admin = new AdminServer({
       metrics: relayMetrics(counters, relay.registry),
       tunnels: () => listTunnels(relay.registry, (id) => relay.security.tokens?.list().find((t) => t.id === id)?.name),
+      tokens: () => relay.security.admission.usageReport(),
     });
     const at = await admin.listen(options.admin.port, options.admin.host);
     const adminHost = at.family === 'IPv6' ? `[${at.address}]` : at.address;
@@ -50,7 +51,10 @@ async function main(argv: string[]): Promise<void> {
   if (relay.security.admission.isOpen) logger.warn('warning: no AUTH_KEY set and no tokens; any agent may connect (open relay)');
   drainOnSignals(
     {
-      drain: () => relay.drain(),
+      drain: () => {
+        httpsFront?.listener.stopAccepting(); // the HTTP port refuses in relay.drain(), TCP ports too
+        return relay.drain();
+      },
       goAway: (timeoutMs) => relay.goAway(timeoutMs),
       close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
     },

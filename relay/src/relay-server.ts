@@ -15,6 +15,7 @@ import type { LogLine } from './logging/relay-logger';
 import type { RequestHead } from './fast-http/request-head';
 import { HostRouter } from './host-router';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './http-forwarder';
+import { reclaimIdleIdentities } from './identity-reclaim';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
@@ -57,10 +58,11 @@ export class RelayServer implements FrontedRelay {
   private readonly tcpPorts: TcpPortsFeature;
   /** What admit() needs to decide every entry point's requests. */
   private readonly rules: AdmissionRules;
+  private stopReclaiming: () => void = () => undefined;
 
   constructor(
     private readonly options: RelayOptions,
-    log: LogLine = (line) => console.log(line),
+    private readonly log: LogLine = (line) => console.log(line),
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain);
@@ -77,6 +79,8 @@ export class RelayServer implements FrontedRelay {
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
         maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
+        unsentGraceMs: limits.unsentGraceMs,
+        maxBufferedBytesPerSession: limits.maxBufferedMiBPerSession * 1024 * 1024,
         clientAddressOf: (req) => this.security.addresses.clientOf(req),
       },
       this.identities,
@@ -115,25 +119,33 @@ export class RelayServer implements FrontedRelay {
   }
 
   /**
-   * The fast path serves a request when it goes to a connected agent's plain proxy route,
-   * from a client that is not a trusted proxy, admitted by the route's firewall; anything
-   * else takes the full path (which also answers refusals with their pages).
+   * The fast path serves a request when it goes to a connected agent's plain proxy route, admitted
+   * by the route's firewall for the real client (a trusted proxy's forwarding headers are read
+   * exactly as on the full path); anything else takes the full path (which also answers refusals
+   * with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
-    // A trusted proxy speaks for other clients: the full path reads its forwarding headers.
     // A draining relay answers on the full path, which refuses.
-    if (peer.trustedProxy || !head.target.startsWith('/') || this.draining) return undefined;
+    if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const admission = admit(this.rules, host, peer.address);
+    const facts = peer.trustedProxy
+      ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
+      : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
+    const admission = admit(this.rules, host, facts.clientAddress);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
     const { hostRewrite } = admission.route.proxy;
-    return { session: admission.session, host, key: host, hostRewrite, clientAddress: peer.address, clientPort: peer.port, proto: 'http' };
+    // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
+    return { session: admission.session, host, key: host, hostRewrite, ...facts, clientPort: peer.port };
   }
 
   async listen(): Promise<AddressInfo> {
     await this.security.open();
+    // After the domain store loaded: identities holding custom domains, TCP ports or a session are kept.
+    const online = (identityId: string) => this.registry.all().some((session) => session.identityId === identityId);
+    const keep = (identityId: string) => online(identityId) || this.security.customDomains.holdsDomains(identityId) || this.tcpPorts.holdsPorts(identityId);
+    this.stopReclaiming = reclaimIdleIdentities(this.identities, this.options.security.identityIdleDays, keep, this.log);
     const listener = this.front ?? this.server;
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
@@ -148,6 +160,7 @@ export class RelayServer implements FrontedRelay {
   }
 
   async close(): Promise<void> {
+    this.stopReclaiming();
     this.gateway.close();
     this.security.close();
     this.tcpPorts.close();
@@ -168,6 +181,7 @@ export class RelayServer implements FrontedRelay {
    */
   drain(): Promise<void> {
     this.draining = true;
+    this.tcpPorts.stopAccepting();
     for (const connection of this.frontConnections.values()) connection.finishUp();
     return Promise.all(this.registry.all().map((session) => session.whenIdle())).then(() => undefined);
   }
@@ -213,8 +227,8 @@ export class RelayServer implements FrontedRelay {
   private forwardContext(req: http.IncomingMessage, session: AgentSession, host: string, clientAddress: string): ForwardContext {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    const { addresses } = this.security;
-    return { session, host, clientAddress, forwardedFor: addresses.forwardedFor(req), proto: addresses.protoOf(req, socketProto) };
+    const { forwardedFor, proto } = this.security.addresses.factsOfRequest(req, socketProto);
+    return { session, host, clientAddress, forwardedFor, proto };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

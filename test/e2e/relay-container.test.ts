@@ -153,7 +153,8 @@ describe('relay container image (podman, local Debian base with Node 18)', { tim
     timings.push(`base script ${((Date.now() - started) / 1000).toFixed(1)} s`);
     started = Date.now();
     // --layers=false: only the final image is stored, so removing it at the end leaves nothing behind.
-    await podman(['build', '--network', 'host', '--pull=never', '--layers=false', '--build-arg', `BASE=${BASE_IMAGE}`, '-t', IMAGE, '-f', path.join(RELAY_DIR, 'Dockerfile'), RELAY_DIR], 180_000);
+    // --format docker: podman's own (OCI) format drops the Dockerfile's HEALTHCHECK.
+    await podman(['build', '--format', 'docker', '--network', 'host', '--pull=never', '--layers=false', '--build-arg', `BASE=${BASE_IMAGE}`, '-t', IMAGE, '-f', path.join(RELAY_DIR, 'Dockerfile'), RELAY_DIR], 180_000);
     timings.push(`image build ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
@@ -188,6 +189,16 @@ describe('relay container image (podman, local Debian base with Node 18)', { tim
     t.diagnostic(`container node ${nodeVersion} (relay engines ${engines})`);
     assert.equal((await podman(['exec', container.name, 'id', '-u'])).trim(), '1000', 'the relay does not run as root');
     assert.equal((await podman(['exec', container.name, 'stat', '-c', '%u %a', '/data'])).trim(), '1000 700', 'the data volume belongs to the relay user, private');
+    const bytes = Number((await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim());
+    t.diagnostic(`image size ${(bytes / 1024 / 1024).toFixed(1)} MiB (base ${BASE_IMAGE} included)`);
+  });
+
+  it("the image's HEALTHCHECK passes on a healthy relay", async () => {
+    assert.ok(container, 'the container did not start');
+    const configured = (await podman(['image', 'inspect', '--format', '{{json .Config.Healthcheck}}', IMAGE])).trim();
+    assert.match(configured, /bin\/healthcheck\.js/, 'the built image kept the HEALTHCHECK');
+    // podman exits 0 when the check passes, 1 ("unhealthy") when it fails: podman() rejects then.
+    await podman(['healthcheck', 'run', container.name]);
   });
 
   it('a real agent connects to the container and a request through the tunnel reaches a local origin', async () => {
@@ -214,8 +225,12 @@ describe('relay container image (podman, local Debian base with Node 18)', { tim
     assert.ok(agentConfig, 'no agent was configured');
     const { configPath, hostname } = agentConfig;
     let started = Date.now();
+    const from = container.lines.length;
     await stopRelayContainer(container);
     t.diagnostic(`container stopped in ${Date.now() - started} ms`);
+    // podman stop sends SIGTERM: the relay drains and exits 0 (podman run passes its code on).
+    assert.equal(await container.exited, 0, `the relay container's exit code:\n${container.lines.slice(from).join('\n')}`);
+    assert.ok(container.lines.slice(from).some((line) => /SIGTERM: draining/.test(line)), 'the relay drained on podman stop');
     started = Date.now();
     container = await runRelayContainer(port); // a new container, the same volume
     t.diagnostic(`replacement container healthy in ${Date.now() - started} ms`);

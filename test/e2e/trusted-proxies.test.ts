@@ -5,6 +5,7 @@ import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fix
 import { startOrigin, type TestOrigin } from '../helpers/origin';
 import { configureAgent, portway, startAgent, startRelay, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { startProxyProtocolForwarder } from '../helpers/proxy-protocol-forwarder';
+import { adminUrlOf, scrape } from '../helpers/relay-admin';
 import { applyAgentChange } from '../helpers/tunnel-fixture';
 
 /** Sends raw bytes from a chosen loopback address and returns everything the relay answers. */
@@ -22,6 +23,17 @@ function rawFrom(localAddress: string, port: number, bytes: string): Promise<str
     socket.on('close', () => resolve(answer));
     // A refused peer may see a reset instead of a clean close: either way, no answer.
     socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve(answer) : reject(err)));
+  });
+}
+
+/** Sends raw bytes from a chosen loopback address and returns everything answered until the relay closes. */
+function untilClosed(localAddress: string, port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress }, () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (c) => (answer += c.toString('latin1')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
   });
 }
 
@@ -75,10 +87,13 @@ describe('PROXY protocol from a trusted proxy (real relay on loopback)', () => {
 
 describe('X-Forwarded-For from a trusted proxy (real relay on loopback)', () => {
   let fx: HostileFixture;
+  let adminUrl: string;
   before(async () => {
-    fx = await startHostileFixture({ relayArgs: ['--trusted-proxies', '127.0.0.5/32'] });
+    fx = await startHostileFixture({ relayArgs: ['--trusted-proxies', '127.0.0.5/32', '--admin-port', '0'] });
+    adminUrl = await adminUrlOf(fx.relay);
     await drop(fx, '127.0.0.9');
   });
+  const fastPathRequests = async () => (await scrape(adminUrl)).get('portway_fast_path_requests_total') ?? 0;
   after(async () => fx?.stop());
 
   it('a trusted proxy’s X-Forwarded-For names the client: rules apply, the chain is appended to', async () => {
@@ -87,6 +102,20 @@ describe('X-Forwarded-For from a trusted proxy (real relay on loopback)', () => 
     const admitted = await rawFrom('127.0.0.5', fx.relay.port, get(host, '/echo-headers', 'X-Forwarded-For: 127.0.0.8\r\n'));
     const seen = JSON.parse(admitted.slice(admitted.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.8, 127.0.0.5');
+  });
+
+  it('a trusted proxy’s kept-alive connection stays on the fast path, each request judged by its own X-Forwarded-For', async () => {
+    const host = fx.canary.hostname;
+    const before = await fastPathRequests();
+    // As nginx's upstream keep-alive pool does: one connection, requests of different visitors.
+    const visitor = (from: string, extra = '') => `GET /echo-headers HTTP/1.1\r\nHost: ${host}\r\nX-Forwarded-For: ${from}\r\nX-Forwarded-Proto: https\r\n${extra}\r\n`;
+    const answer = await untilClosed('127.0.0.5', fx.relay.port, visitor('127.0.0.8') + visitor('127.0.0.7') + visitor('127.0.0.9', 'Connection: close\r\n'));
+    const bodies = answer.split(/HTTP\/1\.1 /).slice(1);
+    assert.deepEqual(bodies.map((b) => b.slice(0, 3)), ['200', '200', '403'], 'the third visitor is dropped by its own address');
+    const seen = bodies.slice(0, 2).map((b) => (JSON.parse(b.slice(b.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> }).headers);
+    assert.deepEqual(seen.map((h) => h['x-forwarded-for']), ['127.0.0.8, 127.0.0.5', '127.0.0.7, 127.0.0.5']);
+    assert.deepEqual(seen.map((h) => h['x-forwarded-proto']), ['https', 'https']);
+    assert.equal((await fastPathRequests()) - before, 2, 'both admitted requests took the fast path; the refusal the full one');
   });
 
   it('a trusted proxy’s X-Forwarded-Proto is kept (TLS ended at the proxy: the origin sees https)', async () => {

@@ -11,6 +11,9 @@ export function tempDir(prefix = 'portway-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** How long a process may take to say it is ready: generous, since CI shares its cores. */
+const STARTUP_TIMEOUT_MS = 60_000;
+
 /** A child process whose output lines can be awaited. */
 export class RunningProcess {
   readonly lines: string[] = [];
@@ -60,6 +63,25 @@ export class RunningProcess {
     });
   }
 
+  /**
+   * Resolves with the first line matching `ready`, or kills the process and rejects if it exits
+   * first or stays silent for timeoutMs. A process that failed to start is nobody's to stop: left
+   * running, its pipes would keep the test file alive forever.
+   */
+  async startedOrKilled(name: string, ready: RegExp, timeoutMs = STARTUP_TIMEOUT_MS): Promise<RegExpMatchArray> {
+    try {
+      return await Promise.race([
+        this.waitFor(ready, timeoutMs),
+        this.exited.then((code) => {
+          throw new Error(`${name} exited with ${code}:\n${this.lines.join('\n')}`);
+        }),
+      ]);
+    } catch (err) {
+      await this.stop('SIGKILL');
+      throw err;
+    }
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
@@ -82,14 +104,10 @@ export async function startRelay(options: { dataDir?: string; port?: number; aut
   if (options.httpsPort !== undefined) args.push('--https-port', String(options.httpsPort));
   args.push(...(options.extraArgs ?? []));
   const proc = new RunningProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
-  const match = await Promise.race([
-    proc.waitFor(/listening on http:\/\/(?:127\.0\.0\.1|\[::\]):(\d+)/), // [::]: a dual-stack relay (extraArgs --host ::)
-    proc.exited.then((code) => {
-      throw new Error(`relay exited with ${code}:\n${proc.lines.join('\n')}`);
-    }),
-  ]);
+  // [::]: a dual-stack relay (extraArgs --host ::)
+  const match = await proc.startedOrKilled('relay', /listening on http:\/\/(?:127\.0\.0\.1|\[::\]):(\d+)/);
   const port = Number(match[1]);
-  const httpsPort = options.httpsPort === undefined ? undefined : Number((await proc.waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  const httpsPort = options.httpsPort === undefined ? undefined : Number((await proc.startedOrKilled('relay', /listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
   return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, dataDir, httpsPort });
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { CONNECT_PATH, HANDSHAKE_VERSION, type RelayToAgent } from '../../protocol/control';
-import { decodeFrames, encodeFrame, type Frame, FrameType } from '../../protocol/frame';
+import { decodeFrames, encodeFrame, Flag, type Frame, FrameType } from '../../protocol/frame';
 
 export interface RawAgentOptions {
   identity?: string;
@@ -58,6 +58,29 @@ export class RawAgent {
     });
     const answer = await agent.nextText();
     return { agent, answer };
+  }
+
+  /** Answers the relay's keepalive pings from now on, as a live agent would (a rogue one too). */
+  answerPings(): void {
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return;
+      try {
+        decodeFrames(data, (frame) => {
+          if (frame.type === FrameType.Ping && frame.flags & Flag.SYN) this.sendFrame(FrameType.Ping, Flag.ACK, 0, frame.length);
+        });
+      } catch {
+        // Not ours to judge here.
+      }
+    });
+  }
+
+  /** Resolves once `count` frames match `test` (already received or still to come). */
+  async waitForFrames(count: number, test: (frame: Frame) => boolean): Promise<Frame[]> {
+    for (;;) {
+      const found = this.frames.filter(test);
+      if (found.length >= count) return found;
+      await Promise.race([once(this.ws, 'message'), this.closed.then((c) => Promise.reject(new Error(`relay closed (${c.code} ${c.reason})`)))]);
+    }
   }
 
   sendText(message: unknown): void {

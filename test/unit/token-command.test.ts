@@ -29,7 +29,7 @@ async function harness() {
 describe('portway-relay token', () => {
   it('create prints only the token to stdout, and it verifies', async () => {
     const { dataDir, run } = await harness();
-    const { out, err } = await run('create', '--name', 'alice', '--max-tunnels', '3', '--max-tcp-ports=0');
+    const { out, err } = await run('create', '--name', 'alice', '--max-tunnels', '3', '--max-tcp-ports=0', '--max-identities', '5');
     assert.match(out, /^pw_[A-Za-z0-9_-]{43}\n$/);
     assert.match(err, /created token "alice" \(tok_[0-9a-f]{12}\); it is shown only this once/);
     const store = await TokenStore.open(dataDir, { watch: false });
@@ -37,6 +37,7 @@ describe('portway-relay token', () => {
     assert.equal(record?.name, 'alice');
     assert.equal(record?.maxTunnels, 3);
     assert.equal(record?.maxTcpPorts, 0);
+    assert.equal(record?.maxIdentities, 5);
   });
 
   it('ls shows names and limits, never tokens or hashes', async () => {
@@ -46,9 +47,10 @@ describe('portway-relay token', () => {
     await run('create', '--name', 'bob');
     const { out } = await run('ls');
     const lines = out.trimEnd().split('\n');
-    assert.match(lines[0], /^NAME\s+ID\s+MAX TUNNELS\s+MAX TCP PORTS\s+CREATED$/);
-    assert.match(lines[1], /^alice\s+tok_[0-9a-f]{12}\s+2\s+default\s+\d{4}-/);
-    assert.match(lines[2], /^bob\s+tok_[0-9a-f]{12}\s+default\s+default\s+\d{4}-/);
+    assert.match(lines[0], /^NAME\s+ID\s+MAX TUNNELS\s+MAX TCP PORTS\s+MAX IDENTITIES\s+IDENTITIES\s+ONLINE\s+BYTES 1H\s+REFUSALS 1H\s+CREATED$/);
+    // Without --admin, the live columns are unknown ("-"); identities come from the data dir.
+    assert.match(lines[1], /^alice\s+tok_[0-9a-f]{12}\s+2\s+default\s+default\s+0\s+-\s+-\s+-\s+\d{4}-/);
+    assert.match(lines[2], /^bob\s+tok_[0-9a-f]{12}\s+default\s+default\s+default\s+0\s+-\s+-\s+-\s+\d{4}-/);
     assert.ok(!out.includes(token.trim()));
     const json = JSON.parse((await run('ls', '--json')).out);
     assert.deepEqual(

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { TOKENS_USAGE_PATH, type TokenUsageInfo, type TokenUsageResponse } from '../security/token-usage';
 import type { TunnelInfo, TunnelListResponse } from './tunnel-list';
 
 export const METRICS_PATH = '/metrics';
@@ -9,11 +10,13 @@ export const TUNNELS_PATH = '/tunnels';
 export interface AdminSources {
   metrics: Registry;
   tunnels(): TunnelInfo[];
+  /** Per-token usage for `portway-relay token ls --admin URL`. */
+  tokens(): TokenUsageInfo[];
 }
 
 /**
  * The operator's port, separate from the public one (bound to 127.0.0.1 unless told otherwise):
- * Prometheus text at /metrics, the online tunnels as JSON at /tunnels. Read-only; no secrets.
+ * Prometheus text at /metrics, the online tunnels as JSON at /tunnels, per-token usage at /tokens. Read-only; no secrets.
  */
 export class AdminServer {
   private readonly server: http.Server;
@@ -33,7 +36,11 @@ export class AdminServer {
       const body: TunnelListResponse = { tunnels: this.sources.tunnels() };
       return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${METRICS_PATH} or ${TUNNELS_PATH}\n`);
+    if (path === TOKENS_USAGE_PATH) {
+      const body: TokenUsageResponse = { tokens: this.sources.tokens() };
+      return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${METRICS_PATH}, ${TUNNELS_PATH} or ${TOKENS_USAGE_PATH}\n`);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {

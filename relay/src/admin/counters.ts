@@ -12,6 +12,8 @@ export class RelayCounters {
   /** Agent connections by outcome: accepted, or the refusal code (unauthorized, rate-limited…). */
   readonly agentSessions = new Map<string, number>();
   tcpConnections = 0;
+  /** Visitor requests forwarded on the fast path (the rest took the full HTTP server). */
+  fastPathRequests = 0;
   firewallRefusals = 0;
 
   response(status: number): void {

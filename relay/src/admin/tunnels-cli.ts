@@ -46,7 +46,7 @@ export async function runTunnelsCli(argv: readonly string[], env: Record<string,
 }
 
 /** GET without keep-alive (fetch's pooled connection would hold the process open for seconds). */
-function getText(url: URL): Promise<string> {
+export function getText(url: URL): Promise<string> {
   return new Promise((resolve, reject) => {
     const get = url.protocol === 'https:' ? https.get : http.get;
     get(url, { agent: false }, (res) => {
@@ -64,7 +64,8 @@ function usage(message: string): number {
   return 2;
 }
 
-const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
+/** A byte count for a person: B, KiB or MiB. */
+export const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 
 export function formatTable(tunnels: TunnelInfo[]): string {
   if (tunnels.length === 0) return 'No tunnels online.\n';

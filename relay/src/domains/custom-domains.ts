@@ -44,6 +44,11 @@ export class CustomDomains {
     this.store = await DomainStore.open(dataDir, { reserved });
   }
 
+  /** Whether the identity holds a verified custom domain (its hostname is then never reclaimed). */
+  holdsDomains(identityId: string): boolean {
+    return (this.store?.list(identityId).length ?? 0) > 0;
+  }
+
   /** The assigned hostname of the tunnel serving `host` through a verified custom domain. */
   tunnelHostnameFor(host: string): string | undefined {
     const owner = this.store?.ownerOf(host);

@@ -169,6 +169,7 @@ export class FastConnection {
       );
     }
     clearTimeout(this.timer);
+    counters.fastPathRequests++;
     this.writeToStream(serializeRequestHead(head, route));
     this.unread = this.unread.subarray(head.size);
     this.awaiting.push(head.method);

@@ -4,7 +4,7 @@ import type { AgentSession } from '../agent-session';
 export interface ClientPeer {
   address: string;
   port: number;
-  /** A trusted proxy speaks for other clients: its requests take the full path (forwarding headers). */
+  /** A trusted proxy speaks for other clients: each request's forwarding headers name its client. */
   trustedProxy: boolean;
 }
 
@@ -17,7 +17,10 @@ export interface FastRoute {
   key: string;
   /** Host header value to send instead of the visitor's (the destination), if the route rewrites it. */
   hostRewrite?: string;
+  /** The real client (a trusted proxy's X-Forwarded-For resolved): what the firewall admitted. */
   clientAddress: string;
+  /** The X-Forwarded-For the origin gets: a trusted proxy's chain plus the proxy, else clientAddress. */
+  forwardedFor: string;
   clientPort: number;
   proto: 'http' | 'https';
 }

@@ -6,6 +6,7 @@
  * (framing, Host, request target) are judgeRequest's, in ../request-rules.ts.
  */
 import { judgeRequest, type BodyFraming } from '../request-rules';
+import type { ForwardingClaims } from '../security/client-address-resolver';
 
 export const MAX_REQUEST_HEAD = 16 * 1024;
 export const MAX_HEADERS = 100;
@@ -23,6 +24,8 @@ export interface RequestHead {
   /** An Upgrade request (e.g. WebSocket). */
   upgrade: boolean;
   expectContinue: boolean;
+  /** X-Forwarded-For / Forwarded / X-Forwarded-Proto as sent, believed only from a trusted proxy. */
+  forwarding: ForwardingClaims;
   /** Bytes the head took in the buffer, CRLFCRLF included. */
   size: number;
 }
@@ -68,6 +71,7 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
   let connection = '';
   let upgradeHeader = false;
   let expect: string | undefined;
+  const forwarding: ForwardingClaims = {};
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.length === 0) return fail(400, 'empty header line');
@@ -89,6 +93,16 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
       case 'expect':
         expect = value.toLowerCase();
         break;
+      // Repeated ones are joined as Node joins them for the full path.
+      case 'x-forwarded-for':
+        forwarding.xForwardedFor = joinRepeated(forwarding.xForwardedFor, value);
+        break;
+      case 'forwarded':
+        forwarding.forwarded = joinRepeated(forwarding.forwarded, value);
+        break;
+      case 'x-forwarded-proto':
+        forwarding.xForwardedProto = joinRepeated(forwarding.xForwardedProto, value);
+        break;
     }
   }
   const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
@@ -108,7 +122,12 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
       close,
       upgrade: upgradeHeader && tokens.includes('upgrade'),
       expectContinue: expect === '100-continue',
+      forwarding,
       size: end + 4,
     },
   };
+}
+
+function joinRepeated(earlier: string | undefined, value: string): string {
+  return earlier === undefined ? value : `${earlier}, ${value}`;
 }

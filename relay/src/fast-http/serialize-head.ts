@@ -12,7 +12,7 @@ export function serializeRequestHead(head: RequestHead, route: FastRoute): Buffe
     if (lower === 'host' && route.hostRewrite !== undefined) text += `Host: ${route.hostRewrite}\r\n`;
     else text += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
-  const added = forwardingHeaders(route.clientAddress, route.proto, head.host ?? '');
+  const added = forwardingHeaders(route.forwardedFor, route.proto, head.host ?? '');
   for (let i = 0; i < added.length; i += 2) text += `${added[i]}: ${added[i + 1]}\r\n`;
   return Buffer.from(`${text}\r\n`, 'latin1');
 }

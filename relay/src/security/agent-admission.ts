@@ -11,9 +11,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CloseCode, type RefusalCode } from '../../../protocol/control';
 import type { AgentSession } from '../agent-session';
+import type { IdentityOwner } from '../identity-store';
 import type { TunnelRegistry } from '../tunnel-registry';
 import { RateLimiter, rateLimitKey, type RateLimiterOptions } from './rate-limiter';
 import type { TokenRecord, TokenStore } from './token-store';
+import { TokenUsage, type TokenUsageInfo } from './token-usage';
 
 /** Failed logins per client address: a burst of 10, then one every 6 s. Successes cost nothing. */
 export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerSecond: 1 / 6 };
@@ -21,6 +23,8 @@ export const FAILED_LOGIN_LIMIT: RateLimiterOptions = { capacity: 10, refillPerS
 export interface AdmissionOptions {
   /** Tunnels at once for tokens without their own maxTunnels; undefined: unlimited. */
   maxTunnelsPerToken?: number;
+  /** Agent identities for tokens without their own maxIdentities; undefined: unlimited. */
+  maxIdentitiesPerToken?: number;
   /** The failed-login budget per client address. */
   failedLoginLimit?: RateLimiterOptions;
 }
@@ -37,6 +41,9 @@ export class AgentAdmission {
   private tokens: TokenStore | undefined;
   private stopListening: () => void = () => undefined;
   private readonly defaultMaxTunnels: number | undefined;
+  private readonly defaultMaxIdentities: number | undefined;
+  /** Bytes and refusals per token over the last hour (`token ls`). */
+  readonly usage = new TokenUsage();
 
   constructor(
     authKey: string | undefined,
@@ -47,6 +54,7 @@ export class AgentAdmission {
     this.authKeyHash = authKey ? sha256(authKey) : undefined;
     this.failedLogins = new RateLimiter(options.failedLoginLimit ?? FAILED_LOGIN_LIMIT);
     this.defaultMaxTunnels = options.maxTunnelsPerToken;
+    this.defaultMaxIdentities = options.maxIdentitiesPerToken;
   }
 
   /** Starts accepting the store's tokens (loaded before the relay listens); revocations close sessions. */
@@ -58,6 +66,7 @@ export class AgentAdmission {
       for (const record of change.removed) {
         this.log(`token revoked: ${record.name} (${record.id})`);
         this.closeSessionsOf(record);
+        this.usage.forget(record.id);
       }
     });
   }
@@ -92,12 +101,28 @@ export class AgentAdmission {
     // A reconnect of an identity already online replaces its old session, so it does not count.
     const others = new Set(this.registry.all().filter((s) => s.tokenId === token.id && s.identityId !== identityId).map((s) => s.identityId));
     if (others.size < limit) return { ok: true, token };
+    this.usage.addRefusal(token.id);
     const whose = token.maxTunnels === undefined ? " (the relay's default)" : '';
     return {
       ok: false,
       code: 'limit-reached',
       message: `token "${token.name}" allows ${limit} tunnel(s) at once${whose} and ${others.size} are online; stop one or ask the relay operator to raise the limit`,
     };
+  }
+
+  /** Who a hello's identity will belong to, with the token's identity limit (its own, else the relay's default). */
+  identityOwner(token: TokenRecord | undefined): IdentityOwner {
+    if (token === undefined) return {};
+    return { tokenId: token.id, tokenName: token.name, maxIdentities: token.maxIdentities ?? this.defaultMaxIdentities };
+  }
+
+  /** Each token's usage: tunnels online now, bytes and refusals over the last hour. */
+  usageReport(): TokenUsageInfo[] {
+    const online = new Map<string, number>();
+    for (const session of this.registry.all()) {
+      if (session.tokenId !== undefined) online.set(session.tokenId, (online.get(session.tokenId) ?? 0) + 1);
+    }
+    return this.usage.report(online);
   }
 
   /** Remembers a token session so that revoking its token closes it. */

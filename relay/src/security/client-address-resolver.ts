@@ -3,11 +3,30 @@
  * socket peer (or the client a trusted PROXY header named), unless that sender is a trusted proxy,
  * whose X-Forwarded-For (or Forwarded) is then believed. Always normalised (`::ffff:1.2.3.4` →
  * `1.2.3.4`), so an IPv4 rule catches a mapped address.
+ *
+ * Both paths decide here: the full path hands over Node's parsed headers (factsOfRequest), the
+ * fast path the values its own head parser collected (factsFor).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { normalizeAddress } from '../../../common/net/client-address';
 import { clientAddressFor, forwardedForHeader, TrustedProxies } from './trusted-proxies';
+
+/** The forwarding headers of one request, repeated ones joined with ", " (as Node joins them). */
+export interface ForwardingClaims {
+  xForwardedFor?: string;
+  forwarded?: string;
+  xForwardedProto?: string;
+}
+
+/** Who a request comes from, as the relay forwards it. */
+export interface ClientFacts {
+  /** The real client: what the firewall judges and the agent is told. */
+  clientAddress: string;
+  /** The X-Forwarded-For to send on: a trusted sender's chain plus the sender, else the sender. */
+  forwardedFor: string;
+  proto: 'http' | 'https';
+}
 
 export class ClientAddressResolver {
   private readonly proxySources = new WeakMap<Socket, string>();
@@ -24,30 +43,41 @@ export class ClientAddressResolver {
     return this.proxySources.get(socket) ?? normalizeAddress(socket.remoteAddress ?? '');
   }
 
+  /**
+   * The facts of a request from `sender` (normalised) carrying `claims`, which are believed only
+   * when the sender is a trusted proxy; the one decision both paths take.
+   */
+  factsFor(sender: string, claims: ForwardingClaims, socketProto: 'http' | 'https'): ClientFacts {
+    const senderTrusted = this.trusted.isTrusted(sender);
+    return {
+      clientAddress: clientAddressFor({ socketAddress: sender, xForwardedFor: claims.xForwardedFor, forwarded: claims.forwarded, trusted: this.trusted }),
+      forwardedFor: forwardedForHeader(claims.xForwardedFor, sender, senderTrusted),
+      proto: senderTrusted ? claimedProto(claims.xForwardedProto) ?? socketProto : socketProto,
+    };
+  }
+
   /** The real client of a request. */
   clientOf(req: IncomingMessage): string {
-    return clientAddressFor({
-      socketAddress: this.senderOf(req.socket),
-      xForwardedFor: req.headers['x-forwarded-for'],
-      forwarded: req.headers.forwarded,
-      trusted: this.trusted,
-    });
+    return this.factsOfRequest(req, 'http').clientAddress;
   }
 
   /**
-   * The scheme the client used: a trusted sender's X-Forwarded-Proto (a TLS-terminating nginx
-   * says https), else what the relay's own socket saw. An untrusted sender's claim is ignored.
+   * All the facts of a full-path request at once. The scheme is a trusted sender's
+   * X-Forwarded-Proto (a TLS-terminating nginx says https), else what the relay's socket saw.
    */
-  protoOf(req: IncomingMessage, socketProto: 'http' | 'https'): 'http' | 'https' {
-    if (!this.trusted.isTrusted(this.senderOf(req.socket))) return socketProto;
-    const header = req.headers['x-forwarded-proto'];
-    const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0].trim().toLowerCase();
-    return first === 'https' || first === 'http' ? first : socketProto;
+  factsOfRequest(req: IncomingMessage, socketProto: 'http' | 'https'): ClientFacts {
+    const { headers } = req;
+    const claims = { xForwardedFor: joined(headers['x-forwarded-for']), forwarded: joined(headers.forwarded), xForwardedProto: joined(headers['x-forwarded-proto']) };
+    return this.factsFor(this.senderOf(req.socket), claims, socketProto);
   }
+}
 
-  /** The X-Forwarded-For to send to the agent: a trusted sender's chain plus the sender, else just the sender. */
-  forwardedFor(req: IncomingMessage): string {
-    const sender = this.senderOf(req.socket);
-    return forwardedForHeader(req.headers['x-forwarded-for'], sender, this.trusted.isTrusted(sender));
-  }
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The first X-Forwarded-Proto value, when it names a scheme the relay knows. */
+function claimedProto(header: string | undefined): 'http' | 'https' | undefined {
+  const first = header?.split(',')[0].trim().toLowerCase();
+  return first === 'https' || first === 'http' ? first : undefined;
 }

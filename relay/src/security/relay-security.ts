@@ -31,7 +31,10 @@ export class RelaySecurity {
     private readonly log: (line: string) => void,
   ) {
     this.addresses = new ClientAddressResolver(new TrustedProxies(options.security.trustedProxies));
-    this.admission = new AgentAdmission(options.authKey, registry, log, { maxTunnelsPerToken: options.security.maxTunnelsPerToken });
+    this.admission = new AgentAdmission(options.authKey, registry, log, {
+      maxTunnelsPerToken: options.security.maxTunnelsPerToken,
+      maxIdentitiesPerToken: options.security.maxIdentitiesPerToken,
+    });
     this.customDomains = new CustomDomains(features, {
       resolver: options.security.dnsResolver,
       verifyLimit: { burst: DOMAIN_VERIFY_BURST, intervalMs: options.security.domainVerifyIntervalMs },

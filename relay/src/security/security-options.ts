@@ -16,8 +16,14 @@ export interface PublicLimits {
   handshakeTimeoutMs: number;
   /** Streams (public requests in flight) one agent session may carry at once; beyond it 503. */
   maxStreamsPerSession: number;
-  /** An agent that leaves more than this many MiB unread is cut off (it alone). */
+  /**
+   * The cap on one agent's send queue (MiB it has not read): over it for unsentGraceMs, or over
+   * twice it at all, the agent is cut off (it alone).
+   */
   maxUnsentMiBPerSession: number;
+  unsentGraceMs: number;
+  /** What the relay may buffer for one session's streams, worst case (windows × streams): bounds its streams at once. */
+  maxBufferedMiBPerSession: number;
 }
 
 export const DEFAULT_LIMITS: PublicLimits = {
@@ -29,7 +35,10 @@ export const DEFAULT_LIMITS: PublicLimits = {
   // keep-alive visitor or a quiet WebSocket is a few KiB, so the count can be high.
   maxStreamsPerSession: 65_536,
   // What many streams together may queue towards an agent that does not read: memory, not a count.
-  maxUnsentMiBPerSession: 128,
+  maxUnsentMiBPerSession: 64,
+  unsentGraceMs: 3000,
+  // 1.25 MiB per stream (a window one way, a Writable the other): about 800 requests in flight.
+  maxBufferedMiBPerSession: 1024,
 };
 
 export interface SecurityOptions {
@@ -44,10 +53,17 @@ export interface SecurityOptions {
    * wins); undefined: unlimited. The AUTH_KEY and an open relay are not tokens and are not counted.
    */
   maxTunnelsPerToken?: number;
+  /** Agent identities (hostnames) a token created without its own `--max-identities` may hold. */
+  maxIdentitiesPerToken: number;
+  /** Identities unused this long lose their hostname (not reservations, custom domains or TCP ports); 0: never. */
+  identityIdleDays: number;
   /** Steady interval between custom-domain DNS lookups per token (or agent identity), after a burst. */
   domainVerifyIntervalMs: number;
   limits: PublicLimits;
 }
+
+export const DEFAULT_MAX_IDENTITIES_PER_TOKEN = 50;
+export const DEFAULT_IDENTITY_IDLE_DAYS = 90;
 
 /** Custom-domain verification lookups: a burst of this many, then one per `domainVerifyIntervalMs`. */
 export const DOMAIN_VERIFY_BURST = 5;
@@ -58,12 +74,16 @@ export const SECURITY_VALUE_FLAGS = [
   'dns-resolver',
   'domain-verify-interval-ms',
   'max-tunnels-per-token',
+  'max-identities-per-token',
+  'identity-idle-days',
   'max-header-size',
   'headers-timeout-ms',
   'idle-timeout-ms',
   'handshake-timeout-ms',
   'max-unsent-mib',
   'max-streams-per-session',
+  'unsent-grace-ms',
+  'max-session-buffer-mib',
 ] as const;
 export const SECURITY_BOOLEAN_FLAGS = ['proxy-protocol'] as const;
 
@@ -72,12 +92,16 @@ export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded
   --dns-resolver H:P  DNS server for custom-domain TXT checks               [DNS_RESOLVER] (default: system)
   --domain-verify-interval-ms N  after a burst of ${DOMAIN_VERIFY_BURST}, one TXT lookup per token (or agent) per N ms (default ${DEFAULT_DOMAIN_VERIFY_INTERVAL_MS})
   --max-tunnels-per-token N  tunnels at once for tokens created without --max-tunnels   [MAX_TUNNELS_PER_TOKEN] (default: unlimited)
+  --max-identities-per-token N  agent identities (hostnames) per token without --max-identities [MAX_IDENTITIES_PER_TOKEN] (default ${DEFAULT_MAX_IDENTITIES_PER_TOKEN})
+  --identity-idle-days N  identities unused N days lose their hostname, unless it was requested or holds domains or ports; 0: never (default ${DEFAULT_IDENTITY_IDLE_DAYS})
   --max-header-size N       bytes of request head (default ${DEFAULT_LIMITS.maxHeaderSize})
   --headers-timeout-ms N    a request head must arrive within this (default ${DEFAULT_LIMITS.headersTimeoutMs})
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
   --handshake-timeout-ms N  agents must say hello within this (default ${DEFAULT_LIMITS.handshakeTimeoutMs})
   --max-streams-per-session N  requests in flight per tunnel; beyond it 503 (default ${DEFAULT_LIMITS.maxStreamsPerSession})
-  --max-unsent-mib N        an agent leaving more than N MiB unread is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
+  --max-unsent-mib N        an agent leaving more than N MiB unread for --unsent-grace-ms (or 2N at all) is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
+  --unsent-grace-ms N       how long an agent's unread bytes may stay over --max-unsent-mib (default ${DEFAULT_LIMITS.unsentGraceMs})
+  --max-session-buffer-mib N  worst-case buffers of one tunnel's streams (1.25 MiB each); bounds its requests in flight, beyond it 503 (default ${DEFAULT_LIMITS.maxBufferedMiBPerSession})
 `;
 
 /** The public HTTP server's settings for these limits. */
@@ -124,6 +148,8 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
     proxyProtocol,
     dnsResolver: dnsResolver || undefined,
     maxTunnelsPerToken: number('max-tunnels-per-token', undefined, 1, 1_000_000, 'MAX_TUNNELS_PER_TOKEN'),
+    maxIdentitiesPerToken: number('max-identities-per-token', DEFAULT_MAX_IDENTITIES_PER_TOKEN, 1, 1_000_000, 'MAX_IDENTITIES_PER_TOKEN'),
+    identityIdleDays: number('identity-idle-days', DEFAULT_IDENTITY_IDLE_DAYS, 0, 36_500, 'IDENTITY_IDLE_DAYS'),
     domainVerifyIntervalMs: number('domain-verify-interval-ms', DEFAULT_DOMAIN_VERIFY_INTERVAL_MS, 100, 3_600_000),
     limits: {
       maxHeaderSize: number('max-header-size', DEFAULT_LIMITS.maxHeaderSize, 1024, 1024 * 1024),
@@ -132,6 +158,8 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
       handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
       maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 1_048_576),
       maxUnsentMiBPerSession: number('max-unsent-mib', DEFAULT_LIMITS.maxUnsentMiBPerSession, 1, 65_536),
+      unsentGraceMs: number('unsent-grace-ms', DEFAULT_LIMITS.unsentGraceMs, 0, 600_000),
+      maxBufferedMiBPerSession: number('max-session-buffer-mib', DEFAULT_LIMITS.maxBufferedMiBPerSession, 2, 1_048_576),
     },
   };
 }

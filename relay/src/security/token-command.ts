@@ -4,19 +4,27 @@
  * The new token is the only thing written to stdout, so `TOKEN=$(portway-relay token create …)`
  * works; everything meant for a person goes to stderr.
  */
+import * as path from 'node:path';
+import { bytes as formatBytes, getText } from '../admin/tunnels-cli';
+import { IDENTITIES_FILE, readIdentityFile } from '../identity-store';
 import { TokenRecord, TokenStore } from './token-store';
+import { TOKENS_USAGE_PATH, type TokenUsageInfo, type TokenUsageResponse } from './token-usage';
 
 export const TOKEN_HELP = `Usage: portway-relay token <command> [options]
 
 Per-user tokens for agents. Only a hash of each token is stored; a token is shown once.
 
 Commands:
-  create --name N [--max-tunnels N] [--max-tcp-ports N]   create a token, print it to stdout
-  ls [--json]                                            list tokens (never the tokens themselves)
+  create --name N [--max-tunnels N] [--max-tcp-ports N] [--max-identities N]
+                                                         create a token, print it to stdout
+  ls [--json] [--admin URL]                              list tokens (never the tokens themselves) with the
+                                                         identities each holds; with the relay's admin port
+                                                         also tunnels online, bytes and refusals in the last hour
   revoke NAME|ID                                         revoke a token; the relay closes its sessions
 
 Options:
   --data-dir DIR      the relay's data directory   [DATA_DIR] (default ./portway-data)
+  --admin URL         the running relay's admin address, e.g. http://127.0.0.1:9090   [PORTWAY_ADMIN_URL]
 `;
 
 /** A mistake in the command line; the caller prints it and exits with status 2. */
@@ -36,8 +44,8 @@ export interface TokenCommandIo {
 }
 
 const FLAGS_WITH_VALUES: Record<string, readonly string[]> = {
-  create: ['name', 'max-tunnels', 'max-tcp-ports', 'data-dir'],
-  ls: ['data-dir'],
+  create: ['name', 'max-tunnels', 'max-tcp-ports', 'max-identities', 'data-dir'],
+  ls: ['data-dir', 'admin'],
   revoke: ['data-dir'],
 };
 const BOOLEAN_FLAGS: Record<string, readonly string[]> = { create: [], ls: ['json'], revoke: [] };
@@ -62,6 +70,7 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         name,
         maxTunnels: optionalCount(flags, 'max-tunnels'),
         maxTcpPorts: optionalCount(flags, 'max-tcp-ports'),
+        maxIdentities: optionalCount(flags, 'max-identities'),
       });
       io.out(`${token}\n`);
       io.err(`created token "${record.name}" (${record.id}); it is shown only this once, store it now\n`);
@@ -69,8 +78,9 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     }
     case 'ls': {
       if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
-      const records = store.list();
-      io.out(flags.has('json') ? JSON.stringify(records, null, 2) + '\n' : formatTable(records));
+      const rows = await usageRows(store.list(), dataDir, flags.get('admin') ?? io.env.PORTWAY_ADMIN_URL);
+      io.out(flags.has('json') ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
+      if (rows.length > 0 && rows[0].tunnelsOnline === undefined) io.err('tunnels online, bytes and refusals come from a running relay: add --admin URL (its --admin-port)\n');
       return;
     }
     case 'revoke': {
@@ -113,11 +123,56 @@ function optionalCount(flags: Map<string, string>, name: string): number | undef
   return Number(text);
 }
 
-function formatTable(records: TokenRecord[]): string {
+/** A token as `token ls` shows it: its record, the identities it holds and, from a running relay, its usage. */
+export type TokenUsageRow = TokenRecord & { identities: number } & Partial<Omit<TokenUsageInfo, 'id'>>;
+
+async function usageRows(records: TokenRecord[], dataDir: string, admin: string | undefined): Promise<TokenUsageRow[]> {
+  const identities = new Map<string, number>();
+  for (const record of readIdentityFile(path.join(dataDir, IDENTITIES_FILE)).values()) {
+    if (record.tokenId !== undefined) identities.set(record.tokenId, (identities.get(record.tokenId) ?? 0) + 1);
+  }
+  const usage = admin === undefined ? undefined : await readUsage(admin);
+  return records.map((record) => {
+    const live = usage?.get(record.id);
+    const row: TokenUsageRow = { ...record, identities: identities.get(record.id) ?? 0 };
+    if (usage) Object.assign(row, { tunnelsOnline: live?.tunnelsOnline ?? 0, bytesLastHour: live?.bytesLastHour ?? 0, refusalsLastHour: live?.refusalsLastHour ?? 0 });
+    return row;
+  });
+}
+
+async function readUsage(admin: string): Promise<Map<string, TokenUsageInfo>> {
+  let url: URL;
+  try {
+    url = new URL(TOKENS_USAGE_PATH, admin);
+  } catch {
+    throw new TokenCommandError(`--admin: "${admin}" is not a URL`);
+  }
+  let body: TokenUsageResponse;
+  try {
+    body = JSON.parse(await getText(url)) as TokenUsageResponse;
+  } catch (err) {
+    throw new Error(`cannot read ${url}: ${(err as Error).message}`);
+  }
+  return new Map((Array.isArray(body?.tokens) ? body.tokens : []).map((usage) => [usage.id, usage]));
+}
+
+function formatTable(records: TokenUsageRow[]): string {
   if (records.length === 0) return 'no tokens\n';
+  const live = (value: number | undefined, show: (n: number) => string = String) => (value === undefined ? '-' : show(value));
   const rows = [
-    ['NAME', 'ID', 'MAX TUNNELS', 'MAX TCP PORTS', 'CREATED'],
-    ...records.map((r) => [r.name, r.id, r.maxTunnels?.toString() ?? 'default', r.maxTcpPorts?.toString() ?? 'default', r.createdAt]),
+    ['NAME', 'ID', 'MAX TUNNELS', 'MAX TCP PORTS', 'MAX IDENTITIES', 'IDENTITIES', 'ONLINE', 'BYTES 1H', 'REFUSALS 1H', 'CREATED'],
+    ...records.map((r) => [
+      r.name,
+      r.id,
+      r.maxTunnels?.toString() ?? 'default',
+      r.maxTcpPorts?.toString() ?? 'default',
+      r.maxIdentities?.toString() ?? 'default',
+      String(r.identities),
+      live(r.tunnelsOnline),
+      live(r.bytesLastHour, formatBytes),
+      live(r.refusalsLastHour),
+      r.createdAt,
+    ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n') + '\n';

@@ -35,6 +35,8 @@ export interface TokenRecord {
   /** Undefined: the relay's default limit applies. */
   maxTunnels?: number;
   maxTcpPorts?: number;
+  /** Agent identities (each with its own hostname) the token may hold; undefined: the relay's default. */
+  maxIdentities?: number;
   /** ISO 8601. */
   createdAt: string;
 }
@@ -43,6 +45,7 @@ export interface CreateTokenOptions {
   name: string;
   maxTunnels?: number;
   maxTcpPorts?: number;
+  maxIdentities?: number;
 }
 
 /** What changed between two states of the file; `removed` lists revoked tokens. */
@@ -64,6 +67,9 @@ export class TokenStoreError extends Error {
     this.name = 'TokenStoreError';
   }
 }
+
+/** The per-token limits a record may carry, each a whole number of 0 or more. */
+const LIMIT_FIELDS = ['maxTunnels', 'maxTcpPorts', 'maxIdentities'] as const;
 
 interface StoredToken extends TokenRecord {
   sha256: string;
@@ -107,6 +113,7 @@ export class TokenStore {
     const name = validateName(options?.name);
     const maxTunnels = validateLimit('maxTunnels', options?.maxTunnels);
     const maxTcpPorts = validateLimit('maxTcpPorts', options?.maxTcpPorts);
+    const maxIdentities = validateLimit('maxIdentities', options?.maxIdentities);
     return this.serial(async () => {
       const current = await this.readTokens();
       if (current.some((t) => t.record.name === name)) {
@@ -119,6 +126,7 @@ export class TokenStore {
       const record: TokenRecord = { id, name, createdAt: new Date().toISOString() };
       if (maxTunnels !== undefined) record.maxTunnels = maxTunnels;
       if (maxTcpPorts !== undefined) record.maxTcpPorts = maxTcpPorts;
+      if (maxIdentities !== undefined) record.maxIdentities = maxIdentities;
       const next = [...current, { record, hash: sha256(token) }];
       await this.writeTokens(next);
       this.apply(next);
@@ -246,6 +254,7 @@ function sameRecord(a: LoadedToken, b: LoadedToken): boolean {
     a.record.name === b.record.name &&
     a.record.maxTunnels === b.record.maxTunnels &&
     a.record.maxTcpPorts === b.record.maxTcpPorts &&
+    a.record.maxIdentities === b.record.maxIdentities &&
     a.hash.equals(b.hash)
   );
 }
@@ -292,7 +301,7 @@ function parseTokenFile(file: string, data: unknown): LoadedToken[] {
     ids.add(e.id as string);
     names.add(e.name as string);
     const record: TokenRecord = { id: e.id as string, name: e.name as string, createdAt: e.createdAt as string };
-    for (const field of ['maxTunnels', 'maxTcpPorts'] as const) {
+    for (const field of LIMIT_FIELDS) {
       const value = e[field];
       if (value === undefined) continue;
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`${at} has an invalid ${field}`);

@@ -15,6 +15,8 @@ interface PortListener {
  */
 export class PortListeners {
   private readonly listeners = new Map<number, PortListener>();
+  /** False once the relay drains: no port listens any more, connections already accepted go on. */
+  private accepting = true;
 
   constructor(
     private readonly host: string,
@@ -24,6 +26,7 @@ export class PortListeners {
 
   /** Listens on the port for this identity (idempotent); false when the port cannot be bound. */
   open(identity: string, port: number): Promise<boolean> {
+    if (!this.accepting) return Promise.resolve(false);
     const existing = this.listeners.get(port);
     if (existing?.identity === identity) return existing.ready;
     if (existing) this.close(port);
@@ -62,6 +65,15 @@ export class PortListeners {
   /** Closes every port of this identity (its tunnel went offline). */
   closeIdentity(identity: string): void {
     for (const [port, listener] of [...this.listeners]) if (listener.identity === identity) this.close(port);
+  }
+
+  /** The relay drains: stop listening everywhere (new connections are refused), keep those accepted. */
+  stopAccepting(): void {
+    this.accepting = false;
+    for (const [port, listener] of this.listeners) {
+      listener.server.close();
+      this.log(`tcp port ${port}: draining, new connections refused`);
+    }
   }
 
   closeAll(): void {

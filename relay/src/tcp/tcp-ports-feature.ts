@@ -55,6 +55,11 @@ export class TcpPortsFeature {
     });
   }
 
+  /** Whether the identity holds any TCP port (its hostname is then never reclaimed). */
+  holdsPorts(identityId: string): boolean {
+    return (this.allocator?.portsOf(identityId).length ?? 0) > 0;
+  }
+
   /** Per-token limits (`token create --max-tcp-ports N`): looked up by the session's token. */
   limitPortsByToken(lookup: (tokenId: string) => { name: string; maxTcpPorts?: number } | undefined): void {
     this.portLimitOf = lookup;
@@ -72,6 +77,11 @@ export class TcpPortsFeature {
     if (held >= token.maxTcpPorts) {
       throw new ControlRequestError('limit-reached', `token "${token.name}" allows ${token.maxTcpPorts} TCP port(s) and its agents hold ${held}; release one first`);
     }
+  }
+
+  /** Draining: the allocated ports refuse new connections; those in flight finish. */
+  stopAccepting(): void {
+    this.listeners.stopAccepting();
   }
 
   close(): void {

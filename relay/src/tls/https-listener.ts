@@ -46,6 +46,11 @@ export class HttpsListener {
     return this.server.address() as net.AddressInfo;
   }
 
+  /** Draining: new connections are refused; those accepted (pass-through or decrypted) go on. */
+  stopAccepting(): void {
+    this.server.close();
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
