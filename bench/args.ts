@@ -9,23 +9,28 @@ export interface BenchArgs {
   connections?: { webSockets: number; keepAlive: number };
   /** `--soak [N]`: 70,000 new connections, then N keep-alive requests, RSS and descriptors along the way. */
   soak?: { keepAliveRequests: number; newConnections: number };
+  /** `--cluster`: only the cluster row (direct, via the owner relay, via a non-owner relay). */
+  cluster: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N] | --cluster
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
                       one tunnel: no errors, relay/agent RSS and descriptors not growing
+  --cluster           only the cluster row: small requests direct, via the relay holding the
+                      tunnel and via another relay of the cluster (needs redis-server)
   --direct-only       measure the origin directly only (no relay/agent needed)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
   --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false };
+  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false, cluster: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--direct-only') args.directOnly = true;
     else if (arg === '--strict') args.strict = true;
+    else if (arg === '--cluster') args.cluster = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--connections') {
       const counts = /^\d+,\d+$/.test(argv[i + 1] ?? '') ? argv[++i].split(',').map(Number) : [10_000, 5_000];

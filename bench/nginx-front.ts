@@ -24,7 +24,7 @@ export function nginxMissing(): string | undefined {
 }
 
 /** A port 127.0.0.1 can bind right now, for nginx's listen lines (nginx cannot report an ephemeral one). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().once('error', reject);
     server.listen(0, '127.0.0.1', () => {

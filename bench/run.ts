@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, USAGE } from './args';
 import { Child, spawnNode, stopAll } from './children';
+import { ClusterHop, clusterHopMarkdown, measureClusterHop, redisMissing } from './cluster-hop';
 import { runConnectionsBench } from './connections';
 import { runSoakBench } from './connections-soak';
 import { downloaderName } from './download';
@@ -16,7 +17,7 @@ import { backgroundCores } from './process-stats';
 import { PhaseResult, PhaseTargets, measurePhase } from './measure';
 import { buildReport } from './report';
 import { Tunnel, startTunnel, tunnelMissing } from './tunnel';
-import { prepareWrk, requireWrk } from './wrk';
+import { prepareWrk, requireWrk, runWrk } from './wrk';
 
 /** Background load above this (cores) gets a warning in the report. */
 const BACKGROUND_WARN_CORES = 0.2;
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
     return separateReport('soak.md', (tmpDir) => runSoakBench({ root, tmpDir, args: counts, log }));
   }
   requireWrk();
+  if (args.cluster) return separateReport('cluster.md', (tmpDir) => clusterOnly(tmpDir, args.durationSec));
   const started = Date.now();
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
   const cleanup = async (): Promise<void> => {
@@ -127,6 +129,17 @@ async function main(): Promise<number> {
       }
     }
 
+    let clusterHop: ClusterHop | undefined;
+    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : redisMissing();
+    if (!clusterNote) {
+      try {
+        clusterHop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
+      } catch (err) {
+        clusterNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+        log(`cluster FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+
     const after = await directPhase('direct (after)');
     const idleAfter = await backgroundCores();
 
@@ -138,6 +151,8 @@ async function main(): Promise<number> {
     ];
     const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
     const report = buildReport({ before, after, tunnel: tunnelResult, pipes, behindNginx, behindNginxNote, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
+    const directSmall = { 1: (before.levels[1].wrk.reqPerSec + after.levels[1].wrk.reqPerSec) / 2, 50: (before.levels[50].wrk.reqPerSec + after.levels[50].wrk.reqPerSec) / 2 };
+    report.markdown += clusterHopMarkdown(clusterHop, clusterNote, directSmall);
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
@@ -150,6 +165,18 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/** `--cluster`: direct small requests, then the cluster row against them. */
+async function clusterOnly(tmpDir: string, durationSec: number): Promise<{ markdown: string; ok: boolean }> {
+  const missing = redisMissing() ?? tunnelMissing(root);
+  if (missing) return { markdown: clusterHopMarkdown(undefined, missing, {}), ok: false };
+  prepareWrk(tmpDir);
+  const [origin1, origin2] = await Promise.all([startOrigin('origin-1'), startOrigin('origin-2')]);
+  const direct: Record<number, number> = {};
+  for (const c of [1, 50]) direct[c] = (await runWrk({ url: `http://127.0.0.1:${origin1.port}/small`, connections: c, durationSec })).reqPerSec;
+  const hop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec, log });
+  return { markdown: `# Portway cluster bench\n\ndirect small requests: c1 ${direct[1].toFixed(0)} req/s, c50 ${direct[50].toFixed(0)} req/s\n${clusterHopMarkdown(hop, undefined, direct)}`, ok: true };
 }
 
 /** `--connections`, `--soak`: one set of figures alone, written to bench/results/<file>. */

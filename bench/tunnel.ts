@@ -29,7 +29,7 @@ export interface TunnelOptions {
   relayArgs?: string[];
 }
 
-function relayBin(root: string): string {
+export function relayBin(root: string): string {
   return path.join(root, 'relay', 'bin', 'portway-relay.js');
 }
 
@@ -48,7 +48,7 @@ export function tunnelMissing(root: string): string | undefined {
  * The relay reads DOMAIN/PORT/DATA_DIR/AUTH_KEY from the environment; only our flags may count.
  * The malloc settings are those every launcher we ship sets (common/malloc-tunables.ts).
  */
-function childEnv(tmpDir: string): NodeJS.ProcessEnv {
+export function childEnv(tmpDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = withMallocTunables({ ...process.env, HOME: tmpDir });
   for (const name of ['DOMAIN', 'PORT', 'DATA_DIR', 'AUTH_KEY']) delete env[name];
   return env;

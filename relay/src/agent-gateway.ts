@@ -84,6 +84,8 @@ export class AgentGateway {
     if (hello.mode !== 'control') {
       const admitted = this.admission.admitTunnel(login.token, identityId);
       if (!admitted.ok) return this.refuse(ws, admitted.code, admitted.message);
+      const closed = this.features.tunnelRefusal();
+      if (closed !== undefined) return this.refuse(ws, 'rate-limited', closed); // agents retry this code
     }
     let hostname: string;
     try {

@@ -1,6 +1,7 @@
-import * as path from 'node:path';
-import { readJsonFile, writeJsonFileAtomic, JsonFileError } from '../../common/json-file';
+import { FileIdentityBackend, type IdentityBackend, type IdentityRecord } from './identity-backend';
 import { isValidHostLabel, randomHostLabel } from './hostname-words';
+
+export { IDENTITIES_FILE, readIdentityFile } from './identity-backend';
 
 /** Names a hostname the caller may not have. */
 export class HostnameError extends Error {
@@ -19,22 +20,6 @@ export class IdentityLimitError extends Error {
     super(message);
     this.name = 'IdentityLimitError';
   }
-}
-
-interface IdentityRecord {
-  hostname: string;
-  createdAt: string;
-  /** Last hello or session end (ISO 8601); reclaiming goes by it. Older files lack it: createdAt then. */
-  lastSeenAt?: string;
-  /** The token that holds this identity (counted against its --max-identities); absent: AUTH_KEY or an open relay. */
-  tokenId?: string;
-  /** The agent asked for this hostname: a reservation, never reclaimed. */
-  requested?: boolean;
-}
-
-interface StoredIdentities {
-  version: 1;
-  identities: Record<string, IdentityRecord>;
 }
 
 /** Who asks for a hostname, and how many identities their token may hold. */
@@ -58,18 +43,31 @@ export class IdentityStore {
   private readonly byHostname = new Map<string, string>();
 
   private constructor(
-    private readonly file: string,
+    private readonly backend: IdentityBackend,
     private readonly domain: string,
     private readonly now: () => number,
   ) {}
 
-  static open(dataDir: string, domain: string, options: { now?: () => number } = {}): IdentityStore {
-    const store = new IdentityStore(path.join(dataDir, IDENTITIES_FILE), domain, options.now ?? Date.now);
-    for (const [id, record] of readIdentityFile(store.file)) {
-      store.byIdentity.set(id, record);
-      store.byHostname.set(record.hostname, id);
-    }
+  /** identities.json in dataDir, or `options.backend` (Redis, for several relays). */
+  static open(dataDir: string, domain: string, options: { now?: () => number; backend?: IdentityBackend } = {}): IdentityStore {
+    const backend: IdentityBackend = options.backend ?? new FileIdentityBackend(dataDir);
+    const store = new IdentityStore(backend, domain, options.now ?? Date.now);
+    for (const [id, record] of backend.load()) store.remember(id, record);
+    // Another relay's change replaces ours: the shared store is the truth.
+    backend.onRemote?.((id, record) => store.remember(id, record));
     return store;
+  }
+
+  /** Takes a record as it is (or forgets the identity: undefined), keeping the hostname index in step. */
+  private remember(identityId: string, record: IdentityRecord | undefined): void {
+    const previous = this.byIdentity.get(identityId);
+    if (previous && this.byHostname.get(previous.hostname) === identityId) this.byHostname.delete(previous.hostname);
+    if (!record) {
+      this.byIdentity.delete(identityId);
+      return;
+    }
+    this.byIdentity.set(identityId, record);
+    this.byHostname.set(record.hostname, identityId);
   }
 
   hostnameOf(identityId: string): string | undefined {
@@ -112,35 +110,33 @@ export class IdentityStore {
     };
     const changed = !current || current.hostname !== next.hostname || current.tokenId !== next.tokenId || current.requested !== next.requested;
     if (!this.stampLastSeen(next) && !changed) return hostname;
-    if (current && current.hostname !== hostname) this.byHostname.delete(current.hostname);
-    this.byIdentity.set(identityId, next);
-    this.byHostname.set(hostname, identityId);
-    this.save();
+    this.remember(identityId, next);
+    this.backend.save(identityId, next, this.byIdentity);
     return hostname;
   }
 
   /** Notes that the identity was just in use (its session ended): reclaiming counts idle time from here. */
   touch(identityId: string): void {
     const record = this.byIdentity.get(identityId);
-    if (record && this.stampLastSeen(record)) this.save();
+    if (record && this.stampLastSeen(record)) this.backend.save(identityId, record, this.byIdentity);
   }
 
   /**
    * Forgets identities unused for maxIdleMs, freeing their hostnames and their token's count.
    * Identities that asked for their hostname (reservations) are kept, as are those `keep` names
-   * (online, holding custom domains or TCP ports). Returns the hostnames reclaimed.
+   * (online, holding custom domains or TCP ports); those are marked seen now, so another relay of
+   * a cluster, where they are not online, does not reclaim them. Returns the hostnames reclaimed.
    */
   reclaimIdle(maxIdleMs: number, keep: (identityId: string) => boolean): string[] {
     const cutoff = this.now() - maxIdleMs;
-    const reclaimed: string[] = [];
+    const forgotten = new Map<string, IdentityRecord>();
     for (const [id, record] of this.byIdentity) {
-      if (record.requested || Date.parse(record.lastSeenAt ?? record.createdAt) > cutoff || keep(id)) continue;
-      this.byIdentity.delete(id);
-      this.byHostname.delete(record.hostname);
-      reclaimed.push(record.hostname);
+      if (keep(id)) this.touch(id);
+      else if (!record.requested && Date.parse(record.lastSeenAt ?? record.createdAt) <= cutoff) forgotten.set(id, record);
     }
-    if (reclaimed.length > 0) this.save();
-    return reclaimed;
+    for (const id of forgotten.keys()) this.remember(id, undefined);
+    if (forgotten.size > 0) this.backend.forget(forgotten, this.byIdentity);
+    return [...forgotten.values()].map((record) => record.hostname);
   }
 
   private checkTokenRoom(owner: IdentityOwner): void {
@@ -179,32 +175,4 @@ export class IdentityStore {
     }
     return `${label}.${this.domain}`;
   }
-
-  private save(): void {
-    const identities: Record<string, IdentityRecord> = Object.fromEntries(this.byIdentity);
-    writeJsonFileAtomic(this.file, { version: 1, identities } satisfies StoredIdentities);
-  }
-}
-
-export const IDENTITIES_FILE = 'identities.json';
-
-/** The records of identities.json (none when it does not exist); JsonFileError when it is not ours. */
-export function readIdentityFile(file: string): Map<string, IdentityRecord> {
-  const data = readJsonFile(file) as StoredIdentities | undefined;
-  const records = new Map<string, IdentityRecord>();
-  if (data === undefined) return records;
-  if (typeof data !== 'object' || data === null || typeof data.identities !== 'object' || data.identities === null) {
-    throw new JsonFileError(file, 'has an unexpected shape; fix or remove it');
-  }
-  for (const [id, record] of Object.entries(data.identities)) {
-    if (typeof record?.hostname !== 'string') continue;
-    records.set(id, {
-      hostname: record.hostname,
-      createdAt: typeof record.createdAt === 'string' ? record.createdAt : new Date(0).toISOString(),
-      lastSeenAt: typeof record.lastSeenAt === 'string' ? record.lastSeenAt : undefined,
-      tokenId: typeof record.tokenId === 'string' ? record.tokenId : undefined,
-      requested: record.requested === true ? true : undefined,
-    });
-  }
-  return records;
 }

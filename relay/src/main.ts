@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { AdminServer } from './admin/admin-server';
+import { addClusterMetrics } from './cluster/cluster-metrics';
+import { RelayCluster } from './cluster/relay-cluster';
 import { counters } from './admin/counters';
 import { drainOnSignals } from './admin/graceful-drain';
 import { relayMetrics } from './admin/relay-metrics';
@@ -26,11 +28,16 @@ async function main(argv: string[]): Promise<void> {
   const log = logger.info;
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const unlockDataDir = lockDataDir(options.dataDir, logger.error);
-  const relay = new RelayServer(options, log);
+  const cluster = options.cluster ? await RelayCluster.connect(options.cluster, log) : undefined;
+  const relay = new RelayServer(options, log, cluster?.shared);
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`, { port: address.port });
   log(options.tcpPorts ? `TCP ports ${options.tcpPorts} (each listened on while its agent is connected)` : 'TCP ports off');
+  if (cluster) {
+    const at = await cluster.attach(relay);
+    log(`cluster port listening on ${at.address}:${at.port} (relay ${cluster.relayId}, shared state in Redis)`, { clusterPort: at.port });
+  }
   const httpsFront = await startHttpsFront(relay, options, log);
   if (httpsFront) {
     const { address: secure, ownNames } = httpsFront;
@@ -40,7 +47,7 @@ async function main(argv: string[]): Promise<void> {
   let admin: AdminServer | undefined;
   if (options.admin.port !== undefined) {
     admin = new AdminServer({
-      metrics: relayMetrics(counters, relay.registry),
+      metrics: cluster ? addClusterMetrics(relayMetrics(counters, relay.registry)) : relayMetrics(counters, relay.registry),
       tunnels: () => listTunnels(relay.registry, (id) => relay.security.tokens?.list().find((t) => t.id === id)?.name),
       tokens: () => relay.security.admission.usageReport(),
     });
@@ -56,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
         return relay.drain();
       },
       goAway: (timeoutMs) => relay.goAway(timeoutMs),
-      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close()]).then(() => unlockDataDir()),
+      close: () => Promise.all([relay.close(), httpsFront?.close(), admin?.close(), cluster?.close()]).then(() => unlockDataDir()),
     },
     options.admin.drainTimeoutMs,
     log,

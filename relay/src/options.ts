@@ -1,4 +1,5 @@
 import { ADMIN_HELP, ADMIN_VALUE_FLAGS, parseAdminOptions, type AdminOptions } from './admin/admin-options';
+import { CLUSTER_HELP, CLUSTER_VALUE_FLAGS, parseClusterOptions, type ClusterOptions } from './cluster/cluster-options';
 import { readConfigFile } from './config-file';
 import { LOG_HELP, LOG_VALUE_FLAGS, parseLogOptions, type LogOptions } from './logging/log-options';
 import { HTTPS_BOOLEAN_FLAGS, HTTPS_HELP, HTTPS_VALUE_FLAGS, parseHttpsOptions, type HttpsOptions } from './tls/https-options';
@@ -24,6 +25,8 @@ export interface RelayOptions {
   admin: AdminOptions;
   /** Log format and level (logging/log-options.ts). */
   log: LogOptions;
+  /** Several relays sharing state in Redis (cluster/cluster-options.ts); undefined: one relay, state in dataDir. */
+  cluster: ClusterOptions | undefined;
 }
 
 export class OptionsError extends Error {
@@ -47,7 +50,7 @@ Options (environment variable in brackets):
   --auth-key K        agents must present this key (32+ characters)      [AUTH_KEY] (default: open relay)
   --keepalive-ms N    ping interval to agents; a missed answer closes the session [KEEPALIVE_MS] (default 15000)
   --config FILE       settings as NAME=value lines (the variable names below) [PORTWAY_RELAY_CONFIG]
-${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}${ADMIN_HELP}${LOG_HELP}  -h, --help          show this help
+${HTTPS_HELP}${TCP_HELP}${SECURITY_HELP}${ADMIN_HELP}${CLUSTER_HELP}${LOG_HELP}  -h, --help          show this help
   --version           print the version
 
 Every option is also an environment variable (and a --config line): its name upper-cased, - as _
@@ -60,7 +63,7 @@ Who is online: portway-relay tunnels ls --admin URL (see portway-relay tunnels -
 
 type Env = Record<string, string | undefined>;
 
-const VALUE_FLAGS = ['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...SECURITY_VALUE_FLAGS, ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS, ...ADMIN_VALUE_FLAGS, ...LOG_VALUE_FLAGS];
+const VALUE_FLAGS = ['domain', 'port', 'host', 'data-dir', 'auth-key', 'keepalive-ms', ...SECURITY_VALUE_FLAGS, ...HTTPS_VALUE_FLAGS, ...TCP_VALUE_FLAGS, ...ADMIN_VALUE_FLAGS, ...LOG_VALUE_FLAGS, ...CLUSTER_VALUE_FLAGS];
 const BOOLEAN_FLAGS: readonly string[] = [...HTTPS_BOOLEAN_FLAGS, ...SECURITY_BOOLEAN_FLAGS];
 
 /** The environment variable (and config file name) of a flag: --keepalive-ms → KEEPALIVE_MS. */
@@ -125,6 +128,7 @@ function optionsFrom(flags: Map<string, string>, env: Env): RelayOptions {
     tcpPorts: parseTcpPorts(flags, env, [port], (message) => new OptionsError(message)),
     admin: parseAdminOptions(flags, env, (message) => new OptionsError(message)),
     log: parseLogOptions(flags, env, (message) => new OptionsError(message)),
+    cluster: parseClusterOptions(flags, env, (message) => new OptionsError(message)),
   };
 }
 

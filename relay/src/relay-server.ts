@@ -8,6 +8,8 @@ import { normalizeAddress } from '../../common/net/client-address';
 import { CloseCode, CONNECT_PATH, HEALTH_PATH } from '../../protocol/control';
 import { counters } from './admin/counters';
 import { AgentGateway } from './agent-gateway';
+import type { SharedState } from './cluster/relay-cluster';
+import type { TunnelsElsewhere } from './cluster/tunnels-elsewhere';
 import type { AgentSession } from './agent-session';
 import { FastConnection } from './fast-http/fast-connection';
 import type { ClientPeer, FastRoute } from './fast-http/fast-route';
@@ -38,6 +40,8 @@ export class RelayServer implements FrontedRelay {
    * routing; undefined (not ours) lets the request go on, e.g. to an agent running its own ACME.
    */
   ownChallenges: OwnChallengeAnswers | undefined;
+  /** With --redis: where a visitor goes whose tunnel this relay does not hold (cluster/). */
+  elsewhere: TunnelsElsewhere | undefined;
   /** Client addresses, agent admission (tokens), custom domains (see security/relay-security.ts). */
   readonly security: RelaySecurity;
   /**
@@ -63,12 +67,14 @@ export class RelayServer implements FrontedRelay {
   constructor(
     private readonly options: RelayOptions,
     private readonly log: LogLine = (line) => console.log(line),
+    /** With --redis, tokens and identities live in Redis (cluster/relay-cluster.ts). */
+    private readonly shared?: SharedState,
   ) {
     this.router = new HostRouter(options.domain, (host) => this.security.customDomains.tunnelHostnameFor(host));
-    this.identities = IdentityStore.open(options.dataDir, options.domain);
+    this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
     this.security = new RelaySecurity(options, this.registry, this.features, this.identities, log);
-    this.tcpPorts = TcpPortsFeature.open(options, log);
+    this.tcpPorts = TcpPortsFeature.open(options, log, shared?.ports);
     this.tcpPorts.install(this.features);
     this.tcpPorts.limitPortsByToken((tokenId) => this.security.tokens?.list().find((t) => t.id === tokenId));
     const { limits } = options.security;
@@ -141,7 +147,7 @@ export class RelayServer implements FrontedRelay {
   }
 
   async listen(): Promise<AddressInfo> {
-    await this.security.open();
+    await this.security.open(this.shared);
     // After the domain store loaded: identities holding custom domains, TCP ports or a session are kept.
     const online = (identityId: string) => this.registry.all().some((session) => session.identityId === identityId);
     const keep = (identityId: string) => online(identityId) || this.security.customDomains.holdsDomains(identityId) || this.tcpPorts.holdsPorts(identityId);
@@ -245,7 +251,14 @@ export class RelayServer implements FrontedRelay {
       res.shouldKeepAlive = false;
       return Pages.relayDraining(res);
     }
-    if (admission.kind !== 'admitted') return Pages.refusal(res, admission, host);
+    if (admission.kind !== 'admitted') {
+      const refuse = () => Pages.refusal(res, admission, host);
+      // No local tunnel for this host: another relay of the cluster may hold it.
+      if (this.elsewhere && (admission.kind === 'offline' || admission.kind === 'unassigned')) {
+        return this.elsewhere.forwardRequest(req, res, { hostname: admission.hostname, host, clientAddress }, refuse);
+      }
+      return refuse();
+    }
     forwardRequest(req, res, this.forwardContext(req, admission.session, host, clientAddress));
   }
 
@@ -270,6 +283,10 @@ export class RelayServer implements FrontedRelay {
     const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
-    refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
+    const refuse = () => refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
+    if (this.elsewhere && (admission.kind === 'offline' || admission.kind === 'unassigned')) {
+      return this.elsewhere.forwardUpgrade(req, socket, head, { hostname: admission.hostname, host, clientAddress }, refuse);
+    }
+    refuse();
   }
 }

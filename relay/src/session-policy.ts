@@ -28,6 +28,7 @@ export class SessionFeatures implements SessionPolicy {
   private readonly domainRules: ((session: AgentSession, domain: string) => boolean)[] = [];
   private readonly portRules: ((session: AgentSession, port: number) => boolean)[] = [];
   readonly observers: SessionObserver[] = [];
+  private readonly tunnelGates: (() => string | undefined)[] = [];
 
   handle(method: string, handler: RelayRequestHandler): void {
     this.requestHandlers.set(method, handler);
@@ -43,6 +44,20 @@ export class SessionFeatures implements SessionPolicy {
 
   observe(observer: SessionObserver): void {
     this.observers.push(observer);
+  }
+
+  /** A check before any new tunnel session: a message refuses it for now (the agent retries). */
+  gateTunnels(gate: () => string | undefined): void {
+    this.tunnelGates.push(gate);
+  }
+
+  /** Why new tunnel sessions are refused right now, if they are. */
+  tunnelRefusal(): string | undefined {
+    for (const gate of this.tunnelGates) {
+      const refusal = gate();
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
   }
 
   mayUseDomain(session: AgentSession, domain: string): boolean {

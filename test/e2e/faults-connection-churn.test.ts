@@ -19,8 +19,12 @@ const LANES = 4;
 const KEEP_ALIVE_CONNECTIONS = 10;
 /** The same traffic, smaller, before the baselines: JIT, heap and pools at their working size. */
 const WARM_UP = 3_000;
-/** Allowed RSS above the baseline once settled: a leak of 1 KiB per connection would exceed it. */
-const RSS_MARGIN_KIB = 32 * 1024;
+/**
+ * Allowed RSS above the baseline once settled. The allocator keeps some freed native socket memory
+ * (54 MiB seen on a busy machine; 32 MiB was too tight), while a leak of 1 KiB per connection
+ * (170 MiB over 170k connections) still exceeds it. Descriptors and open streams stay exact.
+ */
+const RSS_MARGIN_KIB = 128 * 1024;
 
 describe('connection churn and keep-alive volume through one tunnel (real processes on loopback)', () => {
   const { track } = suiteCleanups();

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { patternDigest } from '../helpers/origin';
-import { portway } from '../helpers/processes';
+import { portway, startAgent, type RunningProcess } from '../helpers/processes';
 import { freePortRange, startEchoService } from '../helpers/tcp';
 import { startTunnel, type TunnelFixture } from '../helpers/tunnel-fixture';
 
@@ -116,12 +116,21 @@ describe('graceful drain on SIGTERM (real relay, agent and origin)', () => {
     const range = await freePortRange(5);
     const echo = await startEchoService();
     const fx = await startTunnel({ relayArgs: ['--drain-timeout-ms', '60000', '--tcp-ports', range.flag, '--https-port', '0'] });
+    let agent: RunningProcess | undefined;
     try {
       const httpsPort = Number((await fx.relay.waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
+      // Allocated and forwarded while the agent is stopped, then the agent starts with both: a
+      // forward changed under a running agent would race its reload against the first connection.
+      await fx.agent.stop();
       const allocated = await portway(fx.configPath, ['route', 'tcp', 'allocate']);
       assert.equal(allocated.code, 0, allocated.stderr);
       const port = Number(/^Allocated port (\d+)$/m.exec(allocated.stdout)?.[1]);
-      await fx.change(['route', 'tcp', 'forward', '--port', String(port), '--destination', '127.0.0.1', '--dstport', String(echo.port)]);
+      const forward = await portway(fx.configPath, ['route', 'tcp', 'forward', '--port', String(port), '--destination', '127.0.0.1', '--dstport', String(echo.port)]);
+      assert.equal(forward.code, 0, forward.stderr);
+      const listening = fx.relay.lines.length;
+      agent = startAgent(fx.configPath);
+      await agent.waitFor(/Relay applied the routes/);
+      await fx.relay.waitFor(new RegExp(`tcp port ${port}: listening`), 10_000, listening);
       // Both accept before the drain (so the refusals below are the drain's doing).
       assert.equal(await tryConnect(port), 'open');
       assert.equal(await tryConnect(httpsPort), 'open');
@@ -139,6 +148,7 @@ describe('graceful drain on SIGTERM (real relay, agent and origin)', () => {
       assert.equal(await fx.relay.exited, 0);
       assert.ok(fx.relay.lines.some((line) => /drained \(nothing in flight\)/.test(line)), 'it exited because nothing was in flight, not on the timeout');
     } finally {
+      await agent?.stop();
       await fx.stop();
       await echo.close();
     }

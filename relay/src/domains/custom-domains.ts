@@ -9,6 +9,7 @@ import { DomainMethod, parseDomainParams, type DomainChallenge, type DomainList,
 import type { AgentSession } from '../agent-session';
 import type { SessionFeatures } from '../session-policy';
 import { DomainNameError, normalizeDomain } from './domain-name';
+import type { DocumentBackend } from '../document-backend';
 import { DomainStore, DomainStoreError } from './domain-store';
 import { DomainVerificationError, expectedTxtValue, txtRecordName, verifyDomainTxt } from './txt-verifier';
 import { VerificationLimit, type VerificationLimitOptions } from './verification-limit';
@@ -39,9 +40,9 @@ export class CustomDomains {
     features.handle(DomainMethod.Remove, (session, params) => this.remove(session, params));
   }
 
-  /** Loads domains.json; `reserved` are the relay's own names, which nobody may bind. */
-  async open(dataDir: string, reserved: string[]): Promise<void> {
-    this.store = await DomainStore.open(dataDir, { reserved });
+  /** Loads domains.json (or `backend`: Redis); `reserved` are the relay's own names, which nobody may bind. */
+  async open(dataDir: string, reserved: string[], backend?: DocumentBackend): Promise<void> {
+    this.store = await DomainStore.open(dataDir, { reserved, backend });
   }
 
   /** Whether the identity holds a verified custom domain (its hostname is then never reclaimed). */

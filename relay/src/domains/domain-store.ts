@@ -10,7 +10,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { domainLookupKey } from '../../../common/domain-name';
-import { CorruptFileError, readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
+import { CorruptFileError } from '../../../common/json-file';
+import { FileDocumentBackend, type DocumentBackend } from '../document-backend';
 import { domainAndParents, normalizeDomain } from './domain-name';
 
 export { CorruptFileError } from '../../../common/json-file';
@@ -42,6 +43,8 @@ export interface DomainStoreOptions {
   reserved?: readonly string[];
   /** Clock for `verifiedAt`; tests pin it. */
   now?: () => Date;
+  /** Where the bindings live; default domains.json in the data dir (Redis for several relays, watched). */
+  backend?: DocumentBackend;
 }
 
 export class DomainStore {
@@ -50,19 +53,34 @@ export class DomainStore {
   private readonly reserved: readonly string[];
 
   private constructor(
-    readonly file: string,
+    private readonly backend: DocumentBackend,
     private readonly options: DomainStoreOptions,
   ) {
     this.reserved = (options.reserved ?? []).map((domain) => domainLookupKey(domain));
   }
 
-  /** Opens the store in `dataDir`; rejects with CorruptFileError on a bad file (left untouched). */
+  /** Where the bindings live (domains.json's path, or a Redis key). */
+  get file(): string {
+    return this.backend.location;
+  }
+
+  /** Opens the store in `dataDir` (or `options.backend`); rejects with CorruptFileError on a bad file (left untouched). */
   static async open(dataDir: string, options: DomainStoreOptions = {}): Promise<DomainStore> {
     await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const store = new DomainStore(path.join(dataDir, DOMAINS_FILE), options);
-    const data = await readJsonFileAsync(store.file);
-    if (data !== undefined) store.bindings = parseDomainFile(store.file, data);
+    const store = new DomainStore(options.backend ?? new FileDocumentBackend(path.join(dataDir, DOMAINS_FILE)), options);
+    await store.reload();
+    // Another relay of a cluster verified or removed a domain: take its bindings.
+    store.backend.watch(
+      () => void store.serial(() => store.reload()).catch(() => undefined),
+      () => undefined,
+    );
     return store;
+  }
+
+  /** Reads the stored bindings again (before every change too: another relay may have written since). */
+  private async reload(): Promise<void> {
+    const data = await this.backend.read();
+    this.bindings = data === undefined ? new Map() : parseDomainFile(this.file, data);
   }
 
   /**
@@ -74,6 +92,7 @@ export class DomainStore {
     const name = normalizeDomain(domain);
     requireIdentity(identity);
     return this.serial(async () => {
+      await this.reload();
       this.checkBindable(identity, name);
       const existing = this.bindings.get(name);
       if (existing) return { ...existing };
@@ -102,6 +121,7 @@ export class DomainStore {
   async unbind(identity: string, domain: string): Promise<DomainBinding> {
     const name = normalizeDomain(domain);
     return this.serial(async () => {
+      await this.reload();
       const binding = this.bindings.get(name);
       if (!binding) throw new DomainStoreError('not-found', `${name} is not a verified domain`);
       if (binding.identity !== identity) throw new DomainStoreError('not-owner', `${name} belongs to another identity`);
@@ -152,7 +172,7 @@ export class DomainStore {
   }
 
   private write(bindings: Map<string, DomainBinding>): Promise<void> {
-    return writeJsonFileAtomicAsync(this.file, { version: FILE_VERSION, domains: [...bindings.values()] });
+    return this.backend.write({ version: FILE_VERSION, domains: [...bindings.values()] });
   }
 }
 

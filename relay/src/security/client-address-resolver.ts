@@ -8,7 +8,7 @@
  * fast path the values its own head parser collected (factsFor).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { normalizeAddress } from '../../../common/net/client-address';
 import { clientAddressFor, forwardedForHeader, TrustedProxies } from './trusted-proxies';
 
@@ -30,12 +30,19 @@ export interface ClientFacts {
 
 export class ClientAddressResolver {
   private readonly proxySources = new WeakMap<Socket, string>();
+  /** Connections from another relay of a cluster (pooled): each request names its client in this header. */
+  private readonly clientHeaders = new WeakMap<Socket, string>();
 
   constructor(readonly trusted: TrustedProxies) {}
 
   /** Records the client a (trusted) PROXY header named for this connection. */
   setProxySource(socket: Socket, address: string): void {
     this.proxySources.set(socket, normalizeAddress(address));
+  }
+
+  /** Takes each request's client on this (authenticated) connection from `header` (cluster/peer-forwarder.ts). */
+  setClientHeader(socket: Socket, header: string): void {
+    this.clientHeaders.set(socket, header);
   }
 
   /** Whoever connected to the relay: the PROXY header's client, else the socket's peer. */
@@ -68,7 +75,14 @@ export class ClientAddressResolver {
   factsOfRequest(req: IncomingMessage, socketProto: 'http' | 'https'): ClientFacts {
     const { headers } = req;
     const claims = { xForwardedFor: joined(headers['x-forwarded-for']), forwarded: joined(headers.forwarded), xForwardedProto: joined(headers['x-forwarded-proto']) };
-    return this.factsFor(this.senderOf(req.socket), claims, socketProto);
+    return this.factsFor(this.senderOfRequest(req), claims, socketProto);
+  }
+
+  /** The sender of one request: the client its cluster header names, on a pooled connection from another relay. */
+  private senderOfRequest(req: IncomingMessage): string {
+    const header = this.clientHeaders.get(req.socket);
+    const named = header === undefined ? undefined : req.headers[header];
+    return typeof named === 'string' && isIP(named) !== 0 ? normalizeAddress(named) : this.senderOf(req.socket);
   }
 }
 

@@ -14,6 +14,8 @@ import { AgentAdmission } from './agent-admission';
 import { ClientAddressResolver } from './client-address-resolver';
 import { requireProxyProtocol } from './proxy-protocol-gate';
 import { DOMAIN_VERIFY_BURST } from './security-options';
+import type { DocumentBackend } from '../document-backend';
+import type { TokenBackend } from './token-backend';
 import { TokenStore } from './token-store';
 import { TrustedProxies } from './trusted-proxies';
 
@@ -48,13 +50,15 @@ export class RelaySecurity {
     return this.tokenStore;
   }
 
-  /** Loads tokens.json (watched: the CLI's changes apply live) and domains.json. */
-  async open(): Promise<void> {
+  /** Loads tokens.json, or `tokens` (Redis, for a cluster; watched: the CLI's changes apply live), and domains.json. */
+  /** Loads tokens and custom domains: from the data dir, or from a cluster's shared backends. */
+  async open(shared: { tokens?: TokenBackend; domains?: DocumentBackend } = {}): Promise<void> {
+    const { tokens, domains } = shared;
     if (this.tokenStore) return;
-    this.tokenStore = await TokenStore.open(this.options.dataDir, { watch: true });
+    this.tokenStore = tokens ? await TokenStore.openWith(tokens, { watch: true }) : await TokenStore.open(this.options.dataDir, { watch: true });
     this.tokenStore.onError((err) => this.log(`tokens: ${err.message}`));
     this.admission.useTokens(this.tokenStore);
-    await this.customDomains.open(this.options.dataDir, [this.options.domain]);
+    await this.customDomains.open(this.options.dataDir, [this.options.domain], domains);
   }
 
   /** With --proxy-protocol, only trusted proxies stating a PROXY header reach the server. */

@@ -4,10 +4,9 @@
  * The new token is the only thing written to stdout, so `TOKEN=$(portway-relay token create …)`
  * works; everything meant for a person goes to stderr.
  */
-import * as path from 'node:path';
 import { bytes as formatBytes, getText } from '../admin/tunnels-cli';
-import { IDENTITIES_FILE, readIdentityFile } from '../identity-store';
-import { TokenRecord, TokenStore } from './token-store';
+import { openTokenStore, type OpenedTokenStore } from '../cluster/token-store-opener';
+import type { TokenRecord } from './token-store';
 import { TOKENS_USAGE_PATH, type TokenUsageInfo, type TokenUsageResponse } from './token-usage';
 
 export const TOKEN_HELP = `Usage: portway-relay token <command> [options]
@@ -24,6 +23,7 @@ Commands:
 
 Options:
   --data-dir DIR      the relay's data directory   [DATA_DIR] (default ./portway-data)
+  --redis URL         the tokens of a cluster of relays, in Redis   [REDIS_URL] (instead of --data-dir)
   --admin URL         the running relay's admin address, e.g. http://127.0.0.1:9090   [PORTWAY_ADMIN_URL]
 `;
 
@@ -44,9 +44,9 @@ export interface TokenCommandIo {
 }
 
 const FLAGS_WITH_VALUES: Record<string, readonly string[]> = {
-  create: ['name', 'max-tunnels', 'max-tcp-ports', 'max-identities', 'data-dir'],
-  ls: ['data-dir', 'admin'],
-  revoke: ['data-dir'],
+  create: ['name', 'max-tunnels', 'max-tcp-ports', 'max-identities', 'data-dir', 'redis'],
+  ls: ['data-dir', 'admin', 'redis'],
+  revoke: ['data-dir', 'redis'],
 };
 const BOOLEAN_FLAGS: Record<string, readonly string[]> = { create: [], ls: ['json'], revoke: [] };
 
@@ -60,7 +60,15 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
   if (!(command in FLAGS_WITH_VALUES)) throw new TokenCommandError(`unknown token command "${command}" (create, ls or revoke)`);
   const { flags, positional } = parseFlags(command, rest);
   const dataDir = flags.get('data-dir') ?? io.env.DATA_DIR ?? './portway-data';
-  const store = await TokenStore.open(dataDir, { watch: false });
+  const opened = await openTokenStore(flags.get('redis') ?? (io.env.REDIS_URL || undefined), dataDir);
+  try {
+    await runOn(opened, command, flags, positional, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function runOn({ store, identities }: OpenedTokenStore, command: string, flags: Map<string, string>, positional: string[], io: TokenCommandIo): Promise<void> {
   switch (command) {
     case 'create': {
       if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
@@ -78,7 +86,7 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     }
     case 'ls': {
       if (positional.length > 0) throw new TokenCommandError(`unexpected argument "${positional[0]}"`);
-      const rows = await usageRows(store.list(), dataDir, flags.get('admin') ?? io.env.PORTWAY_ADMIN_URL);
+      const rows = await usageRows(store.list(), await identities(), flags.get('admin') ?? io.env.PORTWAY_ADMIN_URL);
       io.out(flags.has('json') ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
       if (rows.length > 0 && rows[0].tunnelsOnline === undefined) io.err('tunnels online, bytes and refusals come from a running relay: add --admin URL (its --admin-port)\n');
       return;
@@ -126,9 +134,9 @@ function optionalCount(flags: Map<string, string>, name: string): number | undef
 /** A token as `token ls` shows it: its record, the identities it holds and, from a running relay, its usage. */
 export type TokenUsageRow = TokenRecord & { identities: number } & Partial<Omit<TokenUsageInfo, 'id'>>;
 
-async function usageRows(records: TokenRecord[], dataDir: string, admin: string | undefined): Promise<TokenUsageRow[]> {
+async function usageRows(records: TokenRecord[], identityRecords: Map<string, { tokenId?: string }>, admin: string | undefined): Promise<TokenUsageRow[]> {
   const identities = new Map<string, number>();
-  for (const record of readIdentityFile(path.join(dataDir, IDENTITIES_FILE)).values()) {
+  for (const record of identityRecords.values()) {
     if (record.tokenId !== undefined) identities.set(record.tokenId, (identities.get(record.tokenId) ?? 0) + 1);
   }
   const usage = admin === undefined ? undefined : await readUsage(admin);

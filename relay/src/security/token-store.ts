@@ -9,13 +9,11 @@
  * revoked token's sessions.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { promises as fsp, watch as watchFs, FSWatcher } from 'node:fs';
-import path from 'node:path';
-import { CorruptFileError, readJsonFileAsync, writeJsonFileAtomicAsync } from '../../../common/json-file';
+import { CorruptFileError } from '../../../common/json-file';
+import { FileTokenBackend, type TokenBackend } from './token-backend';
 
 export { CorruptFileError } from '../../../common/json-file';
-
-export const TOKENS_FILE = 'tokens.json';
+export { TOKENS_FILE } from './token-backend';
 export const TOKEN_PREFIX = 'pw_';
 /** Random bytes per token: 256 bits, far beyond guessing even without the rate limit. */
 const TOKEN_BYTES = 32;
@@ -89,22 +87,31 @@ export interface TokenStoreOptions {
 export class TokenStore {
   private tokens: LoadedToken[] = [];
   private queue: Promise<unknown> = Promise.resolve();
-  private watcher?: FSWatcher;
+  private stopWatching?: () => void;
   private debounce?: NodeJS.Timeout;
   private readonly changeListeners = new Set<(change: TokenChange) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
 
   private constructor(
-    readonly file: string,
+    private readonly backend: TokenBackend,
     private readonly debounceMs: number,
   ) {}
 
+  /** Where the tokens live (tokens.json's path, or a Redis key). */
+  get file(): string {
+    return this.backend.location;
+  }
+
   /** Opens (creating the directory if needed) and loads the store. Rejects with CorruptFileError on a bad file. */
   static async open(dataDir: string, options: TokenStoreOptions = {}): Promise<TokenStore> {
-    await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const store = new TokenStore(path.join(dataDir, TOKENS_FILE), options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    return TokenStore.openWith(await FileTokenBackend.open(dataDir), options);
+  }
+
+  /** Loads the store from a backend (tokens.json, or Redis for a cluster of relays). */
+  static async openWith(backend: TokenBackend, options: TokenStoreOptions = {}): Promise<TokenStore> {
+    const store = new TokenStore(backend, options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     store.tokens = await store.readTokens();
-    if (options.watch ?? true) store.startWatching(dataDir);
+    if (options.watch ?? true) store.startWatching();
     return store;
   }
 
@@ -183,21 +190,19 @@ export class TokenStore {
 
   /** Stops watching; a watching store keeps the process alive until closed. */
   close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.stopWatching?.();
+    this.stopWatching = undefined;
     clearTimeout(this.debounce);
   }
 
-  private startWatching(dataDir: string): void {
-    this.watcher = watchFs(dataDir, (_event, filename) => {
-      // Some platforms omit the name; reload then, a spare reload is harmless.
-      if (filename && filename.toString() !== TOKENS_FILE) return;
+  private startWatching(): void {
+    const onChange = () => {
       clearTimeout(this.debounce);
       this.debounce = setTimeout(() => {
         this.reload().catch((err: Error) => this.emitError(err));
       }, this.debounceMs);
-    });
-    this.watcher.on('error', (err) => this.emitError(err));
+    };
+    this.stopWatching = this.backend.watch(onChange, (err) => this.emitError(err));
   }
 
   /** Mutations and reloads run one at a time, so listeners see each change once, in order. */
@@ -234,14 +239,14 @@ export class TokenStore {
   }
 
   private async readTokens(): Promise<LoadedToken[]> {
-    const data = await readJsonFileAsync(this.file);
+    const data = await this.backend.read();
     if (data === undefined) return [];
     return parseTokenFile(this.file, data);
   }
 
   private async writeTokens(tokens: LoadedToken[]): Promise<void> {
     const stored: StoredToken[] = tokens.map((t) => ({ ...t.record, sha256: t.hash.toString('hex') }));
-    await writeJsonFileAtomicAsync(this.file, { version: FILE_VERSION, tokens: stored });
+    await this.backend.write({ version: FILE_VERSION, tokens: stored });
   }
 }
 

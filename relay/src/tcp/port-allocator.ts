@@ -1,7 +1,8 @@
-import * as path from 'node:path';
-import { JsonFileError, readJsonFile, writeJsonFileAtomic } from '../../../common/json-file';
 import type { TcpAllocation, TcpErrorCode } from '../../../protocol/control-tcp';
+import { FilePortBackend, type PortBackend, type PortRecord } from './port-backend';
 import type { PortRange } from './port-range';
+
+export { TCP_PORTS_FILE } from './port-backend';
 
 /** Why a port could not be allocated or released; the code travels to the agent as is. */
 export class PortAllocationError extends Error {
@@ -17,35 +18,28 @@ export class PortAllocationError extends Error {
 /** Most ports one identity may hold: a range is shared by every agent of the relay. */
 export const MAX_PORTS_PER_IDENTITY = 100;
 
-export const TCP_PORTS_FILE = 'tcp-ports.json';
-
-interface PortRecord {
-  identity: string;
-  allocatedAt: string;
-}
-
-interface StoredPorts {
-  version: 1;
-  ports: Record<string, PortRecord>;
-}
-
 export interface PortAllocatorOptions {
   clock?: () => Date;
   maxPerIdentity?: number;
+  /** Where allocations live; default tcp-ports.json in the data dir (Redis for several relays). */
+  backend?: PortBackend;
 }
 
 /**
  * Which agent identity holds which TCP port of the relay's range. Kept in the data dir
- * (atomic JSON) so an allocation survives relay restarts and agent reconnects. Records outside
+ * (atomic JSON), or in a cluster's Redis, so an allocation survives relay restarts and agent
+ * reconnects. Records outside
  * the current range (the operator narrowed it) are kept and still owned, but never handed out.
  */
 export class PortAllocator {
   private readonly byPort = new Map<number, PortRecord>();
   private readonly clock: () => Date;
   private readonly maxPerIdentity: number;
+  /** The backend's answer to the latest change (a cluster's Redis may refuse an allocation). */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly file: string,
+    private readonly backend: PortBackend,
     readonly range: PortRange,
     options: PortAllocatorOptions,
   ) {
@@ -54,19 +48,17 @@ export class PortAllocator {
   }
 
   static open(dataDir: string, range: PortRange, options: PortAllocatorOptions = {}): PortAllocator {
-    const allocator = new PortAllocator(path.join(dataDir, TCP_PORTS_FILE), range, options);
-    const data = readJsonFile(allocator.file) as StoredPorts | undefined;
-    if (data === undefined) return allocator;
-    if (typeof data !== 'object' || data === null || typeof data.ports !== 'object' || data.ports === null) {
-      throw new JsonFileError(allocator.file, 'has an unexpected shape; fix or remove it');
-    }
-    for (const [key, record] of Object.entries(data.ports)) {
-      const port = Number(key);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) continue;
-      if (typeof record?.identity !== 'string' || typeof record.allocatedAt !== 'string') continue;
-      allocator.byPort.set(port, { identity: record.identity, allocatedAt: record.allocatedAt });
-    }
+    const backend: PortBackend = options.backend ?? new FilePortBackend(dataDir);
+    const allocator = new PortAllocator(backend, range, options);
+    for (const [port, record] of backend.load()) allocator.byPort.set(port, record);
+    // Another relay's change replaces ours: the shared store is the truth.
+    backend.onRemote?.((port, record) => (record ? allocator.byPort.set(port, record) : allocator.byPort.delete(port)));
     return allocator;
+  }
+
+  /** Resolves once the latest change is stored; rejects (PortAllocationError 'taken') when another relay's allocation won. */
+  written(): Promise<void> {
+    return this.lastWrite;
   }
 
   ownerOf(port: number): string | undefined {
@@ -100,7 +92,7 @@ export class PortAllocator {
     const port = requested ?? this.lowestFree(skip);
     const record = { identity, allocatedAt: this.clock().toISOString() };
     this.byPort.set(port, record);
-    this.save();
+    this.save(port, identity);
     return { port, allocatedAt: record.allocatedAt };
   }
 
@@ -109,7 +101,7 @@ export class PortAllocator {
     const record = this.byPort.get(port);
     if (record?.identity !== identity) throw new PortAllocationError('not-yours', `port ${port} is not allocated to this agent`);
     this.byPort.delete(port);
-    this.save();
+    this.save(port, identity);
     return { port, allocatedAt: record.allocatedAt };
   }
 
@@ -120,9 +112,8 @@ export class PortAllocator {
     throw new PortAllocationError('none-free', `every port of this relay's range ${this.range} is allocated`);
   }
 
-  private save(): void {
-    const ports: Record<string, PortRecord> = {};
-    for (const [port, record] of [...this.byPort].sort((a, b) => a[0] - b[0])) ports[String(port)] = record;
-    writeJsonFileAtomic(this.file, { version: 1, ports } satisfies StoredPorts);
+  private save(port: number, identity: string): void {
+    this.lastWrite = this.backend.save(port, identity, this.byPort.get(port), this.byPort);
+    this.lastWrite.catch(() => undefined); // read by written(); a change nobody awaits must not go unhandled
   }
 }

@@ -10,6 +10,7 @@ import {
 import type { AgentSession } from '../agent-session';
 import type { SessionFeatures } from '../session-policy';
 import { PortAllocationError, PortAllocator } from './port-allocator';
+import type { PortBackend } from './port-backend';
 import type { PortRange } from './port-range';
 import { canListen, PortListeners } from './port-listeners';
 import { forwardTcpConnection } from './tcp-forwarder';
@@ -38,9 +39,9 @@ export class TcpPortsFeature {
     this.listeners = new PortListeners(host, (port, socket) => this.onConnection(port, socket), log);
   }
 
-  /** The feature for a relay's options: allocations persist in dataDir, listeners bind to host. */
-  static open(options: { dataDir: string; host: string; tcpPorts: PortRange | undefined }, log: (line: string) => void): TcpPortsFeature {
-    const allocator = options.tcpPorts && PortAllocator.open(options.dataDir, options.tcpPorts);
+  /** The feature for a relay's options: allocations persist in dataDir (or `backend`: Redis), listeners bind to host. */
+  static open(options: { dataDir: string; host: string; tcpPorts: PortRange | undefined }, log: (line: string) => void, backend?: PortBackend): TcpPortsFeature {
+    const allocator = options.tcpPorts && PortAllocator.open(options.dataDir, options.tcpPorts, { backend });
     return new TcpPortsFeature(allocator, options.host, log);
   }
 
@@ -103,6 +104,12 @@ export class TcpPortsFeature {
     while (skip.size <= MAX_BUSY_PORTS_SKIPPED) {
       const alreadyHeld = requested !== undefined && allocator.ownerOf(requested) === identity;
       const allocation = withCode(undefined, () => allocator.allocate(identity, requested, skip));
+      if (!(await storedFirst(allocator))) {
+        // Another relay of the cluster gave the port away a moment before.
+        if (requested !== undefined) throw new ControlRequestError('taken', `port ${requested} is allocated to another agent`);
+        skip.add(allocation.port);
+        continue;
+      }
       if (await this.usable(identity, allocation.port)) {
         if (!alreadyHeld) this.log(`tcp port ${allocation.port}: allocated to ${session.hostname}`);
         return allocation;
@@ -157,6 +164,17 @@ export class TcpPortsFeature {
     if (!session?.isOpen) return void socket.destroy();
     forwardTcpConnection(socket, session, port);
   }
+}
+
+/** Whether the latest allocation was stored as ours (false: another relay's allocation of the port won). */
+function storedFirst(allocator: PortAllocator): Promise<boolean> {
+  return allocator.written().then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof PortAllocationError && err.code === 'taken') return false;
+      throw err;
+    },
+  );
 }
 
 /** Runs `fn`, turning allocator and parameter errors into coded answers for the agent. */
