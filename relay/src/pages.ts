@@ -28,6 +28,8 @@ const tunnelLostMessage = (host: string): string =>
 /** The same pages as raw HTTP/1.1 bytes, for the fast path (it writes to the visitor's socket itself). */
 export const RawPages = {
   tunnelLost: (host: string, method: string): string => rawHtmlResponse(502, 'Bad Gateway', TUNNEL_LOST_TITLE, tunnelLostMessage(host), method),
+  unsolicitedSwitch: (host: string, method: string): string =>
+    rawHtmlResponse(502, 'Bad Gateway', 'Bad answer from the origin', `The service behind ${host} switched protocols (101) for a request that asked for no upgrade.`, method),
 };
 
 export const Pages = {

@@ -29,6 +29,20 @@ describe('a close-delimited body cut by a failure is never delivered as complete
     await fx.relayBackToBaseline();
   });
 
+  it('refuses a 101 nobody asked for (502): nothing after it crosses to the origin', { timeout: 20_000 }, async () => {
+    const seen = fx.origin.hosts.length;
+    const answer = await rawExchange(
+      fx.relay.port,
+      `GET /upgrade-anyway HTTP/1.1\r\nHost: ${fx.hostname}\r\n\r\n` +
+        // A pooling front proxy's next request on the same connection, for another tenant.
+        `GET /after HTTP/1.1\r\nHost: bravo.${fx.hostname}\r\nAuthorization: Bearer bravo-secret\r\n\r\n`,
+    );
+    assert.equal(answer.status, 502, answer.text.slice(0, 200));
+    assert.ok(!answer.text.includes('101 Switching'), 'no switch reached the visitor');
+    assert.equal(fx.origin.hosts.length - seen, 1, `the origin saw only the first request: ${fx.origin.hosts.slice(seen).join(', ')}`);
+    await fx.relayBackToBaseline();
+  });
+
   it('resets the visitor when the agent is killed mid-body', async () => {
     const cut = curl(fx.viaRelay(`/hold?bytes=${BODY_BYTES}`), { host: fx.hostname, onBody: () => void fx.agent.stop('SIGKILL') });
     const result = await cut;

@@ -61,6 +61,8 @@ export class FastConnection {
   private requestBody: BodyScanner | undefined;
   /** Methods of forwarded requests whose responses have not finished, oldest first. */
   private readonly awaiting: string[] = [];
+  /** The last request forwarded asked for an upgrade: only its answer may be a 101. */
+  private upgradeRequested = false;
   private responseUnread: Buffer = EMPTY;
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
@@ -177,6 +179,7 @@ export class FastConnection {
     if (head.close) this.phase = CLOSING;
     if (head.upgrade) {
       // Whatever follows an upgrade request belongs to the new protocol (or the connection closes).
+      this.upgradeRequested = true;
       this.phase = CLOSING;
       this.requestBody = undefined;
     }
@@ -221,6 +224,10 @@ export class FastConnection {
       if (result.status === 'need-more') return;
       if (result.status === 'error') return this.destroy();
       const head = result.head;
+      // A 101 nobody asked for would turn the connection raw, and later requests (maybe for
+      // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
+      // request is the last one forwarded on a connection, so it is awaited alone.
+      if (head.status === 101 && !(this.upgradeRequested && this.awaiting.length === 1)) return this.refuseUnsolicitedSwitch(method);
       const headBytes = this.responseUnread.subarray(0, head.size);
       const after = this.responseUnread.subarray(head.size);
       this.responseUnread = EMPTY;
@@ -360,6 +367,14 @@ export class FastConnection {
     clearTimeout(this.timer);
     counters.response(502);
     this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
+  }
+
+  /** The origin switched protocols unasked: the visitor gets a 502 and the connection closes. */
+  private refuseUnsolicitedSwitch(method: string): void {
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    counters.response(502);
+    this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
   }
 
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */
