@@ -39,6 +39,7 @@ export const Pages = {
     sendPage(res, 502, 'Tunnel offline', `The agent for ${host} is not connected right now. Start it with \`portway start\` and try again.`),
   tunnelLost: (res: ServerResponse, host: string) => sendPage(res, 502, TUNNEL_LOST_TITLE, tunnelLostMessage(host)),
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
+  notImplemented: (res: ServerResponse, why: string) => sendPage(res, 501, 'Not implemented', why),
   tunnelBusy: (res: ServerResponse, host: string) =>
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
   relayDraining: (res: ServerResponse) =>
