@@ -269,6 +269,9 @@ export class FastConnection {
         this.phase = FINISHED;
         this.stream?.end();
         this.socket.end();
+        // The origin answered before the upload ended (an early 413): the visitor may still be
+        // sending, on a socket paused for a stream that is gone. Drop what it sends until it stops.
+        if (this.requestBody) this.dropUntilClosed();
         return;
       case 'handing-off':
         return this.maybeHandOff();
@@ -328,11 +331,19 @@ export class FastConnection {
   private answerAndClose(last: string | Buffer): void {
     this.socket.end(last);
     this.stream?.destroy();
+    this.dropUntilClosed();
+  }
+
+  /**
+   * After the last answer: reads and drops what the visitor still sends, until it closes its side
+   * or the linger (never longer than the idle timeout) passes, so no socket is held unread.
+   */
+  private dropUntilClosed(): void {
     this.socket.off('data', this.onClientData);
     this.socket.on('data', () => undefined);
     this.socket.once('end', () => this.socket.destroy());
     this.socket.resume();
-    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    const linger = setTimeout(() => this.socket.destroy(), Math.min(LINGER_MS, this.hooks.keepAliveTimeoutMs));
     linger.unref();
     this.socket.once('close', () => clearTimeout(linger));
   }
