@@ -109,7 +109,7 @@ describe('no visitor socket is held after its last answer', () => {
     await fx.relayBackToBaseline();
   });
 
-  it('answers 502 and closes an upload whose agent died, though the visitor never finishes it', { timeout: 20_000, todo: 'issue 19.2: fast-path linger after the last answer reverted (it hung hostile-http)' }, async () => {
+  it('answers 502 and closes an upload whose agent died, though the visitor never finishes it', { timeout: 20_000 }, async () => {
     const before = openFdCount(fx.relay.child.pid!);
     const waiting = once(fx.origin.events, 'waiting');
     const upload = stalledUpload('/never');
