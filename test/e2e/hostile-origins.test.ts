@@ -9,7 +9,6 @@ import { curl } from '../helpers/curl';
 import { startHostileOriginTunnel, type HostileOriginTunnel } from '../helpers/hostile-origin';
 import { openFdCount } from '../helpers/process-health';
 import { rawExchange, type RawResponse } from '../helpers/raw-http';
-import { getThrough } from '../helpers/relay-health';
 
 /** curl's exit code for "connection reset while receiving". */
 const CURL_RECV_ERROR = 56;
