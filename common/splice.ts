@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { resetConnection } from './net/reset-connection';
 
 export interface SpliceOptions {
   /**
@@ -11,7 +12,7 @@ export interface SpliceOptions {
 /**
  * Joins a socket and a stream into one byte pipe, both ways. An error on either side aborts
  * both; a clean end of one direction only half-closes the other (pipe); a side that closes
- * without having ended takes the other down too.
+ * without having ended takes the other down too; a reset (error) passes on as a reset.
  * Every raw forward (TCP ports, TLS pass-through, raw HTTP) uses this one rule.
  */
 export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) => void, options: SpliceOptions = {}): void {
@@ -19,7 +20,7 @@ export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) =>
     onError?.(err);
     stream.destroy();
   });
-  stream.on('error', () => socket.destroy());
+  stream.on('error', () => resetConnection(socket)); // a reset passes on as a reset
   // A side that closed after a clean end lets the pipe finish the other (its buffered bytes
   // still go out); one that closed abruptly takes the other down at once.
   socket.on('close', () => {

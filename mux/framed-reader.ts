@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { onEndOrReset } from '../common/net/end-or-reset';
 import { HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
 import { sharedFramePool } from './frame-pool';
 import type { MuxStream } from './stream';
@@ -19,15 +20,19 @@ const BATCH_BELOW = 16 * 1024;
  * The socket is paused whenever the stream lacks credit for a full read, so it never holds more
  * than the peer granted: flow control is the stream's own.
  *
- *   const socket = connectFramed(stream, { host, port }); // its end ends the stream (FIN)
+ * The socket's clean end ends the stream (FIN); its reset, even one libuv reports as an end,
+ * resets the stream (RST). Without `allowHalfOpen` the socket is ended once the stream is.
+ *
+ *   const socket = connectFramed(stream, { host, port });
  *
  * `onBytes` (optional, the request inspector) sees each read before it leaves; it must copy what
  * it keeps, the buffer is a pooled frame.
  */
 export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts, onBytes?: (bytes: Buffer) => void): net.Socket {
   const reader = new FramedReader(stream, onBytes);
-  const socket = net.connect({ ...options, onread: reader.options });
-  reader.attach(socket);
+  // Always half-open, so the end can be probed for a reset (common/net/end-or-reset.ts).
+  const socket = net.connect({ ...options, allowHalfOpen: true, onread: reader.options });
+  reader.attach(socket, options.allowHalfOpen ?? false);
   return socket;
 }
 
@@ -48,10 +53,16 @@ class FramedReader {
     callback: (bytes, buffer) => this.onRead(bytes, buffer),
   };
 
-  /** The socket created with `options`; on its end the stream is ended (FIN). */
-  attach(socket: net.Socket): void {
+  /** The socket created with `options`; its end ends the stream (FIN), its reset resets it. */
+  attach(socket: net.Socket, halfOpen: boolean): void {
     this.socket = socket;
-    socket.on('end', () => this.stream.end());
+    onEndOrReset(socket, {
+      end: () => {
+        this.stream.end();
+        if (!halfOpen) socket.end();
+      },
+      reset: () => this.stream.destroy(),
+    });
   }
 
   private nextBuffer(): Uint8Array {

@@ -44,7 +44,12 @@ export interface SessionOptions {
    * stream may have in flight; this bounds the session, whatever the number of streams.
    */
   maxUnsentBytes?: number;
+  /** The first id this side opens (default 1 or 2); tests start near MAX_STREAM_ID. */
+  firstStreamId?: number;
 }
+
+/** The highest id the frame header's 32-bit field carries; the next one would go out as 0. */
+export const MAX_STREAM_ID = 0xffff_ffff;
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
@@ -92,7 +97,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     private readonly options: SessionOptions,
   ) {
     super();
-    this.nextStreamId = options.side === 'client' ? 1 : 2;
+    this.nextStreamId = options.firstStreamId ?? (options.side === 'client' ? 1 : 2);
     const interval = options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
     if (interval > 0) {
       this.pingTimer = setInterval(() => this.sendPing(), interval);
@@ -115,10 +120,24 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
 
   openStream(): MuxStream {
     if (this.closed) throw new Error('session is closed');
+    if (this.nextStreamId > MAX_STREAM_ID) return this.rollOver();
     const id = this.nextStreamId;
     this.nextStreamId += 2;
     const stream = new MuxStream(id, this, true);
     this.streams.set(id, stream);
+    return stream;
+  }
+
+  /**
+   * Ids are never reused (the peer refuses an id at or below one it saw, and late frames of old
+   * streams must not reach new ones), so after 2^31 streams the session ends cleanly: the agent
+   * takes a clean GoAway as a cue to reconnect at once, with a fresh session and fresh ids. The
+   * open that found no id gets a stream already reset, which its caller answers like any reset.
+   */
+  private rollOver(): MuxStream {
+    const stream = new MuxStream(0, this, true);
+    this.close('stream ids exhausted', GoAwayCode.Normal);
+    stream.abort('stream ids exhausted: the session is rolling over');
     return stream;
   }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { serializeResponseHead, withoutHopByHop } from '../../common/http-headers';
+import { resetConnection } from '../../common/net/reset-connection';
 import { readHead } from '../../mux/read-head';
 import { encodeHead, validateResponseHead, type HttpOpen } from '../../protocol/stream-head';
 import type { AgentSession } from './agent-session';
@@ -42,7 +43,9 @@ function hasRequestBody(req: IncomingMessage): boolean {
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
   const stream = ctx.session.openStream();
   stream.on('error', () => {
-    if (res.headersSent) res.destroy();
+    // Part of the answer is out: a reset, not a FIN, so no cut body can look complete.
+    if (res.headersSent && res.socket) resetConnection(res.socket);
+    else if (res.headersSent) res.destroy();
   });
   const open = openHead(req, ctx, false);
   if (open.hasBody) {
@@ -56,7 +59,11 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
     if (!res.writableFinished) stream.destroy();
   });
   readHead(stream, (err, json) => {
-    if (err) return Pages.tunnelLost(res, ctx.host);
+    if (err) {
+      // An upload cut short: Node closes the connection after the page instead of waiting for the rest.
+      if (!req.complete) res.shouldKeepAlive = false;
+      return Pages.tunnelLost(res, ctx.host);
+    }
     let head;
     try {
       head = validateResponseHead(json);
@@ -83,7 +90,10 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
     stream.destroy();
     socket.destroy();
   };
-  stream.on('error', closeBoth);
+  stream.on('error', () => {
+    stream.destroy();
+    resetConnection(socket); // a lost conversation is cut, not ended
+  });
   socket.on('error', closeBoth);
   socket.on('close', () => stream.destroy());
   stream.write(encodeHead(openHead(req, ctx, true)));

@@ -28,6 +28,8 @@ const tunnelLostMessage = (host: string): string =>
 /** The same pages as raw HTTP/1.1 bytes, for the fast path (it writes to the visitor's socket itself). */
 export const RawPages = {
   tunnelLost: (host: string, method: string): string => rawHtmlResponse(502, 'Bad Gateway', TUNNEL_LOST_TITLE, tunnelLostMessage(host), method),
+  unsolicitedSwitch: (host: string, method: string): string =>
+    rawHtmlResponse(502, 'Bad Gateway', 'Bad answer from the origin', `The service behind ${host} switched protocols (101) for a request that asked for no upgrade.`, method),
 };
 
 export const Pages = {
@@ -37,6 +39,7 @@ export const Pages = {
     sendPage(res, 502, 'Tunnel offline', `The agent for ${host} is not connected right now. Start it with \`portway start\` and try again.`),
   tunnelLost: (res: ServerResponse, host: string) => sendPage(res, 502, TUNNEL_LOST_TITLE, tunnelLostMessage(host)),
   badRequest: (res: ServerResponse, why: string) => sendPage(res, 400, 'Bad request', why),
+  notImplemented: (res: ServerResponse, why: string) => sendPage(res, 501, 'Not implemented', why),
   tunnelBusy: (res: ServerResponse, host: string) =>
     sendPage(res, 503, 'Tunnel busy', `The tunnel for ${host} is carrying as many requests as it may at once; try again shortly.`),
   relayDraining: (res: ServerResponse) =>

@@ -102,6 +102,8 @@ export class RelayServer implements FrontedRelay {
     this.server.on('request', (_req, res) => res.once('finish', () => counters.response(res.statusCode)));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    // Node closes a CONNECT without a word unless someone listens: answer it (judge refuses it, 501).
+    this.server.on('connect', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.security.guard(this.server);
     this.fastHooks = {
       peerOf: (socket: net.Socket): ClientPeer => {
@@ -199,6 +201,9 @@ export class RelayServer implements FrontedRelay {
     this.security.close();
     this.tcpPorts.close();
     for (const session of this.registry.all()) session.close(1001, 'relay shutting down');
+    // One turn for the streams' losses to reach their visitors (a reset where an answer was cut)
+    // before the remaining connections close.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const socket of this.frontConnections.keys()) socket.destroy();
     this.server.closeAllConnections();
     const listener = this.front ?? this.server;
@@ -252,7 +257,7 @@ export class RelayServer implements FrontedRelay {
   }
 
   /** Checks the request's framing, then admits it; the entry points differ only in how they answer. */
-  private judge(req: http.IncomingMessage): { ok: false; reason: string } | { ok: true; host: string; clientAddress: string; admission: Admission } {
+  private judge(req: http.IncomingMessage): { ok: false; status: 400 | 501; reason: string } | { ok: true; host: string; clientAddress: string; admission: Admission } {
     const verdict = judgeRequest({ method: req.method ?? '', target: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders });
     if (!verdict.ok) return verdict;
     const host = normalizeHost(req.headers.host);
@@ -274,6 +279,7 @@ export class RelayServer implements FrontedRelay {
     const judged = this.judge(req);
     if (!judged.ok) {
       res.shouldKeepAlive = false;
+      if (judged.status === 501) return Pages.notImplemented(res, `Refused: ${judged.reason}.`);
       return Pages.badRequest(res, `Refused: ${judged.reason}.`);
     }
     const { host, clientAddress, admission } = judged;
@@ -311,7 +317,7 @@ export class RelayServer implements FrontedRelay {
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const judged = this.judge(req);
-    if (!judged.ok) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (!judged.ok) return judged.status === 501 ? refuseUpgrade(socket, 501, 'Not Implemented') : refuseUpgrade(socket, 400, 'Bad Request');
     if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable');
     const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);

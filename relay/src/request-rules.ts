@@ -1,7 +1,8 @@
 /**
  * The relay's one set of request-smuggling rules, applied by both front ends: the fast path's
  * own head parser (fast-http/request-head.ts) and the full path (Node's parser, relay-server.ts).
- * Whatever one refuses the other refuses with the same status, 400, so no request can choose the
+ * Whatever one refuses the other refuses with the same status (400; 501 for what the relay does
+ * not forward at all: CONNECT and `OPTIONS *`), so no request can choose the
  * lenient path (test/e2e/smuggling-both-paths.test.ts feeds every case to both). An unsupported
  * Transfer-Encoding is a 400 too, not a 501: Node's parser refuses most of them itself, with 400.
  */
@@ -10,7 +11,7 @@
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
 
 /** ok: where the body ends and which Host names the route; otherwise why it is refused (with 400). */
-export type RequestVerdict = { ok: true; host: string | undefined; body: BodyFraming } | { ok: false; reason: string };
+export type RequestVerdict = { ok: true; host: string | undefined; body: BodyFraming } | { ok: false; status: 400 | 501; reason: string };
 
 export interface RequestFacts {
   method: string;
@@ -20,7 +21,7 @@ export interface RequestFacts {
   rawHeaders: readonly string[];
 }
 
-const refuse = (reason: string): RequestVerdict => ({ ok: false, reason });
+const refuse = (reason: string, status: 400 | 501 = 400): RequestVerdict => ({ ok: false, status, reason });
 
 /**
  * Refuses a request whose framing or routing is ambiguous: repeated Host, Content-Length or
@@ -49,6 +50,10 @@ export function judgeRequest(request: RequestFacts): RequestVerdict {
   }
   if (request.version === '1.1' && host === undefined) return refuse('missing Host header');
   if (!acceptedTarget(request.method, request.target)) return refuse('malformed request target');
+  // A tunnel forwards requests for resources: a proxy tunnel (CONNECT) or a question to the
+  // server itself (OPTIONS *) has no origin resource to go to.
+  if (request.method === 'CONNECT') return refuse('CONNECT is not supported', 501);
+  if (request.target === '*') return refuse('a request for "*" is not supported', 501);
   if (transferEncoding !== undefined) {
     if (contentLength !== undefined) return refuse('both Content-Length and Transfer-Encoding');
     if (transferEncoding.trim().toLowerCase() !== 'chunked') return refuse('unsupported Transfer-Encoding');

@@ -39,6 +39,12 @@ const REFUSED: Record<string, string> = {
   'control char in target': 'GET /\x01 HTTP/1.1\r\nHost: {host}\r\n\r\n',
 };
 
+/** Not requests for a resource: the relay answers them itself, 501, and never forwards them. */
+const NOT_FORWARDED: Record<string, string> = {
+  'OPTIONS *': 'OPTIONS * HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  CONNECT: 'CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n',
+};
+
 /** Served by the full server: the fast path hands the connection over at this request. */
 const HAND_OFF = 'GET /_portway/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 
@@ -89,6 +95,18 @@ describe('smuggling: the fast path and the full path refuse the same requests (r
       assert.equal(handOffStatus, 200);
       assert.ok(fastStatus >= 400, `fast path: ${fast.text.slice(0, 120)}`);
       assert.equal(fullStatus, fastStatus, `full path: ${full.slice(full.indexOf('}') + 1, 400)}`);
+      assert.equal(originRequests, before, 'the origin must not be reached');
+    });
+  }
+
+  for (const [name, template] of Object.entries(NOT_FORWARDED)) {
+    it(`answers 501 on both paths: ${name}`, async () => {
+      const request = template.replaceAll('{host}', fx.canary.hostname);
+      const before = originRequests;
+      const fast = await rawExchange(fx.relay.port, request, { endAfterWrite: true });
+      const full = await exchangeAfterHandOff(fx.relay.port, request);
+      assert.deepEqual(statusLines(fast.text), [501], `fast path: ${fast.text.slice(0, 120)}`);
+      assert.deepEqual(statusLines(full), [200, 501], `full path: ${full.slice(full.indexOf('}') + 1, 400)}`);
       assert.equal(originRequests, before, 'the origin must not be reached');
     });
   }

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MuxSession } from '../../mux/session';
+import { MAX_STREAM_ID, MuxSession } from '../../mux/session';
 import type { MuxStream } from '../../mux/stream';
-import { encodeFrame, Flag, FrameType, INITIAL_WINDOW } from '../../protocol/frame';
+import { encodeFrame, Flag, FrameType, GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 
-/** Two sessions joined in memory; messages are delivered asynchronously, like a socket. */
-function pair(options: { keepaliveIntervalMs?: number } = {}) {
+/** Two sessions joined in memory; messages and the close are delivered asynchronously and in order, like a socket. */
+function pair(options: { keepaliveIntervalMs?: number; serverFirstStreamId?: number } = {}) {
   const delivered = { toClient: 0, toServer: 0 };
   let client!: MuxSession;
   let server!: MuxSession;
   server = new MuxSession(
-    { send: (m) => setImmediate(() => (delivered.toClient += m.length, client.receive(m))), close: () => client.transportClosed('closed') },
-    { side: 'server', acceptStreams: false, keepaliveIntervalMs: options.keepaliveIntervalMs ?? 0 },
+    { send: (m) => setImmediate(() => (delivered.toClient += m.length, client.receive(m))), close: () => setImmediate(() => client.transportClosed('closed')) },
+    { side: 'server', acceptStreams: false, keepaliveIntervalMs: options.keepaliveIntervalMs ?? 0, firstStreamId: options.serverFirstStreamId },
   );
   client = new MuxSession(
-    { send: (m) => setImmediate(() => (delivered.toServer += m.length, server.receive(m))), close: () => server.transportClosed('closed') },
+    { send: (m) => setImmediate(() => (delivered.toServer += m.length, server.receive(m))), close: () => setImmediate(() => server.transportClosed('closed')) },
     { side: 'client', acceptStreams: true, keepaliveIntervalMs: options.keepaliveIntervalMs ?? 0 },
   );
   return { client, server, delivered };
@@ -148,5 +148,29 @@ describe('multiplexed session', () => {
     assert.ok((server.rttMs ?? -1) >= 0);
     server.close();
     client.close();
+  });
+
+  it('rolls the session over cleanly instead of wrapping its stream ids past 2^32', async () => {
+    const { client, server } = pair({ serverFirstStreamId: MAX_STREAM_ID - 1 });
+    const seen: number[] = [];
+    client.on('stream', (s: MuxStream) => {
+      seen.push(s.id);
+      s.end(); // answer and finish, so the last stream ends cleanly
+      s.resume();
+    });
+    const last = server.openStream();
+    assert.equal(last.id, MAX_STREAM_ID - 1);
+    const answered = collect(last);
+    last.end('last');
+    await answered;
+    const clientClosed = new Promise<string>((resolve) => client.once('close', resolve));
+    const refused = server.openStream(); // no id left: a stream already reset, never id 0 on the wire
+    const error = await new Promise<Error>((resolve) => refused.once('error', resolve));
+    assert.match(error.message, /stream ids exhausted/);
+    assert.match(await clientClosed, /peer went away/);
+    assert.equal(client.peerGoAwayCode, GoAwayCode.Normal, 'a clean GoAway: the agent reconnects at once');
+    assert.deepEqual(seen, [MAX_STREAM_ID - 1], 'the peer never saw a wrapped id');
+    assert.equal(server.isClosed, true);
+    assert.throws(() => server.openStream(), /session is closed/);
   });
 });

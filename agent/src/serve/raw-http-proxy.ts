@@ -1,4 +1,5 @@
 import { rawHtmlResponse } from '../../../common/html-page';
+import { resetConnection } from '../../../common/net/reset-connection';
 import { connectFramed } from '../../../mux/framed-reader';
 import type { MuxStream } from '../../../mux/stream';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
@@ -43,17 +44,19 @@ export function createRawHttpProxy(
     if (tap) origin.once('close', (hadError) => tap.close(hadError ? 'connection reset' : undefined));
     origin.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {
-        stream.destroy();
+        stream.destroy(); // the origin's reset goes on as the stream's reset (RST), never an end
         return;
       }
       const why = err.code === 'ECONNREFUSED' ? 'nothing is listening there' : err.message;
       stream.end(rawHtmlResponse(502, 'Bad Gateway', 'Origin unreachable', `The Portway agent could not reach ${formatHostPort(destination, port)} (${why}). Is your local service running?`));
       stream.resume(); // drain what the visitor still sends
     });
-    stream.on('error', () => origin.destroy());
+    stream.on('error', () => resetConnection(origin));
     stream.on('close', () => origin.destroy());
     origin.on('close', () => {
-      if (!stream.writableEnded) stream.end();
+      // Only a clean end of the origin's answer ends the stream; any other close is a cut (RST).
+      if (!origin.readableEnded) stream.destroy();
+      else if (!stream.writableEnded) stream.end();
       // Nothing reads the visitor side any more: drain it so the relay's FIN completes the stream.
       stream.resume();
     });

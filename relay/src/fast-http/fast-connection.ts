@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { MuxStream } from '../../../mux/stream';
+import { resetConnection } from '../../../common/net/reset-connection';
 import { counters } from '../admin/counters';
 import { encodeHead } from '../../../protocol/stream-head';
 import { RawPages } from '../pages';
@@ -60,6 +61,8 @@ export class FastConnection {
   private requestBody: BodyScanner | undefined;
   /** Methods of forwarded requests whose responses have not finished, oldest first. */
   private readonly awaiting: string[] = [];
+  /** The last request forwarded asked for an upgrade: only its answer may be a 101. */
+  private upgradeRequested = false;
   private responseUnread: Buffer = EMPTY;
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
@@ -176,6 +179,7 @@ export class FastConnection {
     if (head.close) this.phase = CLOSING;
     if (head.upgrade) {
       // Whatever follows an upgrade request belongs to the new protocol (or the connection closes).
+      this.upgradeRequested = true;
       this.phase = CLOSING;
       this.requestBody = undefined;
     }
@@ -201,7 +205,7 @@ export class FastConnection {
         try {
           taken = this.responseBody.scan(chunk, offset);
         } catch {
-          return this.destroy();
+          return this.reset(); // part of this body is out: the visitor must see it cut
         }
         this.writeToClient(chunk.subarray(offset, offset + taken));
         offset += taken;
@@ -220,6 +224,10 @@ export class FastConnection {
       if (result.status === 'need-more') return;
       if (result.status === 'error') return this.destroy();
       const head = result.head;
+      // A 101 nobody asked for would turn the connection raw, and later requests (maybe for
+      // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
+      // request is the last one forwarded on a connection, so it is awaited alone.
+      if (head.status === 101 && !(this.upgradeRequested && this.awaiting.length === 1)) return this.refuseUnsolicitedSwitch(method);
       const headBytes = this.responseUnread.subarray(0, head.size);
       const after = this.responseUnread.subarray(head.size);
       this.responseUnread = EMPTY;
@@ -261,6 +269,9 @@ export class FastConnection {
         this.phase = FINISHED;
         this.stream?.end();
         this.socket.end();
+        // The origin answered before the upload ended (an early 413): the visitor may still be
+        // sending, on a socket paused for a stream that is gone. Drop what it sends until it stops.
+        if (this.requestBody) this.dropUntilClosed();
         return;
       case 'handing-off':
         return this.maybeHandOff();
@@ -305,7 +316,7 @@ export class FastConnection {
     if (this.finished) return;
     this.phase = FINISHED;
     clearTimeout(this.timer);
-    const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
+    const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
     counters.response(code);
     this.answerAndClose(`HTTP/1.1 ${code} ${title}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -320,11 +331,19 @@ export class FastConnection {
   private answerAndClose(last: string | Buffer): void {
     this.socket.end(last);
     this.stream?.destroy();
+    this.dropUntilClosed();
+  }
+
+  /**
+   * After the last answer: reads and drops what the visitor still sends, until it closes its side
+   * or the linger (never longer than the idle timeout) passes, so no socket is held unread.
+   */
+  private dropUntilClosed(): void {
     this.socket.off('data', this.onClientData);
     this.socket.on('data', () => undefined);
     this.socket.once('end', () => this.socket.destroy());
     this.socket.resume();
-    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    const linger = setTimeout(() => this.socket.destroy(), Math.min(LINGER_MS, this.hooks.keepAliveTimeoutMs));
     linger.unref();
     this.socket.once('close', () => clearTimeout(linger));
   }
@@ -348,14 +367,33 @@ export class FastConnection {
 
   /** The stream was reset: the agent's session ended, or the agent's origin connection failed. */
   private onStreamLost(): void {
-    if (this.finished) return;
-    if (this.raw || this.awaiting.length === 0 || this.responseBody !== undefined) return this.onStreamEnd();
+    if (this.phase.kind === 'finished') return;
+    // Part of an answer (or of a raw conversation) is out: only a reset tells the visitor it was
+    // cut. A clean close would make a close-delimited body look complete.
+    if (this.raw || this.responseBody !== undefined) return this.reset();
+    if (this.awaiting.length === 0) return this.onStreamEnd();
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
     clearTimeout(this.timer);
     counters.response(502);
     this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
+  }
+
+  /** The origin switched protocols unasked: the visitor gets a 502 and the connection closes. */
+  private refuseUnsolicitedSwitch(method: string): void {
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    counters.response(502);
+    this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
+  }
+
+  /** Ends the visitor's connection with a TCP reset: what it received was cut. */
+  private reset(): void {
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    this.stream?.destroy();
+    resetConnection(this.socket);
   }
 
   private destroy(): void {

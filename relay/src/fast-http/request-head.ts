@@ -30,7 +30,7 @@ export interface RequestHead {
   size: number;
 }
 
-export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 505; reason: string };
+export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 501 | 505; reason: string };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Visible ASCII and obs-text; the request target must not contain spaces or controls.
@@ -39,7 +39,7 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const NEED_MORE: HeadResult = { status: 'need-more' };
-const fail = (code: 400 | 431 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
+const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
 
 /** Parses the head at the start of buf; latin1 decoding keeps one char per byte. */
 export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): HeadResult {
@@ -107,7 +107,7 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
   }
   const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
   const verdict = judgeRequest({ method, target, version, rawHeaders });
-  if (!verdict.ok) return fail(400, verdict.reason);
+  if (!verdict.ok) return fail(verdict.status, verdict.reason);
   const tokens = connection.split(',').map((t) => t.trim());
   const close = tokens.includes('close') || (version === '1.0' && !tokens.includes('keep-alive'));
   return {

@@ -1,0 +1,124 @@
+// Hostile and failing origins behind a real tunnel (relay, agent and origin processes on loopback):
+// a visitor must see an error exactly where a direct connection to the origin shows one, and the
+// relay's descriptors and memory must come back to their baseline afterwards.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { curl } from '../helpers/curl';
+import { startHostileOriginTunnel, type HostileOriginTunnel } from '../helpers/hostile-origin';
+import { openFdCount } from '../helpers/process-health';
+import { rawExchange, type RawResponse } from '../helpers/raw-http';
+
+/** curl's exit code for "connection reset while receiving". */
+const CURL_RECV_ERROR = 56;
+const BODY_BYTES = 256 * 1024;
+
+describe('a close-delimited body cut by a failure is never delivered as complete', () => {
+  let fx: HostileOriginTunnel;
+  before(async () => (fx = await startHostileOriginTunnel()));
+  after(async () => fx?.stop());
+
+  it('passes an origin reset on as a reset (curl exits 56, as direct)', async () => {
+    const path = `/cut?bytes=${BODY_BYTES}`;
+    const direct = await curl(fx.direct(path));
+    const tunneled = await curl(fx.viaRelay(path), { host: fx.hostname });
+    assert.equal(direct.code, CURL_RECV_ERROR, 'direct to the origin');
+    assert.equal(tunneled.code, direct.code, `through the tunnel: got ${tunneled.bytes} bytes, status ${tunneled.status}`);
+    await fx.relayBackToBaseline();
+  });
+
+  it('refuses a 101 nobody asked for (502): nothing after it crosses to the origin', { timeout: 20_000 }, async () => {
+    const seen = fx.origin.hosts.length;
+    const answer = await rawExchange(
+      fx.relay.port,
+      `GET /upgrade-anyway HTTP/1.1\r\nHost: ${fx.hostname}\r\n\r\n` +
+        // A pooling front proxy's next request on the same connection, for another tenant.
+        `GET /after HTTP/1.1\r\nHost: bravo.${fx.hostname}\r\nAuthorization: Bearer bravo-secret\r\n\r\n`,
+    );
+    assert.equal(answer.status, 502, answer.text.slice(0, 200));
+    assert.ok(!answer.text.includes('101 Switching'), 'no switch reached the visitor');
+    assert.equal(fx.origin.hosts.length - seen, 1, `the origin saw only the first request: ${fx.origin.hosts.slice(seen).join(', ')}`);
+    await fx.relayBackToBaseline();
+  });
+
+  it('resets the visitor when the agent is killed mid-body', async () => {
+    const cut = curl(fx.viaRelay(`/hold?bytes=${BODY_BYTES}`), { host: fx.hostname, onBody: () => void fx.agent.stop('SIGKILL') });
+    const result = await cut;
+    assert.ok(result.bytes > 0, 'the body had started');
+    assert.equal(result.code, CURL_RECV_ERROR, `got ${result.bytes} bytes, status ${result.status}`);
+    await fx.restartAgent();
+    await fx.relayBackToBaseline();
+  });
+
+  it('resets the visitor when the relay stops (SIGTERM) mid-body', async () => {
+    const holding = once(fx.origin.events, 'holding');
+    const result = await curl(fx.viaRelay(`/hold?bytes=${BODY_BYTES}`), { host: fx.hostname, onBody: () => void holding.then(() => fx.relay.stop('SIGTERM')) });
+    assert.ok(result.bytes > 0, 'the body had started');
+    assert.equal(result.code, CURL_RECV_ERROR, `got ${result.bytes} bytes, status ${result.status}`);
+  });
+});
+
+describe('no visitor socket is held after its last answer', () => {
+  const IDLE_TIMEOUT_MS = 1000;
+  let fx: HostileOriginTunnel;
+  before(async () => (fx = await startHostileOriginTunnel({ relayArgs: ['--idle-timeout-ms', String(IDLE_TIMEOUT_MS)] })));
+  after(async () => fx?.stop());
+
+  /**
+   * Declares a 10 MB upload, sends 1 MiB of it, then neither sends nor closes its side (a
+   * half-open client, like curl still uploading). Resolves with the answer once the relay ended
+   * its side; the client's socket stays open, so only the relay can release its own.
+   */
+  function stalledUpload(path: string): Promise<RawResponse & { socket: net.Socket }> {
+    const head = `POST ${path} HTTP/1.1\r\nHost: ${fx.hostname}\r\nContent-Length: ${10_000_000}\r\n\r\n`;
+    return new Promise((resolve) => {
+      const socket = net.connect({ port: fx.relay.port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(1024 * 1024, 'u')])));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('end', () => {
+        const text = Buffer.concat(chunks).toString('latin1');
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, socket });
+      });
+    });
+  }
+
+  /**
+   * The relay holds no more descriptors than `before`, by itself, within 5 idle timeouts. The count
+   * is polled with no traffic: a canary's own connection would still be open when it is read.
+   */
+  async function relayReleased(before: number): Promise<void> {
+    const pid = fx.relay.child.pid!;
+    const deadline = Date.now() + 5 * IDLE_TIMEOUT_MS;
+    while (openFdCount(pid) > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(openFdCount(pid) <= before, `relay holds ${openFdCount(pid)} descriptors, ${before} before the upload`);
+  }
+
+  it('answers an upload the origin refuses early, then closes it (as direct)', { timeout: 20_000 }, async () => {
+    // Direct, a client that closes its side when the origin does (rawExchange) sees the 413.
+    const direct = await rawExchange(fx.origin.port, `POST /early-413 HTTP/1.1\r\nHost: o\r\nContent-Length: 10000000\r\n\r\n${'u'.repeat(65536)}`);
+    assert.equal(direct.status, 413, 'direct');
+    const before = openFdCount(fx.relay.child.pid!);
+    const tunneled = await stalledUpload('/early-413');
+    // Issue 19.5 (open): the origin's reset can still overtake its 413 on the agent, giving a 502.
+    assert.ok([413, 502].includes(tunneled.status), `through the tunnel: ${tunneled.text.slice(0, 120)}`);
+    await relayReleased(before);
+    tunneled.socket.destroy();
+    await fx.relayBackToBaseline();
+  });
+
+  it('answers 502 and closes an upload whose agent died, though the visitor never finishes it', { timeout: 20_000 }, async () => {
+    const before = openFdCount(fx.relay.child.pid!);
+    const waiting = once(fx.origin.events, 'waiting');
+    const upload = stalledUpload('/never');
+    await waiting;
+    await fx.agent.stop('SIGKILL');
+    const answer = await upload;
+    assert.equal(answer.status, 502, answer.text.slice(0, 120));
+    await relayReleased(before - 1); // the killed agent's WebSocket is gone too
+    answer.socket.destroy();
+    await fx.restartAgent();
+    await fx.relayBackToBaseline();
+  });
+});
