@@ -1,38 +1,53 @@
 import { BODY_PREVIEW_BYTES } from '../../../protocol/inspect';
+import { sharedArena } from './byte-arena';
 
 /**
- * The first `limit` bytes of a body, kept as they came; the rest is only counted. The bytes are
- * kept as a latin1 string (one byte per char, lossless): a copy on the JS heap, sized exactly,
- * that never pins the data path's pooled 8 KiB buffers and costs the GC far less than a Buffer.
+ * The first `limit` bytes of a body, kept as they came (copied into the capture arena, off the
+ * JS heap); the rest is only counted. A body that comes in pieces is usually one run in the
+ * arena; otherwise the later pieces are kept beside it.
  */
 export class BodyPreview {
-  private kept_ = '';
+  /** Bytes kept. */
+  kept = 0;
   /** Bytes seen (the whole body so far). */
   size = 0;
+  private slab: Buffer | undefined = undefined;
+  private offset = 0;
+  /** Bytes of the first run (at slab[offset]). */
+  private runBytes = 0;
+  private later: Buffer[] | undefined = undefined;
 
   constructor(private readonly limit = BODY_PREVIEW_BYTES) {}
 
   /** Adds a chunk; returns how many bytes were kept of it (for the ring's memory count). */
   add(chunk: Buffer): number {
     this.size += chunk.length;
-    const room = this.limit - this.kept_.length;
+    const room = this.limit - this.kept;
     if (room <= 0) return 0;
     const take = Math.min(room, chunk.length);
-    this.kept_ += chunk.toString('latin1', 0, take);
+    if (!this.slab) {
+      this.slab = sharedArena.copy(chunk, 0, take);
+      this.offset = sharedArena.offset;
+      this.runBytes = take;
+    } else if (!this.later && sharedArena.extend(this.slab, this.offset + this.runBytes, chunk, 0, take)) {
+      this.runBytes += take;
+    } else {
+      const slab = sharedArena.copy(chunk, 0, take);
+      (this.later ??= []).push(slab.subarray(sharedArena.offset, sharedArena.offset + take));
+    }
+    this.kept += take;
     return take;
   }
 
-  /** Bytes kept. */
-  get kept(): number {
-    return this.kept_.length;
-  }
-
   get truncated(): boolean {
-    return this.size > this.kept_.length;
+    return this.size > this.kept;
   }
 
+  /** The kept bytes (a view of the arena when they are one run: read, do not write). */
   bytes(): Buffer {
-    return Buffer.from(this.kept_, 'latin1');
+    if (!this.slab) return Buffer.alloc(0);
+    const run = this.slab.subarray(this.offset, this.offset + this.runBytes);
+    return this.later ? Buffer.concat([run, ...this.later], this.kept) : run;
   }
 }
 

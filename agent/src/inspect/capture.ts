@@ -1,7 +1,8 @@
 import type { CaptureState } from '../../../protocol/inspect';
 import type { ExchangeTap } from '../serve/exchange-observer';
 import { BodyPreview, NO_BODY } from './body-preview';
-import { rawHeadersOf } from './http-head';
+import { sharedArena } from './byte-arena';
+import { rawHeadersOf, type HttpHead } from './http-head';
 import type { RingEntry } from './capture-ring';
 
 /** Where a capture's changes go: the inspector's ring (memory) and its listeners. */
@@ -13,17 +14,39 @@ export interface CaptureOwner {
 /** Fixed overhead counted per request beside its headers and bodies. */
 export const ENTRY_OVERHEAD_BYTES = 512;
 
-/**
- * Headers as a name/value list, or as the text of a head whose header lines start at `from`
- * (the fast path's tap): made into a list only when asked for.
- */
-type Headers = string[] | string;
-
-function headerBytes(headers: Headers, from: number): number {
-  if (typeof headers === 'string') return headers.length - from;
+function headerBytes(headers: string[]): number {
   let n = 0;
   for (const s of headers) n += s.length;
   return n;
+}
+
+/**
+ * A head the fast path's tap read, kept as a copy of its bytes in the arena (off the JS heap):
+ * made into a name/value list only when someone looks.
+ */
+export class KeptHead {
+  private readonly slab: Buffer;
+  private readonly offset: number;
+
+  constructor(
+    head: HttpHead,
+    /** Bytes of the head (without its blank line); the header lines start at `headersFrom`. */
+    readonly length = head.text.length,
+    private readonly headersFrom = head.headersFrom,
+  ) {
+    this.slab = sharedArena.copy(head.source, head.sourceStart, head.sourceStart + length);
+    this.offset = sharedArena.offset;
+  }
+
+  rawHeaders(): string[] {
+    return rawHeadersOf(this.slab.toString('latin1', this.offset, this.offset + this.length), this.headersFrom);
+  }
+}
+
+type Headers = string[] | KeptHead;
+
+function headersBytes(headers: Headers): number {
+  return Array.isArray(headers) ? headerBytes(headers) : headers.length;
 }
 
 const NO_HEADERS: string[] = [];
@@ -46,7 +69,6 @@ export class Capture implements RingEntry, ExchangeTap {
   error: string | undefined = undefined;
   private reqHeaders: Headers;
   private resHeaders: Headers = NO_HEADERS;
-  private resHeadersFrom = 0;
   private reqBody: BodyPreview | undefined = undefined;
   private resBody: BodyPreview | undefined = undefined;
 
@@ -61,20 +83,19 @@ export class Capture implements RingEntry, ExchangeTap {
     readonly clientAddress: string,
     readonly replayOf: number | undefined,
     requestHeaders: Headers,
-    private readonly reqHeadersFrom = 0,
   ) {
     this.reqHeaders = requestHeaders;
-    this.cost = ENTRY_OVERHEAD_BYTES + headerBytes(requestHeaders, reqHeadersFrom) + path.length;
+    this.cost = ENTRY_OVERHEAD_BYTES + headersBytes(requestHeaders) + path.length;
   }
 
   /** Name/value pairs as received (parsed from the kept head the first time they are asked for). */
   get requestHeaders(): string[] {
-    if (typeof this.reqHeaders === 'string') this.reqHeaders = rawHeadersOf(this.reqHeaders, this.reqHeadersFrom);
+    if (!Array.isArray(this.reqHeaders)) this.reqHeaders = this.reqHeaders.rawHeaders();
     return this.reqHeaders;
   }
 
   get responseHeaders(): string[] {
-    if (typeof this.resHeaders === 'string') this.resHeaders = rawHeadersOf(this.resHeaders, this.resHeadersFrom);
+    if (!Array.isArray(this.resHeaders)) this.resHeaders = this.resHeaders.rawHeaders();
     return this.resHeaders;
   }
 
@@ -92,14 +113,13 @@ export class Capture implements RingEntry, ExchangeTap {
     this.owner.charge(this, this.reqBody.add(chunk));
   }
 
-  /** `headers` a list, or a head's text with its header lines from `from` (parsed if asked for). */
-  responseHead(status: number, headers: Headers, from = 0): void {
+  /** `headers` a list, or a head the tap read (parsed if asked for). */
+  responseHead(status: number, headers: string[] | HttpHead): void {
     this.status = status;
-    this.resHeaders = headers;
-    this.resHeadersFrom = from;
+    this.resHeaders = Array.isArray(headers) ? headers : new KeptHead(headers);
     this.ttfbMs = this.elapsedMs();
     this.state = 'streaming';
-    this.owner.charge(this, headerBytes(headers, from));
+    this.owner.charge(this, headersBytes(this.resHeaders));
     this.owner.changed(this);
   }
 

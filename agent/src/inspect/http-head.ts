@@ -19,8 +19,12 @@ export interface HttpHead {
   url: string;
   /** Answers: the status code (0 for a request). */
   status: number;
-  /** The Host header's value, when given. */
-  host: string | undefined;
+  /** The Host header's value is text[hostFrom, hostTo) (hostFrom -1: none); see hostOf(). */
+  hostFrom: number;
+  hostTo: number;
+  /** The bytes `text` was read from, at sourceStart: valid only while the head is being handled. */
+  source: Buffer;
+  sourceStart: number;
   /** Content-Length, when given. */
   contentLength: number | undefined;
   /** Transfer-Encoding given: `chunked` when its last coding is chunked, `other` otherwise. */
@@ -108,7 +112,10 @@ function forEachHeaderLine<T>(text: string, pos: number, state: T, line: LineVis
 function noteHeader(head: HttpHead, text: string, name: number, colon: number, from: number, to: number): void {
   switch (colon - name) {
     case 4:
-      if (nameIs(text, name, 'host') && head.host === undefined) head.host = text.slice(from, to);
+      if (nameIs(text, name, 'host') && head.hostFrom < 0) {
+        head.hostFrom = from;
+        head.hostTo = to;
+      }
       break;
     case 14:
       if (nameIs(text, name, 'content-length')) head.contentLength = contentLengthOf(text.slice(from, to), head.contentLength);
@@ -127,11 +134,23 @@ function noteHeader(head: HttpHead, text: string, name: number, colon: number, f
 
 function ignoreFold(): void {}
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The Host header's value, or `fallback` without one; `known` itself when the value is the same
+ * (the usual case: no new string, and none that keeps the head's text alive).
+ */
+export function hostOf(head: HttpHead, known: string, fallback = known): string {
+  if (head.hostFrom < 0) return fallback;
+  const same = head.hostTo - head.hostFrom === known.length && head.text.startsWith(known, head.hostFrom);
+  return same ? known : head.text.slice(head.hostFrom, head.hostTo);
+}
+
 /**
  * Parses `text`: the head's bytes as latin1, without the blank line that ends it. Every line is
  * checked here, so rawHeadersOf() on the same text cannot fail later.
  */
-export function parseHttpHead(text: string, isRequest: boolean): HttpHead {
+export function parseHttpHead(text: string, isRequest: boolean, source: Buffer = EMPTY, sourceStart = 0): HttpHead {
   let lineEnd = text.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = text.length;
   const head: HttpHead = {
@@ -140,7 +159,10 @@ export function parseHttpHead(text: string, isRequest: boolean): HttpHead {
     method: '',
     url: '',
     status: 0,
-    host: undefined,
+    hostFrom: -1,
+    hostTo: -1,
+    source,
+    sourceStart,
     contentLength: undefined,
     transferEncoding: undefined,
     upgrade: false,

@@ -15,8 +15,8 @@ import { HttpMessageReader } from './http-message-reader';
 
 /** An exchange as the tap reports it: heads are handed over as their text (parsed if someone looks). */
 export interface RawExchangeTap extends Omit<ExchangeTap, 'responseHead'> {
-  /** `headText` is the answer's head; its header lines start at `headersFrom`. */
-  responseHead(status: number, headText: string, headersFrom: number): void;
+  /** The answer's head: its bytes are only valid during the call. */
+  responseHead(status: number, head: HttpHead): void;
 }
 
 /** Watches the exchanges the tap reads (the request inspector). */
@@ -113,7 +113,7 @@ export class RawHttpTap implements RawBytesTap {
     if (status < 200 && status !== 101) return NO_BODY;
     if (!entry) throw new Error('an answer without a request');
     this.answering = entry;
-    entry.tap.responseHead(status, head.text, head.headersFrom);
+    entry.tap.responseHead(status, head);
     if (status === 101 || (entry.connect && status < 300)) {
       // Switched protocols: the exchange is over as far as HTTP goes, and so is the tap.
       this.responses.paused = true;
