@@ -20,33 +20,9 @@ function headerBytes(headers: string[]): number {
   return n;
 }
 
-/**
- * A head the fast path's tap read, kept as a copy of its bytes in the arena (off the JS heap):
- * made into a name/value list only when someone looks.
- */
-export class KeptHead {
-  private readonly slab: Buffer;
-  private readonly offset: number;
-
-  constructor(
-    head: HttpHead,
-    /** Bytes of the head (without its blank line); the header lines start at `headersFrom`. */
-    readonly length = head.text.length,
-    private readonly headersFrom = head.headersFrom,
-  ) {
-    this.slab = sharedArena.copy(head.source, head.sourceStart, head.sourceStart + length);
-    this.offset = sharedArena.offset;
-  }
-
-  rawHeaders(): string[] {
-    return rawHeadersOf(this.slab.toString('latin1', this.offset, this.offset + this.length), this.headersFrom);
-  }
-}
-
-type Headers = string[] | KeptHead;
-
-function headersBytes(headers: Headers): number {
-  return Array.isArray(headers) ? headerBytes(headers) : headers.length;
+/** Name/value pairs from a head's bytes kept in the arena (its header lines from `from`). */
+function keptHeaders(slab: Buffer, offset: number, length: number, from: number): string[] {
+  return rawHeadersOf(slab.toString('latin1', offset, offset + length), from);
 }
 
 const NO_HEADERS: string[] = [];
@@ -67,8 +43,21 @@ export class Capture implements RingEntry, ExchangeTap {
   ttfbMs: number | undefined = undefined;
   durationMs: number | undefined = undefined;
   error: string | undefined = undefined;
-  private reqHeaders: Headers;
-  private resHeaders: Headers = NO_HEADERS;
+  /**
+   * Headers as a list (given, or parsed once asked for), else the head the fast path's tap read,
+   * kept as a copy of its bytes in the arena (off the JS heap): slab, offset, length, and where
+   * its header lines start. Flat fields, not an object per head: the ring holds hundreds.
+   */
+  private reqHeaders: string[] | undefined;
+  private reqSlab: Buffer | undefined = undefined;
+  private reqOffset = 0;
+  private reqLength = 0;
+  private reqFrom = 0;
+  private resHeaders: string[] | undefined = NO_HEADERS;
+  private resSlab: Buffer | undefined = undefined;
+  private resOffset = 0;
+  private resLength = 0;
+  private resFrom = 0;
   private reqBody: BodyPreview | undefined = undefined;
   private resBody: BodyPreview | undefined = undefined;
 
@@ -82,20 +71,28 @@ export class Capture implements RingEntry, ExchangeTap {
     readonly proto: 'http' | 'https',
     readonly clientAddress: string,
     readonly replayOf: number | undefined,
-    requestHeaders: Headers,
+    requestHeaders: string[] | HttpHead,
   ) {
-    this.reqHeaders = requestHeaders;
-    this.cost = ENTRY_OVERHEAD_BYTES + headersBytes(requestHeaders) + path.length;
+    if (Array.isArray(requestHeaders)) {
+      this.reqHeaders = requestHeaders;
+      this.cost = ENTRY_OVERHEAD_BYTES + headerBytes(requestHeaders) + path.length;
+    } else {
+      this.reqSlab = sharedArena.copy(requestHeaders.source, requestHeaders.sourceStart, requestHeaders.sourceStart + requestHeaders.text.length);
+      this.reqOffset = sharedArena.offset;
+      this.reqLength = requestHeaders.text.length;
+      this.reqFrom = requestHeaders.headersFrom;
+      this.cost = ENTRY_OVERHEAD_BYTES + this.reqLength + path.length;
+    }
   }
 
   /** Name/value pairs as received (parsed from the kept head the first time they are asked for). */
   get requestHeaders(): string[] {
-    if (!Array.isArray(this.reqHeaders)) this.reqHeaders = this.reqHeaders.rawHeaders();
+    this.reqHeaders ??= keptHeaders(this.reqSlab!, this.reqOffset, this.reqLength, this.reqFrom);
     return this.reqHeaders;
   }
 
   get responseHeaders(): string[] {
-    if (!Array.isArray(this.resHeaders)) this.resHeaders = this.resHeaders.rawHeaders();
+    this.resHeaders ??= keptHeaders(this.resSlab!, this.resOffset, this.resLength, this.resFrom);
     return this.resHeaders;
   }
 
@@ -116,10 +113,19 @@ export class Capture implements RingEntry, ExchangeTap {
   /** `headers` a list, or a head the tap read (parsed if asked for). */
   responseHead(status: number, headers: string[] | HttpHead): void {
     this.status = status;
-    this.resHeaders = Array.isArray(headers) ? headers : new KeptHead(headers);
+    if (Array.isArray(headers)) {
+      this.resHeaders = headers;
+      this.owner.charge(this, headerBytes(headers));
+    } else {
+      this.resHeaders = undefined;
+      this.resSlab = sharedArena.copy(headers.source, headers.sourceStart, headers.sourceStart + headers.text.length);
+      this.resOffset = sharedArena.offset;
+      this.resLength = headers.text.length;
+      this.resFrom = headers.headersFrom;
+      this.owner.charge(this, this.resLength);
+    }
     this.ttfbMs = this.elapsedMs();
     this.state = 'streaming';
-    this.owner.charge(this, headersBytes(this.resHeaders));
     this.owner.changed(this);
   }
 

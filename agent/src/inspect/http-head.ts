@@ -47,13 +47,21 @@ function contentLengthOf(value: string, before: number | undefined): number {
   return length;
 }
 
+const COMMON_METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The usual methods as shared strings: no new string per request for each capture to hold. */
+function commonMethod(text: string, length: number): string | undefined {
+  for (const m of COMMON_METHODS) if (m.length === length && text.startsWith(m)) return m;
+  return undefined;
+}
+
 /** Splits the start line: a request's `METHOD target HTTP/1.x` or an answer's `HTTP/1.x 200 Reason`. */
 function startLine(text: string, lineEnd: number, head: HttpHead, isRequest: boolean): void {
   if (isRequest) {
     const first = text.indexOf(' ');
     const last = text.lastIndexOf(' ', lineEnd - 1);
     if (first <= 0 || first >= lineEnd || last <= first + 1) throw new HttpHeadError('bad request line');
-    head.method = text.slice(0, first);
+    head.method = commonMethod(text, first) ?? text.slice(0, first);
     head.url = text.slice(first + 1, last);
     if (!TOKEN.test(head.method) || !VERSION.test(text.slice(last + 1, lineEnd))) throw new HttpHeadError('bad request line');
     return;

@@ -4,7 +4,7 @@ import type { RequestSummary } from '../../../protocol/rpc';
 import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { ExchangeObserver, ExchangeTap, ObservedRequest } from '../serve/exchange-observer';
 import { showBody } from './body-view';
-import { Capture, KeptHead, type CaptureOwner } from './capture';
+import { Capture, type CaptureOwner } from './capture';
 import { CaptureRing, DEFAULT_BOUNDS, type RingBounds } from './capture-ring';
 import { hostOf, type HttpHead } from './http-head';
 
@@ -35,7 +35,7 @@ export class Inspector extends EventEmitter<InspectorEvents> implements Exchange
 
   /** begin() for the fast path's tap: the head's header lines are parsed only if someone looks. */
   beginRaw(head: HttpHead, open: HttpRawOpen): Capture {
-    return this.track(new Capture(this, this.nextId++, open.host, head.method, head.url, hostOf(head, open.host), open.proto, open.remoteAddress, this.replaying, new KeptHead(head)));
+    return this.track(new Capture(this, this.nextId++, open.host, head.method, head.url, hostOf(head, open.host), open.proto, open.remoteAddress, this.replaying, head));
   }
 
   /** CaptureOwner: a capture holds `more` bytes more. */
