@@ -90,8 +90,8 @@ describe('capturing requests', () => {
     const answer = await request(port, 'app.test', { path: '/big?bytes=300000' });
     const c = await ended;
     assert.equal(answer.body.length, 300000);
-    assert.equal(c.responseBody.size, 300000);
-    assert.equal(c.responseBody.kept, 64 * 1024);
+    assert.equal(c.responsePreview.size, 300000);
+    assert.equal(c.responsePreview.kept, 64 * 1024);
     assert.equal(toCapturedRequest(c).responseBody.kind, 'binary');
   });
 

@@ -35,8 +35,8 @@ test('a HEAD answer has no body whatever its Content-Length; the next answer is 
   tap.fromVisitor(Buffer.from('HEAD /big HTTP/1.1\r\nHost: a\r\n\r\nGET /small HTTP/1.1\r\nHost: a\r\n\r\n'));
   tap.fromOrigin(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!'));
   const [small, big] = inspector.list();
-  assert.deepEqual([big.method, big.status, big.state, big.responseBody.size], ['HEAD', 200, 'complete', 0]);
-  assert.deepEqual([small.status, small.state, small.responseBody.size], [404, 'complete', 3]);
+  assert.deepEqual([big.method, big.status, big.state, big.responsePreview.size], ['HEAD', 200, 'complete', 0]);
+  assert.deepEqual([small.status, small.state, small.responsePreview.size], [404, 'complete', 3]);
 });
 
 test('an answer cut short is a reset; one framed by the close completes; a WebSocket upgrade ends at 101', () => {
@@ -51,7 +51,7 @@ test('an answer cut short is a reset; one framed by the close completes; a WebSo
   untilClose.fromVisitor(Buffer.from('GET /old HTTP/1.1\r\nHost: a\r\n\r\n'));
   untilClose.fromOrigin(Buffer.from('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it'));
   untilClose.close();
-  assert.deepEqual([inspector.list()[0].state, inspector.list()[0].responseBody.size], ['complete', 9]);
+  assert.deepEqual([inspector.list()[0].state, inspector.list()[0].responsePreview.size], ['complete', 9]);
 
   const ws = new RawHttpTap(inspector, open);
   ws.fromVisitor(Buffer.from('GET /live HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'));
@@ -79,7 +79,7 @@ test('a chunked answer with extensions and trailers is counted and previewed wit
   tap.fromVisitor(Buffer.from('GET /stream HTTP/1.1\r\nHost: a\r\n\r\n'));
   feed((c) => tap.fromOrigin(c), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\nA;name=x\r\n0123456789\r\n1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', 1);
   const [stream] = inspector.list();
-  assert.deepEqual([stream.status, stream.state, stream.responseBody.size, stream.responseBody.bytes().toString()], [200, 'complete', 11, '0123456789!']);
+  assert.deepEqual([stream.status, stream.state, stream.responsePreview.size, stream.responsePreview.bytes().toString()], [200, 'complete', 11, '0123456789!']);
 });
 
 test('pipelined requests in one read, answered in one read, are matched in order', () => {
@@ -88,7 +88,7 @@ test('pipelined requests in one read, answered in one read, are matched in order
   const requests = [1, 2, 3].map((n) => `GET /r${n} HTTP/1.1\r\nHost: a\r\n\r\n`).join('');
   tap.fromVisitor(Buffer.from(requests));
   tap.fromOrigin(Buffer.from([200, 404, 500].map((s) => `HTTP/1.1 ${s} X\r\nContent-Length: 2\r\n\r\n${s % 100}!`).join('')));
-  const got = inspector.list().reverse().map((c) => [c.path, c.status, c.state, c.responseBody.bytes().toString()]);
+  const got = inspector.list().reverse().map((c) => [c.path, c.status, c.state, c.responsePreview.bytes().toString()]);
   assert.deepEqual(got, [['/r1', 200, 'complete', '0!'], ['/r2', 404, 'complete', '4!'], ['/r3', 500, 'complete', '0!']]);
 });
 
@@ -102,9 +102,9 @@ test('a 1 MiB body both ways is counted whole and kept only up to 64 KiB', () =>
   for (let i = 0; i < 4; i++) tap.fromOrigin(Buffer.alloc(mib / 4, 0x61 + i));
   const [upload] = inspector.list();
   assert.equal(upload.state, 'complete');
-  assert.deepEqual([upload.requestBody.size, upload.requestBody.kept, upload.requestBody.truncated], [mib, 64 * 1024, true]);
-  assert.deepEqual([upload.responseBody.size, upload.responseBody.kept, upload.responseBody.truncated], [mib, 64 * 1024, true]);
-  assert.ok(upload.requestBody.bytes().equals(Buffer.alloc(64 * 1024, 0)), 'the preview is the first 64 KiB');
+  assert.deepEqual([upload.requestPreview.size, upload.requestPreview.kept, upload.requestPreview.truncated], [mib, 64 * 1024, true]);
+  assert.deepEqual([upload.responsePreview.size, upload.responsePreview.kept, upload.responsePreview.truncated], [mib, 64 * 1024, true]);
+  assert.ok(upload.requestPreview.bytes().equals(Buffer.alloc(64 * 1024, 0)), 'the preview is the first 64 KiB');
 });
 
 test('a head split across reads, even inside its blank line, is put together', () => {

@@ -81,7 +81,7 @@ export class HttpMessageReader {
       return -1;
     }
     if (blank - start > MAX_HEAD_BYTES) throw new HttpHeadError('head too large');
-    const head = parseHttpHead(bytes.toString('latin1', start, blank), this.isRequest);
+    const head = parseHttpHead(bytes.toString('latin1', start, blank), this.isRequest, bytes, start);
     const bodyStart = bytes === chunk ? blank + 4 : offset + blank + 4 - this.partial!.length;
     this.partial = undefined;
     const framing = this.handler.head(head);

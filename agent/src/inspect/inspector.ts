@@ -1,23 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { CapturedRequest } from '../../../protocol/inspect';
 import type { RequestSummary } from '../../../protocol/rpc';
+import type { HttpRawOpen } from '../../../protocol/stream-head';
 import type { ExchangeObserver, ExchangeTap, ObservedRequest } from '../serve/exchange-observer';
-import { BodyPreview } from './body-preview';
 import { showBody } from './body-view';
+import { Capture, type CaptureOwner } from './capture';
 import { CaptureRing, DEFAULT_BOUNDS, type RingBounds } from './capture-ring';
+import { hostOf, type HttpHead } from './http-head';
 
-/**
- * A request being (or done being) captured: the wire record's facts as they become known, with
- * raw body previews (decoded only when shown) and the bookkeeping the ring needs.
- */
-export interface Capture extends Omit<CapturedRequest, 'id' | 'bytesIn' | 'bytesOut' | 'requestBody' | 'responseBody' | 'requestBodyTruncated'> {
-  readonly id: number;
-  cost: number;
-  /** process.hrtime-based start, for durations that do not jump with the wall clock. */
-  readonly startedHr: bigint;
-  requestBody: BodyPreview;
-  responseBody: BodyPreview;
-}
+export { Capture };
 
 export interface InspectorEvents {
   /** A new request arrived (its head). */
@@ -26,21 +17,8 @@ export interface InspectorEvents {
   updated: [capture: Capture];
 }
 
-/** Fixed overhead counted per request beside its headers and bodies. */
-const ENTRY_OVERHEAD_BYTES = 512;
-
-function headerBytes(rawHeaders: string[]): number {
-  let n = 0;
-  for (const s of rawHeaders) n += s.length;
-  return n;
-}
-
-function elapsedMs(since: bigint): number {
-  return Number(process.hrtime.bigint() - since) / 1e6;
-}
-
 /** The request inspector: captures each exchange the route table reports into a bounded ring. */
-export class Inspector extends EventEmitter<InspectorEvents> implements ExchangeObserver {
+export class Inspector extends EventEmitter<InspectorEvents> implements ExchangeObserver, CaptureOwner {
   private readonly ring: CaptureRing<Capture>;
   private nextId = 1;
   /** Set while a replay's request is handed to its route (begin() runs synchronously in it). */
@@ -52,44 +30,29 @@ export class Inspector extends EventEmitter<InspectorEvents> implements Exchange
   }
 
   begin(req: ObservedRequest): ExchangeTap {
-    const capture: Capture = {
-      id: this.nextId++,
-      cost: ENTRY_OVERHEAD_BYTES + headerBytes(req.rawHeaders) + req.url.length,
-      route: req.host,
-      method: req.method,
-      path: req.url,
-      host: req.headers.host ?? req.host,
-      proto: req.proto,
-      clientAddress: req.remoteAddress,
-      startedAt: Date.now(),
-      startedHr: process.hrtime.bigint(),
-      state: 'pending',
-      requestHeaders: req.rawHeaders,
-      responseHeaders: [],
-      requestBody: new BodyPreview(),
-      responseBody: new BodyPreview(),
-      replayOf: this.replaying,
-    };
+    return this.track(new Capture(this, this.nextId++, req.host, req.method, req.url, req.headers.host ?? req.host, req.proto, req.remoteAddress, this.replaying, req.rawHeaders));
+  }
+
+  /** begin() for the fast path's tap: the head's header lines are parsed only if someone looks. */
+  beginRaw(head: HttpHead, open: HttpRawOpen): Capture {
+    return this.track(new Capture(this, this.nextId++, open.host, head.method, head.url, hostOf(head, open.host), open.proto, open.remoteAddress, this.replaying, head));
+  }
+
+  /** CaptureOwner: a capture holds `more` bytes more. */
+  charge(capture: Capture, more: number): void {
+    this.ring.charge(capture, more);
+  }
+
+  /** CaptureOwner: a capture got its answer's head, or ended. */
+  changed(capture: Capture): void {
+    // Nothing is built for listeners nobody registered (the CLI's page polls).
+    if (this.listenerCount('updated') > 0) this.emit('updated', capture);
+  }
+
+  private track(capture: Capture): Capture {
     this.ring.add(capture);
-    this.emit('captured', capture);
-    return {
-      requestBody: (chunk) => this.ring.charge(capture, capture.requestBody.add(chunk)),
-      responseHead: (status, rawHeaders) => {
-        capture.status = status;
-        capture.responseHeaders = rawHeaders;
-        capture.ttfbMs = elapsedMs(capture.startedHr);
-        capture.state = 'streaming';
-        this.ring.charge(capture, headerBytes(rawHeaders));
-        this.emit('updated', capture);
-      },
-      responseBody: (chunk) => this.ring.charge(capture, capture.responseBody.add(chunk)),
-      end: (error) => {
-        capture.durationMs = elapsedMs(capture.startedHr);
-        capture.state = error ? 'reset' : 'complete';
-        capture.error = error;
-        this.emit('updated', capture);
-      },
-    };
+    if (this.listenerCount('captured') > 0) this.emit('captured', capture);
+    return capture;
   }
 
   /**
@@ -147,10 +110,10 @@ export function toRequestSummary(c: Capture): RequestSummary {
     error: c.error,
     requestHeaders: c.requestHeaders,
     responseHeaders: c.responseHeaders,
-    bytesIn: c.requestBody.size,
-    bytesOut: c.responseBody.size,
+    bytesIn: c.requestPreview.size,
+    bytesOut: c.responsePreview.size,
     replayOf: c.replayOf,
-    requestBodyTruncated: c.requestBody.truncated,
+    requestBodyTruncated: c.requestPreview.truncated,
   };
 }
 
@@ -158,7 +121,7 @@ export function toRequestSummary(c: Capture): RequestSummary {
 export function toCapturedRequest(c: Capture): CapturedRequest {
   return {
     ...toRequestSummary(c),
-    requestBody: showBody(c.requestBody.bytes(), c.requestBody.size, c.requestBody.truncated, c.requestHeaders),
-    responseBody: showBody(c.responseBody.bytes(), c.responseBody.size, c.responseBody.truncated, c.responseHeaders),
+    requestBody: showBody(c.requestPreview.bytes(), c.requestPreview.size, c.requestPreview.truncated, c.requestHeaders),
+    responseBody: showBody(c.responsePreview.bytes(), c.responsePreview.size, c.responsePreview.truncated, c.responseHeaders),
   };
 }

@@ -7,15 +7,25 @@
  * connection; the bytes flow on untouched either way.
  */
 import type { HttpRawOpen } from '../../../protocol/stream-head';
-import type { ExchangeObserver, ExchangeTap } from '../serve/exchange-observer';
-import { headerMap } from '../serve/http-exchange';
+import type { ExchangeTap } from '../serve/exchange-observer';
 import type { RawBytesTap } from '../serve/raw-http-proxy';
 import type { Framing } from './body-framing';
 import type { HttpHead } from './http-head';
 import { HttpMessageReader } from './http-message-reader';
 
+/** An exchange as the tap reports it: heads are handed over as their text (parsed if someone looks). */
+export interface RawExchangeTap extends Omit<ExchangeTap, 'responseHead'> {
+  /** The answer's head: its bytes are only valid during the call. */
+  responseHead(status: number, head: HttpHead): void;
+}
+
+/** Watches the exchanges the tap reads (the request inspector). */
+export interface RawExchangeObserver {
+  beginRaw(head: HttpHead, open: HttpRawOpen): RawExchangeTap;
+}
+
 interface Pending {
-  tap: ExchangeTap;
+  tap: RawExchangeTap;
   /** A HEAD: its answer has no body. */
   head: boolean;
   /** It asked to switch protocols (Upgrade, CONNECT): the visitor's bytes stop being HTTP if accepted. */
@@ -51,7 +61,7 @@ export class RawHttpTap implements RawBytesTap {
   });
 
   constructor(
-    private readonly observer: ExchangeObserver,
+    private readonly observer: RawExchangeObserver,
     private readonly open: HttpRawOpen,
   ) {}
 
@@ -81,21 +91,8 @@ export class RawHttpTap implements RawBytesTap {
   }
 
   private requestHead(head: HttpHead): Framing {
-    const rawHeaders = head.rawHeaders;
     const entry: Pending = {
-      tap: this.observer.begin({
-        method: head.method,
-        url: head.url,
-        rawHeaders,
-        // Built only if the observer asks (the inspector reads the Host from rawHeaders' map once).
-        get headers() {
-          return headerMap(rawHeaders);
-        },
-        host: this.open.host,
-        proto: this.open.proto,
-        remoteAddress: this.open.remoteAddress,
-        remotePort: this.open.remotePort,
-      }),
+      tap: this.observer.beginRaw(head, this.open),
       head: head.method === 'HEAD',
       upgrade: head.upgrade || head.method === 'CONNECT',
       connect: head.method === 'CONNECT',
@@ -116,7 +113,7 @@ export class RawHttpTap implements RawBytesTap {
     if (status < 200 && status !== 101) return NO_BODY;
     if (!entry) throw new Error('an answer without a request');
     this.answering = entry;
-    entry.tap.responseHead(status, head.rawHeaders);
+    entry.tap.responseHead(status, head);
     if (status === 101 || (entry.connect && status < 300)) {
       // Switched protocols: the exchange is over as far as HTTP goes, and so is the tap.
       this.responses.paused = true;

@@ -34,10 +34,10 @@ function replayHeaders(headers: string[], bodyLength: number): string[] {
 export function replayRequest(inspector: Inspector, handlerFor: (route: string) => HttpHandler, id: number, edit: ReplayEdit = {}): Promise<Capture> {
   const original = inspector.get(id);
   if (!original) return Promise.reject(new ReplayError(`no captured request ${id} (it may have left the ring)`, 'not-found'));
-  if (edit.body === undefined && original.requestBody.truncated) {
-    return Promise.reject(new ReplayError(`request ${id}'s body was cut at ${original.requestBody.kept} bytes; replay it with an edited body`, 'invalid'));
+  if (edit.body === undefined && original.requestPreview.truncated) {
+    return Promise.reject(new ReplayError(`request ${id}'s body was cut at ${original.requestPreview.kept} bytes; replay it with an edited body`, 'invalid'));
   }
-  const body = edit.body === undefined ? original.requestBody.bytes() : Buffer.from(edit.body);
+  const body = edit.body === undefined ? original.requestPreview.bytes() : Buffer.from(edit.body);
   const rawHeaders = replayHeaders(edit.headers ?? original.requestHeaders, body.length);
   return new Promise<Capture>((resolve, reject) => {
     let capture: Capture | undefined;
