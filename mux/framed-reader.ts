@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { onEndOrReset } from '../common/net/end-or-reset';
+import { onEndOrReset } from './end-or-reset';
 import { HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
 import { sharedFramePool } from './frame-pool';
 import type { MuxStream } from './stream';
@@ -30,7 +30,7 @@ const BATCH_BELOW = 16 * 1024;
  */
 export function connectFramed(stream: MuxStream, options: net.TcpNetConnectOpts, onBytes?: (bytes: Buffer) => void): net.Socket {
   const reader = new FramedReader(stream, onBytes);
-  // Always half-open, so the end can be probed for a reset (common/net/end-or-reset.ts).
+  // Always half-open, so the end can be probed for a reset (mux/end-or-reset.ts).
   const socket = net.connect({ ...options, allowHalfOpen: true, onread: reader.options });
   reader.attach(socket, options.allowHalfOpen ?? false);
   return socket;
