@@ -2,7 +2,9 @@
 // origin, then ROUNDS rounds of the same tunnel (relay + agent) started twice, inspector off and
 // on (`portway start --inspect`), in alternating order so drift on a shared machine hits both;
 // each start measures small requests at c50 and single-stream 100 MiB downloads. Medians per mode.
+// Then, in this process, the tap and capture's own cost per request (capture-cost.ts).
 import * as path from 'node:path';
+import { captureCostLines, measureCaptureCost } from './capture-cost';
 import { spawnNode } from './children';
 import { downloadSeries } from './download';
 import { HOL_CONNECTIONS, errorNote } from './measure';
@@ -66,6 +68,9 @@ export async function runInspectorCompare(opts: { root: string; tmpDir: string; 
   // Paired per round (off and on started back to back): less exposed to drift than the medians.
   const paired = (pick: (f: Figures) => number): string => percentChange(median(figures.on.map((f, i) => pick(f) / pick(figures.off[i]))), 1);
   const rows = (mode: Mode): string => figures[mode].map((f) => `${f.c50ReqPerSec.toFixed(0)} / ${f.downloadMbPerSec.toFixed(0)}`).join(', ');
+  log('in-process capture cost (bench/capture-cost.ts)');
+  const cost = captureCostLines(measureCaptureCost());
+  for (const line of cost) log(`  ${line}`);
   const markdown = [
     `# Request inspector: data-path cost`,
     ``,
@@ -77,6 +82,10 @@ export async function runInspectorCompare(opts: { root: string; tmpDir: string; 
     `| single-stream download (MB/s) | ${download.off.toFixed(0)} | ${download.on.toFixed(0)} | ${percentChange(download.on, download.off)} | ${paired((f) => f.downloadMbPerSec)} |`,
     ``,
     `Each round, c50 req/s / download MB/s: off ${rows('off')}; on ${rows('on')}.`,
+    ``,
+    `In one process (bench/capture-cost.ts: the tap fed a relayed wrk request and the origin's 1 KiB answer over 50 connections, ring of 500; medians of 5 runs of 200,000 requests):`,
+    ``,
+    ...cost.map((line) => `- ${line}`),
     ``,
   ].join('\n');
   return { markdown, ok: true };
