@@ -69,7 +69,7 @@ export async function runInspectorCompare(opts: { root: string; tmpDir: string; 
   const paired = (pick: (f: Figures) => number): string => percentChange(median(figures.on.map((f, i) => pick(f) / pick(figures.off[i]))), 1);
   const rows = (mode: Mode): string => figures[mode].map((f) => `${f.c50ReqPerSec.toFixed(0)} / ${f.downloadMbPerSec.toFixed(0)}`).join(', ');
   log('in-process capture cost (bench/capture-cost.ts)');
-  const cost = captureCostLines(measureCaptureCost());
+  const cost = captureCostLines(await measureCaptureCost());
   for (const line of cost) log(`  ${line}`);
   const markdown = [
     `# Request inspector: data-path cost`,
