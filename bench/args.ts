@@ -26,11 +26,14 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
                       tunnel and via another relay of the cluster (needs redis-server)
   --inspector [ROUNDS] what the request inspector costs: ROUNDS rounds (default 3) of the tunnel
                       started with the inspector off and on, alternately; c50 req/s and 100 MiB
-                      download MB/s of each, medians (--duration applies)
+                      download MB/s of each, medians (--duration applies); then the
+                      tap and capture's cost per request in one process (capture-cost.ts)
   --direct-only       measure the origin directly only (no relay/agent needed)
   --inspect           run the agent with the request inspector on (portway start --inspect)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
-  --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
+  --duration SECONDS  length of each wrk run, 1-30 (default 8)
+environment: PORTWAY_BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or --trace-gc…)
+                      extra node options for the agent process only`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };

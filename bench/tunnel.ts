@@ -31,6 +31,16 @@ export interface TunnelOptions {
   agentArgs?: string[];
 }
 
+/**
+ * Extra node options of the agent (profiling: `--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`),
+ * space-separated; for the agent only, so NODE_OPTIONS (every child) is not needed.
+ */
+export const AGENT_NODE_ARGS_ENV = 'PORTWAY_BENCH_AGENT_NODE_ARGS';
+
+function agentNodeArgs(): string[] {
+  return (process.env[AGENT_NODE_ARGS_ENV] ?? '').split(/\s+/).filter(Boolean);
+}
+
 export function relayBin(root: string): string {
   return path.join(root, 'relay', 'bin', 'portway-relay.js');
 }
@@ -117,7 +127,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(opts.origin1Port)]);
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', bigHostname, '--destination', '127.0.0.1', '--http', String(opts.origin2Port)]);
 
-    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start', ...(opts.agentArgs ?? [])], env);
+    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start', ...(opts.agentArgs ?? [])], env, agentNodeArgs());
     stopAllStarted.push(agent);
     await agent.waitFor(/Connected/, START_TIMEOUT_MS);
     await waitReachable(relayPort, hostname);

@@ -58,6 +58,22 @@ describe('capture ring', () => {
     );
   });
 
+  it('past its first slots it grows to the count bound, then reuses them; entries are found by id, consecutive or not', () => {
+    const ring = new CaptureRing({ maxRequests: 3000, maxBytes: 1e9 });
+    for (let id = 1; id <= 5000; id++) ring.add(entry(id * 2));
+    assert.equal(ring.size, 3000);
+    assert.deepEqual([ring.newestFirst()[0].id, ring.newestFirst()[2999].id], [10_000, 4002]);
+    assert.equal(ring.get(4000), undefined, 'evicted');
+    assert.equal(ring.get(4003), undefined, 'never added');
+    for (const id of [4002, 4004, 7000, 10_000]) assert.equal(ring.get(id)?.id, id);
+    ring.resize({ maxRequests: 5000, maxBytes: 1e9 });
+    for (let id = 10_001; id <= 12_000; id++) ring.add(entry(id));
+    assert.equal(ring.size, 5000, 'grown to the new bound');
+    assert.deepEqual([ring.get(4002)?.id, ring.get(12_000)?.id, ring.get(11_000)?.id], [4002, 12_000, 11_000]);
+    ring.clear();
+    assert.deepEqual([ring.size, ring.heldBytes, ring.get(12_000)], [0, 0, undefined]);
+  });
+
   it('refuses bounds with no room', () => {
     assert.throws(() => new CaptureRing({ maxRequests: 0, maxBytes: 10 }), /at least one request/);
   });

@@ -1,13 +1,22 @@
 /**
  * Where one HTTP/1.x body ends, found from its framing alone: a Content-Length is counted, a
  * chunked body is walked size line by size line (its data is skipped by arithmetic, never
- * scanned), an unframed answer runs to the close. The data bytes are handed on as slices of the
- * chunk they came in (no copy); the inspector keeps only the first of them.
+ * scanned), an unframed answer runs to the close. The data bytes are handed on as ranges of the
+ * chunk they came in (no copy, not even a view); the inspector keeps only the first of them.
  */
 
 export class BodyFramingError extends Error {}
 
-export type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'chunked' } | { kind: 'close' };
+/** How a body is framed: a Content-Length of that many bytes (0: no body), CHUNKED or UNTIL_CLOSE. */
+export type Framing = number;
+export const NO_BODY: Framing = 0;
+export const CHUNKED: Framing = -1;
+export const UNTIL_CLOSE: Framing = -2;
+
+/** Where a body's data goes: source[start, end), valid only during the call. */
+export interface BodySink {
+  body(source: Buffer, start: number, end: number): void;
+}
 
 /** The largest chunk-size line we read (hex digits): 13 of them already exceed 2^52. */
 const MAX_SIZE_DIGITS = 13;
@@ -38,50 +47,51 @@ function hexValue(byte: number): number {
   return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
+/** One direction's body reader, reset for each message (no object per body). */
 export class BodyReader {
+  private framing: Framing = NO_BODY;
   /** Body bytes still to come (length framing) or left in the current chunk (chunked). */
   private left = 0;
   private state = Chunked.Size;
   private digits = 0;
   private lineBytes = 0;
 
-  constructor(private readonly framing: Framing) {
-    if (framing.kind === 'length') this.left = framing.bytes;
+  /** Starts a body framed so. */
+  reset(framing: Framing): void {
+    this.framing = framing;
+    this.left = framing > 0 ? framing : 0;
+    this.state = Chunked.Size;
+    this.digits = 0;
+    this.lineBytes = 0;
   }
 
   /** True for a body that runs until the connection closes. */
   get endsWithClose(): boolean {
-    return this.framing.kind === 'close';
+    return this.framing === UNTIL_CLOSE;
   }
 
   /**
-   * Reads body bytes from `chunk` at `offset`, handing the data to `onData`; returns the offset
+   * Reads body bytes from `chunk` at `offset`, handing the data to `sink`; returns the offset
    * where the body ended (the next message starts there), or -1 when it goes on past the chunk.
    */
-  read(chunk: Buffer, offset: number, onData: (data: Buffer) => void): number {
-    switch (this.framing.kind) {
-      case 'none':
-        return offset;
-      case 'close':
-        if (offset < chunk.length) onData(chunk.subarray(offset));
-        return -1;
-      case 'length': {
-        const take = Math.min(this.left, chunk.length - offset);
-        if (take > 0) onData(chunk.subarray(offset, offset + take));
-        this.left -= take;
-        return this.left === 0 ? offset + take : -1;
-      }
-      case 'chunked':
-        return this.readChunked(chunk, offset, onData);
+  read(chunk: Buffer, offset: number, sink: BodySink): number {
+    if (this.framing === CHUNKED) return this.readChunked(chunk, offset, sink);
+    if (this.framing === UNTIL_CLOSE) {
+      if (offset < chunk.length) sink.body(chunk, offset, chunk.length);
+      return -1;
     }
+    const take = Math.min(this.left, chunk.length - offset);
+    if (take > 0) sink.body(chunk, offset, offset + take);
+    this.left -= take;
+    return this.left === 0 ? offset + take : -1;
   }
 
-  private readChunked(chunk: Buffer, offset: number, onData: (data: Buffer) => void): number {
+  private readChunked(chunk: Buffer, offset: number, sink: BodySink): number {
     let i = offset;
     while (i < chunk.length) {
       if (this.state === Chunked.Data) {
         const take = Math.min(this.left, chunk.length - i);
-        onData(chunk.subarray(i, i + take));
+        sink.body(chunk, i, i + take);
         this.left -= take;
         i += take;
         if (this.left === 0) this.state = Chunked.DataCr;

@@ -19,20 +19,20 @@ export class BodyPreview {
 
   constructor(private readonly limit = BODY_PREVIEW_BYTES) {}
 
-  /** Adds a chunk; returns how many bytes were kept of it (for the ring's memory count). */
-  add(chunk: Buffer): number {
-    this.size += chunk.length;
+  /** Adds chunk[start, end); returns how many bytes were kept of it (for the ring's memory count). */
+  add(chunk: Buffer, start = 0, end = chunk.length): number {
+    this.size += end - start;
     const room = this.limit - this.kept;
     if (room <= 0) return 0;
-    const take = Math.min(room, chunk.length);
+    const take = Math.min(room, end - start);
     if (!this.slab) {
-      this.slab = sharedArena.copy(chunk, 0, take);
+      this.slab = sharedArena.copy(chunk, start, start + take);
       this.offset = sharedArena.offset;
       this.runBytes = take;
-    } else if (!this.later && sharedArena.extend(this.slab, this.offset + this.runBytes, chunk, 0, take)) {
+    } else if (!this.later && sharedArena.extend(this.slab, this.offset + this.runBytes, chunk, start, start + take)) {
       this.runBytes += take;
     } else {
-      const slab = sharedArena.copy(chunk, 0, take);
+      const slab = sharedArena.copy(chunk, start, start + take);
       (this.later ??= []).push(slab.subarray(sharedArena.offset, sharedArena.offset + take));
     }
     this.kept += take;

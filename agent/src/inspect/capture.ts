@@ -4,6 +4,7 @@ import { BodyPreview, NO_BODY } from './body-preview';
 import { sharedArena } from './byte-arena';
 import { rawHeadersOf, type HttpHead } from './http-head';
 import type { RingEntry } from './capture-ring';
+import type { RawExchangeTap } from './raw-http-tap';
 
 /** Where a capture's changes go: the inspector's ring (memory) and its listeners. */
 export interface CaptureOwner {
@@ -30,10 +31,11 @@ const NO_HEADERS: string[] = [];
 /**
  * One request being (or done being) captured: the facts of the wire record (CapturedRequest) as
  * they become known. Kept small because the ring holds hundreds of them and each one is made on
- * the data path's side: flat fields, headers kept as the head's text until someone looks, body
- * previews made only when a body comes, and the capture is its own ExchangeTap (no closures).
+ * the data path's side: flat fields; a head the fast path's tap read is kept only as a copy of
+ * its bytes, and its target and header list are decoded from it when someone looks; body
+ * previews are made only when a body comes; the capture is its own tap (no closures).
  */
-export class Capture implements RingEntry, ExchangeTap {
+export class Capture implements RingEntry, ExchangeTap, RawExchangeTap {
   cost: number;
   readonly startedAt = Date.now();
   /** performance.now() at the start, for durations that do not jump with the wall clock. */
@@ -60,29 +62,43 @@ export class Capture implements RingEntry, ExchangeTap {
   private resFrom = 0;
   private reqBody: BodyPreview | undefined = undefined;
   private resBody: BodyPreview | undefined = undefined;
+  /** The target: given, or decoded from the kept head (at reqOffset + urlFrom) once asked for. */
+  private target: string | undefined;
+  private urlFrom = 0;
+  private urlTo = 0;
 
+  /** `path` undefined: the target of `requestHeaders`, a head the tap read. */
   constructor(
     private readonly owner: CaptureOwner,
     readonly id: number,
     readonly route: string,
     readonly method: string,
-    readonly path: string,
+    path: string | undefined,
     readonly host: string,
     readonly proto: 'http' | 'https',
     readonly clientAddress: string,
     readonly replayOf: number | undefined,
     requestHeaders: string[] | HttpHead,
   ) {
+    this.target = path;
     if (Array.isArray(requestHeaders)) {
       this.reqHeaders = requestHeaders;
-      this.cost = ENTRY_OVERHEAD_BYTES + headerBytes(requestHeaders) + path.length;
+      this.cost = ENTRY_OVERHEAD_BYTES + headerBytes(requestHeaders) + (path?.length ?? 0);
     } else {
-      this.reqSlab = sharedArena.copy(requestHeaders.source, requestHeaders.sourceStart, requestHeaders.sourceStart + requestHeaders.text.length);
+      const head = requestHeaders;
+      this.reqSlab = sharedArena.copy(head.source, head.start, head.start + head.length);
       this.reqOffset = sharedArena.offset;
-      this.reqLength = requestHeaders.text.length;
-      this.reqFrom = requestHeaders.headersFrom;
-      this.cost = ENTRY_OVERHEAD_BYTES + this.reqLength + path.length;
+      this.reqLength = head.length;
+      this.reqFrom = head.headersFrom;
+      this.urlFrom = head.urlFrom;
+      this.urlTo = head.urlTo;
+      this.cost = ENTRY_OVERHEAD_BYTES + this.reqLength + (path?.length ?? head.urlTo - head.urlFrom);
     }
+  }
+
+  get path(): string {
+    this.target ??= this.reqSlab!.toString('latin1', this.reqOffset + this.urlFrom, this.reqOffset + this.urlTo);
+    return this.target;
   }
 
   /** Name/value pairs as received (parsed from the kept head the first time they are asked for). */
@@ -105,9 +121,11 @@ export class Capture implements RingEntry, ExchangeTap {
     return this.resBody ?? NO_BODY;
   }
 
-  requestBody(chunk: Buffer): void {
+  /** Body bytes: chunk[start, end) (the whole chunk from a route's handler, a range from the tap). */
+  requestBody(chunk: Buffer, start = 0, end = chunk.length): void {
     this.reqBody ??= new BodyPreview();
-    this.owner.charge(this, this.reqBody.add(chunk));
+    const kept = this.reqBody.add(chunk, start, end);
+    if (kept > 0) this.owner.charge(this, kept);
   }
 
   /** `headers` a list, or a head the tap read (parsed if asked for). */
@@ -118,9 +136,9 @@ export class Capture implements RingEntry, ExchangeTap {
       this.owner.charge(this, headerBytes(headers));
     } else {
       this.resHeaders = undefined;
-      this.resSlab = sharedArena.copy(headers.source, headers.sourceStart, headers.sourceStart + headers.text.length);
+      this.resSlab = sharedArena.copy(headers.source, headers.start, headers.start + headers.length);
       this.resOffset = sharedArena.offset;
-      this.resLength = headers.text.length;
+      this.resLength = headers.length;
       this.resFrom = headers.headersFrom;
       this.owner.charge(this, this.resLength);
     }
@@ -129,9 +147,10 @@ export class Capture implements RingEntry, ExchangeTap {
     this.owner.changed(this);
   }
 
-  responseBody(chunk: Buffer): void {
+  responseBody(chunk: Buffer, start = 0, end = chunk.length): void {
     this.resBody ??= new BodyPreview();
-    this.owner.charge(this, this.resBody.add(chunk));
+    const kept = this.resBody.add(chunk, start, end);
+    if (kept > 0) this.owner.charge(this, kept);
   }
 
   end(error?: string): void {

@@ -35,7 +35,7 @@ export class Inspector extends EventEmitter<InspectorEvents> implements Exchange
 
   /** begin() for the fast path's tap: the head's header lines are parsed only if someone looks. */
   beginRaw(head: HttpHead, open: HttpRawOpen): Capture {
-    return this.track(new Capture(this, this.nextId++, open.host, head.method, head.url, hostOf(head, open.host), open.proto, open.remoteAddress, this.replaying, head));
+    return this.track(new Capture(this, this.nextId++, open.host, head.method, undefined, hostOf(head, open.host), open.proto, open.remoteAddress, this.replaying, head));
   }
 
   /** CaptureOwner: a capture holds `more` bytes more. */
