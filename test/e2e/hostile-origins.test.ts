@@ -73,7 +73,9 @@ describe('no visitor socket is held after its last answer', () => {
   function stalledUpload(path: string): Promise<RawResponse & { socket: net.Socket }> {
     const head = `POST ${path} HTTP/1.1\r\nHost: ${fx.hostname}\r\nContent-Length: ${10_000_000}\r\n\r\n`;
     return new Promise((resolve) => {
-      const socket = net.connect({ port: fx.relay.port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(1024 * 1024, 'u')])));
+      const socket = net.connect({ port: fx.relay.port, host: '127.0.0.1', allowHalfOpen: true }, () =>
+        socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(1024 * 1024, 'u')])),
+      );
       const chunks: Buffer[] = [];
       socket.on('data', (chunk) => chunks.push(chunk));
       socket.on('error', () => undefined);
@@ -95,16 +97,19 @@ describe('no visitor socket is held after its last answer', () => {
     assert.ok(openFdCount(pid) <= before, `relay holds ${openFdCount(pid)} descriptors, ${before} before the upload`);
   }
 
-  it('answers an upload the origin refuses early, then closes it (as direct)', { timeout: 20_000 }, async () => {
+  it('answers an upload the origin refuses early, then closes it (as direct)', { timeout: 60_000 }, async () => {
     // Direct, a client that closes its side when the origin does (rawExchange) sees the 413.
     const direct = await rawExchange(fx.origin.port, `POST /early-413 HTTP/1.1\r\nHost: o\r\nContent-Length: 10000000\r\n\r\n${'u'.repeat(65536)}`);
     assert.equal(direct.status, 413, 'direct');
-    const before = openFdCount(fx.relay.child.pid!);
-    const tunneled = await stalledUpload('/early-413');
-    // Issue 19.5 (open): the origin's reset can still overtake its 413 on the agent, giving a 502.
-    assert.ok([413, 502].includes(tunneled.status), `through the tunnel: ${tunneled.text.slice(0, 120)}`);
-    await relayReleased(before);
-    tunneled.socket.destroy();
+    // The origin's reset used to overtake its 413 at the agent in a third of tries (a write to the
+    // closed origin failed before its answer was read): several tries, each must see the 413.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const before = openFdCount(fx.relay.child.pid!);
+      const tunneled = await stalledUpload('/early-413');
+      assert.equal(tunneled.status, 413, `try ${attempt} through the tunnel: ${tunneled.text.slice(0, 120)}`);
+      await relayReleased(before);
+      tunneled.socket.destroy();
+    }
     await fx.relayBackToBaseline();
   });
 
