@@ -4,7 +4,9 @@ import { serializeResponseHead, withoutHopByHop } from '../../common/http-header
 import { resetConnection } from '../../common/net/reset-connection';
 import { readHead } from '../../mux/read-head';
 import { encodeHead, validateResponseHead, type HttpOpen } from '../../protocol/stream-head';
+import { counters } from './admin/counters';
 import type { AgentSession } from './agent-session';
+import { watchBodyProgress } from './body-progress';
 import { forwardedRequestHeaders } from './forwarded-headers';
 import { Pages } from './pages';
 
@@ -16,6 +18,8 @@ export interface ForwardContext {
   /** X-Forwarded-For for the agent (a trusted proxy's chain plus it); clientAddress when absent. */
   forwardedFor?: string;
   proto: 'http' | 'https';
+  /** A request body that sends nothing for this long is cut (408 if no answer started). */
+  bodyTimeoutMs: number;
 }
 
 function openHead(req: IncomingMessage, ctx: ForwardContext, upgrade: boolean): HttpOpen {
@@ -41,16 +45,25 @@ function hasRequestBody(req: IncomingMessage): boolean {
 
 /** Sends one public request over a new stream and streams the agent's answer back, unbuffered. */
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
-  const stream = ctx.session.openStream();
+  const stream = ctx.session.openStream(ctx.clientAddress);
   stream.on('error', () => {
     // Part of the answer is out: a reset, not a FIN, so no cut body can look complete.
     if (res.headersSent && res.socket) resetConnection(res.socket);
     else if (res.headersSent) res.destroy();
   });
   const open = openHead(req, ctx, false);
+  let bodyTimedOut = false;
   if (open.hasBody) {
     stream.write(encodeHead(open));
     req.pipe(stream);
+    watchBodyProgress(req, ctx.bodyTimeoutMs, () => {
+      bodyTimedOut = true;
+      counters.bodyTimeouts++;
+      stream.destroy();
+      if (res.headersSent) return res.socket ? resetConnection(res.socket) : res.destroy();
+      res.shouldKeepAlive = false;
+      Pages.bodyTimeout(res, ctx.host, ctx.bodyTimeoutMs);
+    });
   } else {
     stream.end(encodeHead(open)); // head and FIN in one batch
   }
@@ -59,6 +72,7 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
     if (!res.writableFinished) stream.destroy();
   });
   readHead(stream, (err, json) => {
+    if (bodyTimedOut) return; // answered already (408)
     if (err) {
       // An upload cut short: Node closes the connection after the page instead of waiting for the rest.
       if (!req.complete) res.shouldKeepAlive = false;
@@ -85,7 +99,7 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
 
 /** Forwards an Upgrade request (WebSocket); after a 101, bytes flow raw both ways. */
 export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ForwardContext): void {
-  const stream = ctx.session.openStream();
+  const stream = ctx.session.openStream(ctx.clientAddress);
   const closeBoth = () => {
     stream.destroy();
     socket.destroy();

@@ -87,6 +87,7 @@ export class RelayServer implements FrontedRelay {
         log,
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
+        addressSharePercent: limits.addressSharePercent,
         maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
         unsentGraceMs: limits.unsentGraceMs,
         maxBufferedBytesPerSession: limits.maxBufferedMiBPerSession * 1024 * 1024,
@@ -110,7 +111,7 @@ export class RelayServer implements FrontedRelay {
         const address = normalizeAddress(socket.remoteAddress ?? '');
         return { address, port: socket.remotePort ?? 0, trustedProxy: this.security.addresses.trusted.isTrusted(address) };
       },
-      route: (head: RequestHead, peer: ClientPeer) => this.fastRoute(head, peer),
+      route: (head: RequestHead, peer: ClientPeer, heldRoute: string | undefined) => this.fastRoute(head, peer, heldRoute),
       handOff: (socket: net.Socket, unread: Buffer) => {
         this.frontConnections.delete(socket);
         this.server.emit('connection', socket);
@@ -119,6 +120,7 @@ export class RelayServer implements FrontedRelay {
       },
       headersTimeoutMs: limits.headersTimeoutMs,
       keepAliveTimeoutMs: limits.idleTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
       maxHeadSize: limits.maxHeaderSize,
     };
     if (!options.security.proxyProtocol) {
@@ -137,17 +139,17 @@ export class RelayServer implements FrontedRelay {
    * only the sending relay sets; `unread` are the bytes after the preamble.
    */
   serveFromPeer(socket: net.Socket, unread: Buffer): void {
-    this.serveFast(socket, { ...this.fastHooks, route: (head: RequestHead) => this.fastRouteFromPeer(head) });
+    this.serveFast(socket, { ...this.fastHooks, route: (head: RequestHead, _peer, heldRoute) => this.fastRouteFromPeer(head, heldRoute) });
     if (unread.length > 0) socket.emit('data', unread);
     socket.resume();
   }
 
   /** A forwarded request's visitor is the one address the sending relay put in X-Forwarded-For. */
-  private fastRouteFromPeer(head: RequestHead): FastRoute | undefined {
+  private fastRouteFromPeer(head: RequestHead, heldRoute: string | undefined): FastRoute | undefined {
     const named = head.forwarding.xForwardedFor;
     if (named === undefined || isIP(named) === 0) return undefined; // the full path refuses it
     const clientAddress = normalizeAddress(named);
-    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0);
+    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0, heldRoute);
   }
 
   /**
@@ -156,20 +158,21 @@ export class RelayServer implements FrontedRelay {
    * exactly as on the full path); anything else takes the full path (which also answers refusals
    * with their pages).
    */
-  private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
+  private fastRoute(head: RequestHead, peer: ClientPeer, heldRoute: string | undefined): FastRoute | undefined {
     const facts = peer.trustedProxy
       ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
       : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
-    return this.fastRouteFor(head, facts, peer.port);
+    return this.fastRouteFor(head, facts, peer.port, heldRoute);
   }
 
-  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number): FastRoute | undefined {
+  /** `heldRoute`: the route key of the stream the connection already holds, if any (no new stream is needed for it). */
+  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number, heldRoute?: string): FastRoute | undefined {
     // A draining relay answers on the full path, which refuses.
     if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const admission = admit(this.rules, host, facts.clientAddress);
+    const admission = admit(this.rules, host, facts.clientAddress, heldRoute === host);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
     const { hostRewrite } = admission.route.proxy;
     // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
@@ -272,7 +275,7 @@ export class RelayServer implements FrontedRelay {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     const { forwardedFor, proto } = this.security.addresses.factsOfRequest(req, socketProto);
-    return { session, host, clientAddress, forwardedFor, proto };
+    return { session, host, clientAddress, forwardedFor, proto, bodyTimeoutMs: this.options.security.limits.bodyTimeoutMs };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -11,14 +11,19 @@ import { parseResponseHead } from './response-head';
 import { serializeRequestHead } from './serialize-head';
 
 export interface FastConnectionHooks {
-  /** The fast route for this request, or undefined to let the full HTTP server handle it. */
   /** Who the connection comes from (called once per connection). */
   peerOf(socket: Socket): ClientPeer;
-  route(head: RequestHead, peer: ClientPeer): FastRoute | undefined;
+  /**
+   * The fast route for this request, or undefined to let the full HTTP server handle it.
+   * `heldRoute`: the key of the route whose stream the connection already holds (none is opened for it).
+   */
+  route(head: RequestHead, peer: ClientPeer, heldRoute: string | undefined): FastRoute | undefined;
   /** Gives the socket (with these unread bytes) to the full HTTP server. */
   handOff(socket: Socket, unread: Buffer): void;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** A request body that sends nothing for this long is cut (408 if no answer started). */
+  bodyTimeoutMs: number;
   /** Largest request head accepted (431 beyond); MAX_REQUEST_HEAD when unset. */
   maxHeadSize?: number;
 }
@@ -67,6 +72,8 @@ export class FastConnection {
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
+  /** Runs while a request body waits for the visitor's bytes; each byte that comes puts it back. */
+  private bodyTimer: NodeJS.Timeout | undefined;
   private readonly peer: ClientPeer;
 
   constructor(
@@ -129,8 +136,9 @@ export class FastConnection {
         }
         this.writeToStream(this.unread.subarray(0, taken));
         this.unread = this.unread.subarray(taken);
-        if (!this.requestBody.done) return;
+        if (!this.requestBody.done) return this.awaitBody();
         this.requestBody = undefined;
+        this.stopBodyTimer();
       }
       if (this.phase.kind === 'closing') {
         this.socket.pause(); // nothing more is read on a connection that will close
@@ -153,13 +161,47 @@ export class FastConnection {
     }
   }
 
+  /** The request body waits for more: no byte within bodyTimeoutMs cuts it (the timer is reused, not remade, per chunk). */
+  private awaitBody(): void {
+    if (this.bodyTimer) {
+      this.bodyTimer.refresh();
+      return;
+    }
+    this.bodyTimer = setTimeout(this.onBodyTimeout, this.hooks.bodyTimeoutMs);
+    this.bodyTimer.unref();
+  }
+
+  private stopBodyTimer(): void {
+    if (this.bodyTimer === undefined) return;
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
+  }
+
+  /**
+   * A request body sent nothing for bodyTimeoutMs (a slow upload holding a stream of the tunnel).
+   * Not while the relay itself stopped reading it (the stream towards the agent is full). With no
+   * answer started the visitor gets a 408; otherwise the connection is reset (its answer is cut).
+   */
+  private readonly onBodyTimeout = (): void => {
+    this.bodyTimer = undefined;
+    if (!this.requestBody || this.phase.kind === 'finished') return;
+    if (this.socket.isPaused()) return this.awaitBody();
+    counters.bodyTimeouts++;
+    const unanswered = this.awaiting.length === 1 && this.responseBody === undefined && this.responseUnread.length === 0;
+    if (!unanswered) return this.reset();
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    counters.response(408);
+    this.answerAndClose(RawPages.bodyTimeout(this.routeHost, this.hooks.bodyTimeoutMs));
+  };
+
   /** Forwards one request head; false when the fast path cannot serve it. */
   private startRequest(head: RequestHead): boolean {
-    const route = this.hooks.route(head, this.peer);
+    const route = this.hooks.route(head, this.peer, this.stream ? this.routeKey : undefined);
     if (!route) return false;
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {
-      this.stream = route.session.openStream();
+      this.stream = route.session.openStream(route.clientAddress);
       this.routeKey = route.key;
       this.routeHost = route.host;
       this.stream.on('data', this.onResponseData);
@@ -329,6 +371,7 @@ export class FastConnection {
    * side or LINGER_MS pass. Without this the connection would stay open for as long as the visitor.
    */
   private answerAndClose(last: string | Buffer): void {
+    this.stopBodyTimer();
     this.socket.end(last);
     this.stream?.destroy();
     this.dropUntilClosed();
@@ -339,6 +382,7 @@ export class FastConnection {
    * or the linger (never longer than the idle timeout) passes, so no socket is held unread.
    */
   private dropUntilClosed(): void {
+    this.stopBodyTimer();
     this.socket.off('data', this.onClientData);
     this.socket.on('data', () => undefined);
     this.socket.once('end', () => this.socket.destroy());
@@ -392,11 +436,13 @@ export class FastConnection {
   private reset(): void {
     this.phase = FINISHED;
     clearTimeout(this.timer);
+    this.stopBodyTimer();
     this.stream?.destroy();
     resetConnection(this.socket);
   }
 
   private destroy(): void {
+    this.stopBodyTimer();
     if (this.finished && this.socket.destroyed) return;
     this.phase = FINISHED;
     clearTimeout(this.timer);

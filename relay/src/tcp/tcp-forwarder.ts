@@ -27,7 +27,7 @@ export function forwardTcpConnection(socket: Socket, session: AgentSession, port
   }
   socket.setNoDelay(true);
   counters.tcpConnections++;
-  const stream = session.openStream();
+  const stream = session.openStream(clientAddress);
   const open: TcpOpen = { kind: 'tcp', port, remoteAddress: clientAddress, remotePort: socket.remotePort ?? 0 };
   stream.write(encodeHead(open));
   splice(socket, stream);

@@ -9,7 +9,7 @@ import type { AgentSession } from '../agent-session';
  * key for the route and never sees plaintext.
  */
 export function passTlsThrough(socket: Socket, clientHello: Buffer, session: AgentSession, open: TlsOpen): void {
-  const stream = session.openStream();
+  const stream = session.openStream(open.remoteAddress);
   stream.write(encodeHead(open));
   stream.write(clientHello);
   splice(socket, stream); // resumes the socket, paused right after the ClientHello
