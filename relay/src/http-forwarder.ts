@@ -9,6 +9,7 @@ import type { AgentSession } from './agent-session';
 import { watchBodyProgress } from './body-progress';
 import { forwardedRequestHeaders } from './forwarded-headers';
 import { Pages } from './pages';
+import { closeWhenIdle, lingerThenClose, MAX_LINGER_MS, type LingerEnd } from './visitor-linger';
 
 export interface ForwardContext {
   session: AgentSession;
@@ -20,6 +21,10 @@ export interface ForwardContext {
   proto: 'http' | 'https';
   /** A request body that sends nothing for this long is cut (408 if no answer started). */
   bodyTimeoutMs: number;
+  /** After an upgrade's last answer, or a half-close of its raw bytes, the connection ends within this. */
+  idleTimeoutMs: number;
+  /** Told when an upgrade's connection closes after its last answer (debug logging). */
+  released?: (how: LingerEnd) => void;
 }
 
 function openHead(req: IncomingMessage, ctx: ForwardContext, upgrade: boolean): HttpOpen {
@@ -112,8 +117,12 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   socket.on('close', () => stream.destroy());
   stream.write(encodeHead(openHead(req, ctx, true)));
   if (head.length > 0) stream.write(head);
+  const linger = Math.min(MAX_LINGER_MS, ctx.idleTimeoutMs);
   readHead(stream, (err, json) => {
-    if (err) return void socket.end(serializeResponseHead(502, 'Bad Gateway', ['Content-Length', '0', 'Connection', 'close']));
+    if (err) {
+      socket.end(serializeResponseHead(502, 'Bad Gateway', ['Content-Length', '0', 'Connection', 'close']));
+      return lingerThenClose(socket, linger, ctx.released);
+    }
     let answer;
     try {
       answer = validateResponseHead(json);
@@ -124,11 +133,14 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
       socket.write(serializeResponseHead(101, answer.statusMessage || 'Switching Protocols', withoutHopByHop(answer.rawHeaders, true)));
       stream.pipe(socket);
       socket.pipe(stream);
+      // Raw bytes have no idle limit, but once the agent's side ended the visitor's may not idle on.
+      stream.once('end', () => closeWhenIdle(socket, ctx.idleTimeoutMs));
     } else {
       // The origin declined the upgrade: relay its answer and close (the body ends with the connection).
       const headers = withoutHopByHop(answer.rawHeaders).concat('Connection', 'close');
       socket.write(serializeResponseHead(answer.status, answer.statusMessage || '', headers));
       stream.pipe(socket);
+      stream.once('end', () => lingerThenClose(socket, linger, ctx.released));
     }
   });
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { htmlPage, rawHtmlResponse } from '../../common/html-page';
 import { serializeResponseHead } from '../../common/http-headers';
 import type { Admission } from './request-admission';
+import { lingerThenClose, MAX_LINGER_MS, type LingerEnd } from './visitor-linger';
 
 type Refusal = Exclude<Admission, { kind: 'relay' | 'admitted' }>;
 
@@ -94,7 +95,9 @@ export const UPGRADE_REFUSALS: Record<Exclude<Admission['kind'], 'admitted'>, [n
   crowded: [429, 'Too Many Requests'],
 };
 
-export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+/** Answers an upgrade the relay will not forward with a bare status line, then closes within `lingerMs`. */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, lingerMs = MAX_LINGER_MS, onReleased?: (how: LingerEnd) => void): void {
   const wait = status === 429 ? ['Retry-After', String(CROWDED_RETRY_AFTER_S)] : [];
   socket.end(serializeResponseHead(status, message, ['Content-Length', '0', 'Connection', 'close', ...wait]));
+  lingerThenClose(socket, lingerMs, onReleased);
 }

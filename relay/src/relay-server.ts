@@ -21,6 +21,7 @@ import { reclaimIdleIdentities } from './identity-reclaim';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
+import { MAX_LINGER_MS, type LingerEnd } from './visitor-linger';
 import { admit, type Admission, type AdmissionRules } from './request-admission';
 import { judgeRequest } from './request-rules';
 import type { ClientFacts } from './security/client-address-resolver';
@@ -66,13 +67,18 @@ export class RelayServer implements FrontedRelay {
   /** What admit() needs to decide every entry point's requests. */
   private readonly rules: AdmissionRules;
   private stopReclaiming: () => void = () => undefined;
+  /** Told when a visitor connection closes after its last answer (a debug line), if debug logging is on. */
+  private readonly released: ((how: LingerEnd) => void) | undefined;
 
   constructor(
     private readonly options: RelayOptions,
     private readonly log: LogLine = (line) => console.log(line),
     /** With --redis, tokens and identities live in Redis (cluster/relay-cluster.ts). */
     private readonly shared?: SharedState,
+    /** Per-connection lines (--log-level debug); undefined when off, so nothing is built for them. */
+    debug?: LogLine,
   ) {
+    this.released = debug && ((how) => debug(`visitor connection released after its last answer (${how})`));
     this.router = new HostRouter(options.domain, (host) => this.customDomainTunnel(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
@@ -122,6 +128,7 @@ export class RelayServer implements FrontedRelay {
       keepAliveTimeoutMs: limits.idleTimeoutMs,
       bodyTimeoutMs: limits.bodyTimeoutMs,
       maxHeadSize: limits.maxHeaderSize,
+      released: this.released,
     };
     if (!options.security.proxyProtocol) {
       this.front = net.createServer({ noDelay: true }, (socket) => this.serveFast(socket, this.fastHooks));
@@ -275,7 +282,8 @@ export class RelayServer implements FrontedRelay {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     const { forwardedFor, proto } = this.security.addresses.factsOfRequest(req, socketProto);
-    return { session, host, clientAddress, forwardedFor, proto, bodyTimeoutMs: this.options.security.limits.bodyTimeoutMs };
+    const { bodyTimeoutMs, idleTimeoutMs } = this.options.security.limits;
+    return { session, host, clientAddress, forwardedFor, proto, bodyTimeoutMs, idleTimeoutMs, released: this.released };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -319,13 +327,15 @@ export class RelayServer implements FrontedRelay {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // A refusal is the last answer: the connection then ends within the linger, at most the idle timeout.
+    const lingerMs = Math.min(MAX_LINGER_MS, this.options.security.limits.idleTimeoutMs);
     const judged = this.judge(req);
-    if (!judged.ok) return judged.status === 501 ? refuseUpgrade(socket, 501, 'Not Implemented') : refuseUpgrade(socket, 400, 'Bad Request');
-    if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!judged.ok) return judged.status === 501 ? refuseUpgrade(socket, 501, 'Not Implemented', lingerMs, this.released) : refuseUpgrade(socket, 400, 'Bad Request', lingerMs, this.released);
+    if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable', lingerMs, this.released);
     const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
-    const refuse = () => refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
+    const refuse = () => refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind], lingerMs, this.released);
     if (this.elsewhere && (admission.kind === 'offline' || admission.kind === 'unassigned')) {
       return this.elsewhere.forwardUpgrade(req, socket, head, { hostname: admission.hostname, host, clientAddress }, refuse);
     }

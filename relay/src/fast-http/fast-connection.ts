@@ -9,6 +9,7 @@ import type { ClientPeer, FastRoute } from './fast-route';
 import { parseRequestHead, type RequestHead } from './request-head';
 import { parseResponseHead } from './response-head';
 import { serializeRequestHead } from './serialize-head';
+import { lingerThenClose, MAX_LINGER_MS, type LingerEnd } from '../visitor-linger';
 
 export interface FastConnectionHooks {
   /** Who the connection comes from (called once per connection). */
@@ -26,11 +27,11 @@ export interface FastConnectionHooks {
   bodyTimeoutMs: number;
   /** Largest request head accepted (431 beyond); MAX_REQUEST_HEAD when unset. */
   maxHeadSize?: number;
+  /** A connection closed after its last answer (the visitor closed, or the linger ran out). */
+  released?(how: LingerEnd): void;
 }
 
 const EMPTY = Buffer.alloc(0);
-/** How long a visitor may go on sending after its last answer before its connection is closed. */
-const LINGER_MS = 5_000;
 
 /** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
 type Phase =
@@ -107,7 +108,10 @@ export class FastConnection {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
-    if (this.raw) return this.writeToStream(chunk);
+    if (this.raw) {
+      if (this.phase.kind === 'raw-half-closed') this.timer?.refresh();
+      return this.writeToStream(chunk);
+    }
     if (this.finished) return; // the connection is closing: nothing more is read
     this.unread = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
     this.processRequests();
@@ -311,9 +315,9 @@ export class FastConnection {
         this.phase = FINISHED;
         this.stream?.end();
         this.socket.end();
-        // The origin answered before the upload ended (an early 413): the visitor may still be
-        // sending, on a socket paused for a stream that is gone. Drop what it sends until it stops.
-        if (this.requestBody) this.dropUntilClosed();
+        // The visitor may still be sending (an early 413 to an upload), on a socket paused for a
+        // stream that is gone, or just never close its side: drop what it sends until it stops.
+        this.dropUntilClosed();
         return;
       case 'handing-off':
         return this.maybeHandOff();
@@ -368,7 +372,7 @@ export class FastConnection {
    * Sends a last answer and closes. The visitor may still be sending a request body (it may be
    * paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
    * with unread bytes would reset the connection and could lose the answer, until it closes its
-   * side or LINGER_MS pass. Without this the connection would stay open for as long as the visitor.
+   * side or the linger (MAX_LINGER_MS, at most the idle timeout) passes. Without this the connection would stay open for as long as the visitor.
    */
   private answerAndClose(last: string | Buffer): void {
     this.stopBodyTimer();
@@ -383,21 +387,22 @@ export class FastConnection {
    */
   private dropUntilClosed(): void {
     this.stopBodyTimer();
-    this.socket.off('data', this.onClientData);
-    this.socket.on('data', () => undefined);
-    this.socket.once('end', () => this.socket.destroy());
-    this.socket.resume();
-    const linger = setTimeout(() => this.socket.destroy(), Math.min(LINGER_MS, this.hooks.keepAliveTimeoutMs));
-    linger.unref();
-    this.socket.once('close', () => clearTimeout(linger));
+    clearTimeout(this.timer);
+    lingerThenClose(this.socket, Math.min(MAX_LINGER_MS, this.hooks.keepAliveTimeoutMs), this.hooks.released);
   }
 
   private onStreamEnd(): void {
     if (this.finished) return;
     const closeDelimited = this.responseBody !== undefined && !this.responseBody.done;
-    if (this.raw || closeDelimited) {
-      this.phase = this.raw ? RAW_HALF_CLOSED : FINISHED;
+    if (this.raw) {
+      // The visitor may go on sending (a half-close), but not stay silent past the idle timeout.
+      this.phase = RAW_HALF_CLOSED;
       this.socket.end();
+      this.armTimer(this.hooks.keepAliveTimeoutMs);
+    } else if (closeDelimited) {
+      this.phase = FINISHED;
+      this.socket.end();
+      this.dropUntilClosed();
     } else if (this.awaiting.length > 0) {
       // The origin closed its connection with a request on it: a cut lets the visitor's client
       // retry it (browsers do on a reused connection), as it would with the origin itself.
