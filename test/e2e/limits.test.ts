@@ -19,10 +19,13 @@ describe('relay limits fire with clear answers', () => {
     const openOne = (localAddress: string) =>
       new Promise<http.IncomingMessage>((resolve, reject) => {
         http
-          .get({ host: '127.0.0.1', port: fx.relay.port, path: '/big?bytes=200000000', headers: { host: fx.canary.hostname }, agent: false, localAddress }, (res) => {
-            res.pause();
-            resolve(res);
-          })
+          .get(
+            { host: '127.0.0.1', port: fx.relay.port, path: '/big?bytes=200000000', headers: { host: fx.canary.hostname }, agent: false, localAddress },
+            (res) => {
+              res.pause();
+              resolve(res);
+            },
+          )
           .on('error', reject);
       });
     const streams = [await openOne('127.0.0.2'), await openOne('127.0.0.3')];

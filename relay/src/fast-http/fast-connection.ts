@@ -372,7 +372,8 @@ export class FastConnection {
    * Sends a last answer and closes. The visitor may still be sending a request body (it may be
    * paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
    * with unread bytes would reset the connection and could lose the answer, until it closes its
-   * side or the linger (MAX_LINGER_MS, at most the idle timeout) passes. Without this the connection would stay open for as long as the visitor.
+   * side or the linger (MAX_LINGER_MS, at most the idle timeout) passes. Without this the
+   * connection would stay open for as long as the visitor.
    */
   private answerAndClose(last: string | Buffer): void {
     this.stopBodyTimer();
