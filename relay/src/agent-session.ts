@@ -6,6 +6,7 @@ import { STREAM_BUFFER_BYTES, type MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
 import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import { rateLimitKey } from './security/rate-limiter';
 import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
 
@@ -36,6 +37,14 @@ export interface SessionGrant {
   countBytes?: (bytes: number) => void;
   /** The agent asked to hear of visitors its firewalls dropped (AgentFeature.BlockedVisitors). */
   reportBlocked?: boolean;
+}
+
+/**
+ * Whose share a stream counts against: an IPv4 address itself (no work on the common path), an
+ * IPv6 address's /64, which one host usually holds whole and could otherwise rotate through.
+ */
+function shareKey(clientAddress: string): string {
+  return clientAddress.includes(':') ? rateLimitKey(clientAddress) : clientAddress;
 }
 
 /** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
@@ -138,7 +147,7 @@ export class AgentSession {
 
   /** Whether `clientAddress` already holds its share of the streams (a new one would exceed it). */
   atAddressShare(clientAddress: string): boolean {
-    return (this.streamsByAddress.get(clientAddress) ?? 0) >= this.maxStreamsPerAddress;
+    return (this.streamsByAddress.get(shareKey(clientAddress)) ?? 0) >= this.maxStreamsPerAddress;
   }
 
   /** Opens a stream for a visitor at `clientAddress` (counted against its share until it closes). */
@@ -146,11 +155,12 @@ export class AgentSession {
     const stream = this.mux.openStream();
     this.liveStreams.add(stream);
     const byAddress = this.streamsByAddress;
-    byAddress.set(clientAddress, (byAddress.get(clientAddress) ?? 0) + 1);
+    const key = shareKey(clientAddress);
+    byAddress.set(key, (byAddress.get(key) ?? 0) + 1);
     stream.once('close', () => {
-      const held = byAddress.get(clientAddress) ?? 1;
-      if (held <= 1) byAddress.delete(clientAddress);
-      else byAddress.set(clientAddress, held - 1);
+      const held = byAddress.get(key) ?? 1;
+      if (held <= 1) byAddress.delete(key);
+      else byAddress.set(key, held - 1);
       this.liveStreams.delete(stream);
       // The relay writes what visitors send (bytesOut) and reads what they receive (bytesIn).
       this.closedBytesIn += stream.bytesOut;
