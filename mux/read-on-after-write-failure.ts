@@ -21,15 +21,21 @@ export function readOnAfterWriteFailure(socket: Socket, onFailed: (err: Error) =
   const write = writes._write;
   const writev = writes._writev;
   let failed = false;
-  const settle =
-    (callback: WriteCallback): WriteCallback =>
-    (err) => {
+  // Writable passes the same callback (its state's onwrite) to every _write: one wrapper is kept.
+  let wrapped: WriteCallback | undefined;
+  let wrapper: WriteCallback | undefined;
+  const settle = (callback: WriteCallback): WriteCallback => {
+    if (callback === wrapped) return wrapper!;
+    wrapped = callback;
+    wrapper = (err) => {
       if (err && !failed) {
         failed = true;
         onFailed(err);
       }
       callback();
     };
+    return wrapper;
+  };
   writes._write = (chunk, encoding, callback) => (failed ? callback() : write.call(socket, chunk, encoding, settle(callback)));
   if (writev) writes._writev = (chunks, callback) => (failed ? callback() : writev.call(socket, chunks, settle(callback)));
 }

@@ -117,6 +117,16 @@ describe('no visitor socket is held after its last answer', () => {
     await fx.relayBackToBaseline();
   });
 
+  it("answers the early refusal on the relay's full path too (an absolute-form target: the agent's undici proxy)", { timeout: 60_000 }, async () => {
+    // undici failed the request on its write's EPIPE before reading the 413: a 502 every time.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const tunneled = await stalledUpload(`http://${fx.hostname}/early-413`);
+      assert.equal(tunneled.status, 413, `try ${attempt} through the tunnel: ${tunneled.text.slice(0, 300)}`);
+      tunneled.socket.destroy();
+    }
+    await fx.relayBackToBaseline();
+  });
+
   it('closes a connection whose visitor never closes its side after the last answer (Connection: close, a refused upgrade)', { timeout: 30_000 }, async () => {
     const lastRequests = {
       'Connection: close': `GET / HTTP/1.1\r\nHost: ${fx.hostname}\r\nConnection: close\r\n\r\n`,
