@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Child, spawnChild, spawnNode, stopChild } from './children';
 import { errorNote } from './measure';
 import { freePort } from './nginx-front';
-import { childEnv, relayBin, startTunnel } from './tunnel';
+import { childEnv, ONE_ADDRESS_LOAD, relayBin, startTunnel } from './tunnel';
 import { WrkResult, runWrk } from './wrk';
 
 const WARMUP_SECONDS = 2;
@@ -38,7 +38,7 @@ export async function measureClusterHop(opts: { root: string; tmpDir: string; or
     started.push(owner.relay, owner.agent);
     const otherDir = path.join(opts.tmpDir, 'cluster-b');
     fs.mkdirSync(otherDir, { recursive: true });
-    const other = spawnNode('relay-b', relayBin(opts.root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', otherDir, ...clusterArgs], childEnv(otherDir));
+    const other = spawnNode('relay-b', relayBin(opts.root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', otherDir, ...ONE_ADDRESS_LOAD, ...clusterArgs], childEnv(otherDir));
     started.push(other);
     const otherPort = Number((await other.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000))[1]);
     const run = (port: number, connections: number, durationSec: number) => runWrk({ url: `http://127.0.0.1:${port}/small`, host: owner.hostname, connections, durationSec });

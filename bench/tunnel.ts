@@ -11,6 +11,12 @@ import { Child, spawnNode, stopChild } from './children';
 const START_TIMEOUT_MS = 15_000;
 const READY_TIMEOUT_MS = 10_000;
 
+
+/**
+ * Every bench visitor (wrk, curl, nginx) is one address, 127.0.0.1: the per-address share of a
+ * tunnel's streams, made for many visitors, would refuse half of c500 (429). Measured without it.
+ */
+export const ONE_ADDRESS_LOAD = ['--address-share-percent', '100'];
 export interface Tunnel {
   relayPort: number;
   hostname: string; // routes to origin 1
@@ -109,7 +115,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
   fs.mkdirSync(agentDir, { recursive: true });
   const config = path.join(agentDir, 'config.json');
 
-  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir, ...(opts.relayArgs ?? [])], env);
+  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir, ...ONE_ADDRESS_LOAD, ...(opts.relayArgs ?? [])], env);
   const stopAllStarted: Child[] = [relay];
   const stop = async (): Promise<void> => {
     await Promise.all(stopAllStarted.map((c) => stopChild(c.proc)));

@@ -7,6 +7,12 @@ export interface SpliceOptions {
    * connectFramed, mux/framed-reader.ts), so only the other direction is piped.
    */
   socketReadsItself?: boolean;
+  /**
+   * Once either side has ended (a half-close), both are destroyed when neither carries a byte for
+   * this long: a peer that never ends its side cannot hold the other open (the relay's idle
+   * timeout for a visitor's connection). Unset: a half-open pipe waits for as long as its peers do.
+   */
+  halfClosedIdleMs?: number;
 }
 
 /**
@@ -32,4 +38,23 @@ export function splice(socket: Duplex, stream: Duplex, onError?: (err: Error) =>
   });
   if (!options.socketReadsItself) socket.pipe(stream);
   stream.pipe(socket);
+  if (options.halfClosedIdleMs !== undefined) closeWhenIdleAfterHalfClose(socket, stream, options.halfClosedIdleMs);
+}
+
+function closeWhenIdleAfterHalfClose(socket: Duplex, stream: Duplex, idleMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const refresh = () => timer?.refresh();
+  const arm = () => {
+    if (timer || socket.destroyed) return;
+    timer = setTimeout(() => {
+      socket.destroy();
+      stream.destroy();
+    }, idleMs);
+    timer.unref();
+    socket.on('data', refresh);
+    stream.on('data', refresh);
+  };
+  socket.once('end', arm);
+  stream.once('end', arm);
+  socket.once('close', () => clearTimeout(timer));
 }

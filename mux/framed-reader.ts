@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { onEndOrReset } from './end-or-reset';
+import { readOnAfterWriteFailure } from './read-on-after-write-failure';
 import { HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
 import { sharedFramePool } from './frame-pool';
 import type { MuxStream } from './stream';
@@ -22,6 +23,8 @@ const BATCH_BELOW = 16 * 1024;
  *
  * The socket's clean end ends the stream (FIN); its reset, even one libuv reports as an end,
  * resets the stream (RST). Without `allowHalfOpen` the socket is ended once the stream is.
+ * A write the peer refuses (it closed, unread bytes reset it) does not drop what it sent before:
+ * reading goes on, its bytes reach the stream, and the end that follows resets the stream.
  *
  *   const socket = connectFramed(stream, { host, port });
  *
@@ -42,6 +45,8 @@ class FramedReader {
   private frame: Buffer | undefined;
   private socket: net.Socket | undefined;
   private waiting = false;
+  /** A write to the socket failed: the peer reset the connection, so its end is a reset too. */
+  private writeFailed = false;
 
   constructor(
     private readonly stream: MuxStream,
@@ -56,8 +61,13 @@ class FramedReader {
   /** The socket created with `options`; its end ends the stream (FIN), its reset resets it. */
   attach(socket: net.Socket, halfOpen: boolean): void {
     this.socket = socket;
+    readOnAfterWriteFailure(socket, () => (this.writeFailed = true));
     onEndOrReset(socket, {
       end: () => {
+        if (this.writeFailed) {
+          this.stream.destroy();
+          return;
+        }
         this.stream.end();
         if (!halfOpen) socket.end();
       },

@@ -28,6 +28,8 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** Streams one session may carry at once (see AgentSession.atStreamLimit). */
   maxStreamsPerSession: number;
+  /** The percent of those one client address may hold (see SessionGrant.addressSharePercent). */
+  addressSharePercent: number;
   /** The send-queue cap of a session, and how long it may stay over it (see SessionGrant). */
   maxUnsentBytesPerSession: number;
   unsentGraceMs: number;
@@ -104,6 +106,7 @@ export class AgentGateway {
       tokenId,
       countBytes: tokenId === undefined ? undefined : (bytes) => this.admission.usage.addBytes(tokenId, bytes),
       maxStreams: this.options.maxStreamsPerSession,
+      addressSharePercent: this.options.addressSharePercent,
       maxUnsentBytes: this.options.maxUnsentBytesPerSession,
       unsentGraceMs: this.options.unsentGraceMs,
       maxBufferedBytes: this.options.maxBufferedBytesPerSession,

@@ -6,6 +6,7 @@ import { STREAM_BUFFER_BYTES, type MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
 import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import { rateLimitKey } from './security/rate-limiter';
 import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
 
@@ -15,6 +16,11 @@ export interface SessionGrant {
   tokenId?: string;
   /** Streams (public requests) in flight at once; beyond it the relay answers 503. */
   maxStreams?: number;
+  /**
+   * The share (percent) of the session's streams one client address may hold at once, kept-alive
+   * idle connections included; beyond it that address gets 429 and the others go on (100: no share).
+   */
+  addressSharePercent?: number;
   /**
    * The cap on the send queue (bytes the agent has not read): over it for unsentGraceMs, the
    * session is cut off; over twice it, at once (the mux's SessionOptions.maxUnsentBytes).
@@ -33,6 +39,14 @@ export interface SessionGrant {
   reportBlocked?: boolean;
 }
 
+/**
+ * Whose share a stream counts against: an IPv4 address itself (no work on the common path), an
+ * IPv6 address's /64, which one host usually holds whole and could otherwise rotate through.
+ */
+function shareKey(clientAddress: string): string {
+  return clientAddress.includes(':') ? rateLimitKey(clientAddress) : clientAddress;
+}
+
 /** The most one stream makes the relay hold (see SessionGrant.maxBufferedBytes). */
 export const STREAM_WORST_CASE_BYTES = INITIAL_WINDOW + STREAM_BUFFER_BYTES;
 const DEFAULT_UNSENT_GRACE_MS = 3000;
@@ -47,6 +61,10 @@ export class AgentSession {
   readonly connectedAt = new Date();
   readonly tokenId: string | undefined;
   private readonly maxStreams: number;
+  /** Streams one client address may hold at once (see SessionGrant.addressSharePercent). */
+  readonly maxStreamsPerAddress: number;
+  /** Streams held per client address: an entry is made on an address's first stream and dropped at zero. */
+  private readonly streamsByAddress = new Map<string, number>();
   private readonly countBytes: ((bytes: number) => void) | undefined;
   /** Streams in flight and the visitor bytes of those that closed, for /tunnels and metrics. */
   private readonly liveStreams = new Set<MuxStream>();
@@ -72,6 +90,8 @@ export class AgentSession {
     this.blocked = grant.reportBlocked ? new BlockedVisitorsReport((m) => this.control.send(m)) : undefined;
     const bufferedStreams = grant.maxBufferedBytes === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(grant.maxBufferedBytes / STREAM_WORST_CASE_BYTES));
     this.maxStreams = Math.min(grant.maxStreams ?? Number.POSITIVE_INFINITY, bufferedStreams);
+    const share = grant.addressSharePercent ?? 100;
+    this.maxStreamsPerAddress = share >= 100 ? this.maxStreams : Math.max(1, Math.floor((this.maxStreams * share) / 100));
     const cap = grant.maxUnsentBytes;
     const sendQueue =
       cap === undefined
@@ -125,10 +145,22 @@ export class AgentSession {
     return this.mux.streamCount >= this.maxStreams;
   }
 
-  openStream(): MuxStream {
+  /** Whether `clientAddress` already holds its share of the streams (a new one would exceed it). */
+  atAddressShare(clientAddress: string): boolean {
+    return (this.streamsByAddress.get(shareKey(clientAddress)) ?? 0) >= this.maxStreamsPerAddress;
+  }
+
+  /** Opens a stream for a visitor at `clientAddress` (counted against its share until it closes). */
+  openStream(clientAddress: string): MuxStream {
     const stream = this.mux.openStream();
     this.liveStreams.add(stream);
+    const byAddress = this.streamsByAddress;
+    const key = shareKey(clientAddress);
+    byAddress.set(key, (byAddress.get(key) ?? 0) + 1);
     stream.once('close', () => {
+      const held = byAddress.get(key) ?? 1;
+      if (held <= 1) byAddress.delete(key);
+      else byAddress.set(key, held - 1);
       this.liveStreams.delete(stream);
       // The relay writes what visitors send (bytesOut) and reads what they receive (bytesIn).
       this.closedBytesIn += stream.bytesOut;

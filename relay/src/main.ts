@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<void> {
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const unlockDataDir = lockDataDir(options.dataDir, logger.error);
   const cluster = options.cluster ? await RelayCluster.connect(options.cluster, log) : undefined;
-  const relay = new RelayServer(options, log, cluster?.shared);
+  const relay = new RelayServer(options, log, cluster?.shared, options.log.level === 'debug' ? logger.debug : undefined);
   const address = await relay.listen();
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log(`portway-relay listening on http://${shownHost}:${address.port} (domain ${options.domain}, data ${options.dataDir})`, { port: address.port });

@@ -21,6 +21,7 @@ import { reclaimIdleIdentities } from './identity-reclaim';
 import { IdentityStore } from './identity-store';
 import type { RelayOptions } from './options';
 import { Pages, refuseUpgrade, sendPage, UPGRADE_REFUSALS } from './pages';
+import { MAX_LINGER_MS, type LingerEnd } from './visitor-linger';
 import { admit, type Admission, type AdmissionRules } from './request-admission';
 import { judgeRequest } from './request-rules';
 import type { ClientFacts } from './security/client-address-resolver';
@@ -66,13 +67,18 @@ export class RelayServer implements FrontedRelay {
   /** What admit() needs to decide every entry point's requests. */
   private readonly rules: AdmissionRules;
   private stopReclaiming: () => void = () => undefined;
+  /** Told when a visitor connection closes after its last answer (a debug line), if debug logging is on. */
+  private readonly released: ((how: LingerEnd) => void) | undefined;
 
   constructor(
     private readonly options: RelayOptions,
     private readonly log: LogLine = (line) => console.log(line),
     /** With --redis, tokens and identities live in Redis (cluster/relay-cluster.ts). */
     private readonly shared?: SharedState,
+    /** Per-connection lines (--log-level debug); undefined when off, so nothing is built for them. */
+    debug?: LogLine,
   ) {
+    this.released = debug && ((how) => debug(`visitor connection released after its last answer (${how})`));
     this.router = new HostRouter(options.domain, (host) => this.customDomainTunnel(host));
     this.identities = IdentityStore.open(options.dataDir, options.domain, { backend: shared?.identities });
     this.rules = { router: this.router, registry: this.registry, isKnownHostname: (hostname) => this.isKnownHostname(hostname) };
@@ -87,6 +93,7 @@ export class RelayServer implements FrontedRelay {
         log,
         handshakeTimeoutMs: limits.handshakeTimeoutMs,
         maxStreamsPerSession: limits.maxStreamsPerSession,
+        addressSharePercent: limits.addressSharePercent,
         maxUnsentBytesPerSession: limits.maxUnsentMiBPerSession * 1024 * 1024,
         unsentGraceMs: limits.unsentGraceMs,
         maxBufferedBytesPerSession: limits.maxBufferedMiBPerSession * 1024 * 1024,
@@ -110,7 +117,7 @@ export class RelayServer implements FrontedRelay {
         const address = normalizeAddress(socket.remoteAddress ?? '');
         return { address, port: socket.remotePort ?? 0, trustedProxy: this.security.addresses.trusted.isTrusted(address) };
       },
-      route: (head: RequestHead, peer: ClientPeer) => this.fastRoute(head, peer),
+      route: (head: RequestHead, peer: ClientPeer, heldRoute: string | undefined) => this.fastRoute(head, peer, heldRoute),
       handOff: (socket: net.Socket, unread: Buffer) => {
         this.frontConnections.delete(socket);
         this.server.emit('connection', socket);
@@ -119,7 +126,9 @@ export class RelayServer implements FrontedRelay {
       },
       headersTimeoutMs: limits.headersTimeoutMs,
       keepAliveTimeoutMs: limits.idleTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
       maxHeadSize: limits.maxHeaderSize,
+      released: this.released,
     };
     if (!options.security.proxyProtocol) {
       this.front = net.createServer({ noDelay: true }, (socket) => this.serveFast(socket, this.fastHooks));
@@ -137,17 +146,17 @@ export class RelayServer implements FrontedRelay {
    * only the sending relay sets; `unread` are the bytes after the preamble.
    */
   serveFromPeer(socket: net.Socket, unread: Buffer): void {
-    this.serveFast(socket, { ...this.fastHooks, route: (head: RequestHead) => this.fastRouteFromPeer(head) });
+    this.serveFast(socket, { ...this.fastHooks, route: (head: RequestHead, _peer, heldRoute) => this.fastRouteFromPeer(head, heldRoute) });
     if (unread.length > 0) socket.emit('data', unread);
     socket.resume();
   }
 
   /** A forwarded request's visitor is the one address the sending relay put in X-Forwarded-For. */
-  private fastRouteFromPeer(head: RequestHead): FastRoute | undefined {
+  private fastRouteFromPeer(head: RequestHead, heldRoute: string | undefined): FastRoute | undefined {
     const named = head.forwarding.xForwardedFor;
     if (named === undefined || isIP(named) === 0) return undefined; // the full path refuses it
     const clientAddress = normalizeAddress(named);
-    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0);
+    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0, heldRoute);
   }
 
   /**
@@ -156,20 +165,21 @@ export class RelayServer implements FrontedRelay {
    * exactly as on the full path); anything else takes the full path (which also answers refusals
    * with their pages).
    */
-  private fastRoute(head: RequestHead, peer: ClientPeer): FastRoute | undefined {
+  private fastRoute(head: RequestHead, peer: ClientPeer, heldRoute: string | undefined): FastRoute | undefined {
     const facts = peer.trustedProxy
       ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
       : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
-    return this.fastRouteFor(head, facts, peer.port);
+    return this.fastRouteFor(head, facts, peer.port, heldRoute);
   }
 
-  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number): FastRoute | undefined {
+  /** `heldRoute`: the route key of the stream the connection already holds, if any (no new stream is needed for it). */
+  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number, heldRoute?: string): FastRoute | undefined {
     // A draining relay answers on the full path, which refuses.
     if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const admission = admit(this.rules, host, facts.clientAddress);
+    const admission = admit(this.rules, host, facts.clientAddress, heldRoute === host);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
     const { hostRewrite } = admission.route.proxy;
     // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
@@ -272,7 +282,8 @@ export class RelayServer implements FrontedRelay {
     // A socket the HTTPS port decrypted (serveDecryptedConnection) is a TLSSocket: encrypted.
     const socketProto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     const { forwardedFor, proto } = this.security.addresses.factsOfRequest(req, socketProto);
-    return { session, host, clientAddress, forwardedFor, proto };
+    const { bodyTimeoutMs, idleTimeoutMs } = this.options.security.limits;
+    return { session, host, clientAddress, forwardedFor, proto, bodyTimeoutMs, idleTimeoutMs, released: this.released };
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -316,13 +327,15 @@ export class RelayServer implements FrontedRelay {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // A refusal is the last answer: the connection then ends within the linger, at most the idle timeout.
+    const lingerMs = Math.min(MAX_LINGER_MS, this.options.security.limits.idleTimeoutMs);
     const judged = this.judge(req);
-    if (!judged.ok) return judged.status === 501 ? refuseUpgrade(socket, 501, 'Not Implemented') : refuseUpgrade(socket, 400, 'Bad Request');
-    if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!judged.ok) return judged.status === 501 ? refuseUpgrade(socket, 501, 'Not Implemented', lingerMs, this.released) : refuseUpgrade(socket, 400, 'Bad Request', lingerMs, this.released);
+    if (this.draining) return refuseUpgrade(socket, 503, 'Service Unavailable', lingerMs, this.released);
     const { host, clientAddress, admission } = judged;
     if (admission.kind === 'relay' && (req.url ?? '').split('?')[0] === CONNECT_PATH) return this.gateway.handleUpgrade(req, socket, head);
     if (admission.kind === 'admitted') return forwardUpgrade(req, socket, head, this.forwardContext(req, admission.session, host, clientAddress));
-    const refuse = () => refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind]);
+    const refuse = () => refuseUpgrade(socket, ...UPGRADE_REFUSALS[admission.kind], lingerMs, this.released);
     if (this.elsewhere && (admission.kind === 'offline' || admission.kind === 'unassigned')) {
       return this.elsewhere.forwardUpgrade(req, socket, head, { hostname: admission.hostname, host, clientAddress }, refuse);
     }

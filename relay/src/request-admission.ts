@@ -14,6 +14,7 @@ export type Admission =
   | { kind: 'offline'; hostname: string } // an identity holds it; its agent is not connected
   | { kind: 'forbidden' } // the route's firewall drops this client
   | { kind: 'busy'; session: AgentSession } // the session has no stream to spare
+  | { kind: 'crowded'; session: AgentSession } // this client address holds its share of the session's streams
   | { kind: 'admitted'; session: AgentSession; route: AnnouncedHttpRoute | undefined };
 
 export interface AdmissionRules {
@@ -22,8 +23,12 @@ export interface AdmissionRules {
   isKnownHostname(hostname: string): boolean;
 }
 
-/** Routes a normalised host and applies the route's firewall to the client's (real) address. */
-export function admit(rules: AdmissionRules, host: string, clientAddress: string): Admission {
+/**
+ * Routes a normalised host and applies the route's firewall to the client's (real) address.
+ * `holdsStream`: the request goes on a stream its connection already holds (a kept-alive fast-path
+ * connection), so no stream limit applies to it.
+ */
+export function admit(rules: AdmissionRules, host: string, clientAddress: string, holdsStream = false): Admission {
   const target = rules.router.route(host);
   if (target.kind !== 'tunnel') return target;
   const session = rules.registry.get(target.hostname);
@@ -34,6 +39,8 @@ export function admit(rules: AdmissionRules, host: string, clientAddress: string
     session.reportBlocked(host, clientAddress);
     return { kind: 'forbidden' };
   }
+  if (holdsStream) return { kind: 'admitted', session, route };
   if (session.atStreamLimit) return { kind: 'busy', session };
+  if (session.atAddressShare(clientAddress)) return { kind: 'crowded', session };
   return { kind: 'admitted', session, route };
 }

@@ -43,7 +43,13 @@ describe('hostile agents are cut off alone (real relay, raw protocol client)', (
   let fx: HostileFixture;
 
   before(async () => {
-    fx = await startHostileFixture({ relayArgs: ['--handshake-timeout-ms', String(HANDSHAKE_TIMEOUT_MS), '--max-unsent-mib', String(MAX_UNSENT_MIB), '--max-session-buffer-mib', String(MAX_SESSION_BUFFER_MIB)] });
+    // Every visitor here comes from 127.0.0.1: no per-address share, so they can fill the whole session as an attack from many addresses would.
+    fx = await startHostileFixture({
+      relayArgs: [
+        ...['--handshake-timeout-ms', String(HANDSHAKE_TIMEOUT_MS), '--max-unsent-mib', String(MAX_UNSENT_MIB)],
+        ...['--max-session-buffer-mib', String(MAX_SESSION_BUFFER_MIB), '--address-share-percent', '100'],
+      ],
+    });
   });
   after(async () => fx?.stop());
 

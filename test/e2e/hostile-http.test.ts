@@ -7,13 +7,38 @@ import { getThrough } from '../helpers/relay-health';
 
 const HEADERS_TIMEOUT_MS = 1500;
 const MAX_HEADER_SIZE = 8 * 1024;
+const BODY_TIMEOUT_MS = 1500;
+const IDLE_TIMEOUT_MS = 2000;
+/** A small stream allowance keeps the share cheap to reach: at the default 50%, 2 per client address. */
+const MAX_STREAMS = 4;
+const SHARE = MAX_STREAMS / 2;
+
+interface HeldConnection {
+  socket: net.Socket;
+  /** Everything the relay sent, once it closed the connection. */
+  closed: Promise<string>;
+}
+
+/** Opens a connection from `localAddress`, writes `bytes`, and keeps it open (never ends its side first). */
+function hold(port: number, localAddress: string, bytes: string): HeldConnection {
+  const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => socket.write(bytes));
+  socket.on('error', () => undefined);
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  return { socket, closed: new Promise((resolve) => socket.on('close', () => resolve(text))) };
+}
 
 describe('hostile HTTP clients (real relay on loopback)', () => {
   let fx: HostileFixture;
   let host: string;
 
   before(async () => {
-    fx = await startHostileFixture({ relayArgs: ['--headers-timeout-ms', String(HEADERS_TIMEOUT_MS), '--max-header-size', String(MAX_HEADER_SIZE)] });
+    fx = await startHostileFixture({
+      relayArgs: [
+        ...['--headers-timeout-ms', String(HEADERS_TIMEOUT_MS), '--max-header-size', String(MAX_HEADER_SIZE)],
+        ...['--body-timeout-ms', String(BODY_TIMEOUT_MS), '--idle-timeout-ms', String(IDLE_TIMEOUT_MS), '--max-streams-per-session', String(MAX_STREAMS)],
+      ],
+    });
     host = fx.canary.hostname;
   });
   after(async () => fx?.stop());
@@ -61,6 +86,59 @@ describe('hostile HTTP clients (real relay on loopback)', () => {
     }
     await Promise.all(closed);
     assert.ok(Date.now() - started >= HEADERS_TIMEOUT_MS - 100, 'closed by the timeout, not earlier');
+    await fx.healthy();
+  });
+
+  /** Resolves once the origin has received `count` more requests for `path` (they hold streams by then). */
+  function originReceives(path: string, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const onRequest = (req: { url?: string }) => {
+        if (req.url !== path || ++seen < count) return;
+        fx.origin.server.off('request', onRequest);
+        resolve();
+      };
+      fx.origin.server.on('request', onRequest);
+    });
+  }
+
+  it('slow uploads from one address take at most its share of the tunnel, and are cut (408) when they stall', async () => {
+    // Each declares a megabyte, sends one byte of it, then nothing: a stream held for as long as the relay lets it.
+    const head = `POST /upload HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 1000000\r\n\r\nx`;
+    const arrived = originReceives('/upload', SHARE);
+    const slow = Array.from({ length: SHARE }, () => hold(fx.relay.port, '127.0.0.2', head));
+    await arrived;
+    // Beyond its share the same address is told to wait; another address is served as usual.
+    const crowded = await rawExchange(fx.relay.port, head, { localAddress: '127.0.0.2' });
+    assert.equal(crowded.status, 429, crowded.text.slice(0, 200));
+    assert.match(crowded.text, /\r\nretry-after: \d+\r\n/i);
+    assert.match(crowded.text, /Too many requests from your address/);
+    const other = await getThrough(fx.relay.port, host, '/', '127.0.0.3');
+    assert.equal(other.status, 200, other.body.slice(0, 200));
+    // The stalled uploads are cut by the body progress timeout: each got its 408 before the close.
+    for (const text of await Promise.all(slow.map((c) => c.closed))) assert.match(text, /^HTTP\/1\.1 408 /, text.slice(0, 200));
+    // Their streams are back: the address is served again.
+    const again = await getThrough(fx.relay.port, host, '/', '127.0.0.2');
+    assert.equal(again.status, 200, again.body.slice(0, 200));
+    await fx.healthy();
+  });
+
+  it('idle keep-alive connections count against the same share', async () => {
+    const get = `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+    const idle = Array.from({ length: SHARE }, () => hold(fx.relay.port, '127.0.0.2', get));
+    // Each got its answer and stays open, kept alive (its stream with it).
+    await Promise.all(idle.map((c) => new Promise((resolve) => c.socket.once('data', resolve))));
+    const crowded = await getThrough(fx.relay.port, host, '/', '127.0.0.2');
+    assert.equal(crowded.status, 429, crowded.body.slice(0, 200));
+    const other = await getThrough(fx.relay.port, host, '/', '127.0.0.3');
+    assert.equal(other.status, 200, other.body.slice(0, 200));
+    // A kept-alive connection that holds its stream is still served (its requests need no new one).
+    idle[0].socket.write(get);
+    await new Promise((resolve) => idle[0].socket.once('data', resolve));
+    // The idle timeout closes them, and the address is served again.
+    for (const text of await Promise.all(idle.map((c) => c.closed))) assert.match(text, /^HTTP\/1\.1 200 /);
+    const again = await getThrough(fx.relay.port, host, '/', '127.0.0.2');
+    assert.equal(again.status, 200, again.body.slice(0, 200));
     await fx.healthy();
   });
 

@@ -15,16 +15,20 @@ describe('relay limits fire with clear answers', () => {
 
   it('streams per session: beyond the limit a visitor gets 503 Tunnel busy, and service resumes', async () => {
     // Two large downloads stay open: their visitors stop reading, so the streams stay in flight.
-    const openOne = () =>
+    // From two addresses: one address alone may hold only half of them (--address-share-percent).
+    const openOne = (localAddress: string) =>
       new Promise<http.IncomingMessage>((resolve, reject) => {
         http
-          .get({ host: '127.0.0.1', port: fx.relay.port, path: '/big?bytes=200000000', headers: { host: fx.canary.hostname }, agent: false }, (res) => {
-            res.pause();
-            resolve(res);
-          })
+          .get(
+            { host: '127.0.0.1', port: fx.relay.port, path: '/big?bytes=200000000', headers: { host: fx.canary.hostname }, agent: false, localAddress },
+            (res) => {
+              res.pause();
+              resolve(res);
+            },
+          )
           .on('error', reject);
       });
-    const streams = [await openOne(), await openOne()];
+    const streams = [await openOne('127.0.0.2'), await openOne('127.0.0.3')];
     const busy = await getThrough(fx.relay.port, fx.canary.hostname, '/');
     assert.equal(busy.status, 503);
     assert.match(busy.body, /Tunnel busy/);

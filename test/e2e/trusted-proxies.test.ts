@@ -89,7 +89,9 @@ describe('X-Forwarded-For from a trusted proxy (real relay on loopback)', () => 
   let fx: HostileFixture;
   let adminUrl: string;
   before(async () => {
-    fx = await startHostileFixture({ relayArgs: ['--trusted-proxies', '127.0.0.5/32', '--admin-port', '0'] });
+    // Four streams, two per client address (the default share), and a short body timeout: cheap to reach.
+    const limits = ['--max-streams-per-session', '4', '--body-timeout-ms', '1000'];
+    fx = await startHostileFixture({ relayArgs: ['--trusted-proxies', '127.0.0.5/32', '--admin-port', '0', ...limits] });
     adminUrl = await adminUrlOf(fx.relay);
     await drop(fx, '127.0.0.9');
   });
@@ -116,6 +118,23 @@ describe('X-Forwarded-For from a trusted proxy (real relay on loopback)', () => 
     assert.deepEqual(seen.map((h) => h['x-forwarded-for']), ['127.0.0.8, 127.0.0.5', '127.0.0.7, 127.0.0.5']);
     assert.deepEqual(seen.map((h) => h['x-forwarded-proto']), ['https', 'https']);
     assert.equal((await fastPathRequests()) - before, 2, 'both admitted requests took the fast path; the refusal the full one');
+  });
+
+  it('a trusted proxy’s visitors each have their own share of the tunnel’s streams (by X-Forwarded-For)', async () => {
+    const host = fx.canary.hostname;
+    const upload = (from: string) => `POST /upload HTTP/1.1\r\nHost: ${host}\r\nX-Forwarded-For: ${from}\r\nContent-Length: 1000000\r\n\r\nx`;
+    let arrived!: () => void;
+    const bothArrived = new Promise<void>((resolve) => (arrived = resolve));
+    let uploads = 0;
+    const onRequest = (req: { url?: string }) => req.url === '/upload' && ++uploads === 2 && arrived();
+    fx.origin.server.on('request', onRequest);
+    // Two stalled uploads of one visitor, through the proxy: its whole share.
+    const stalled = [untilClosed('127.0.0.5', fx.relay.port, upload('127.0.0.8')), untilClosed('127.0.0.5', fx.relay.port, upload('127.0.0.8'))];
+    await bothArrived;
+    fx.origin.server.off('request', onRequest);
+    assert.match(await rawFrom('127.0.0.5', fx.relay.port, get(host, '/', 'X-Forwarded-For: 127.0.0.8\r\n')), /^HTTP\/1\.1 429 /, 'the same visitor waits');
+    assert.match(await rawFrom('127.0.0.5', fx.relay.port, get(host, '/', 'X-Forwarded-For: 127.0.0.7\r\n')), /^HTTP\/1\.1 200 /, 'another visitor behind the same proxy is served');
+    for (const answer of await Promise.all(stalled)) assert.match(answer, /^HTTP\/1\.1 408 /, 'the stalled uploads end by the body timeout');
   });
 
   it('a trusted proxy’s X-Forwarded-Proto is kept (TLS ended at the proxy: the origin sees https)', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { connectFramed } from '../../mux/framed-reader';
 import { MuxSession } from '../../mux/session';
 import type { MuxStream } from '../../mux/stream';
@@ -112,6 +114,37 @@ describe('framed reader', () => {
     assert.equal(sha(data), sha(body));
   });
 
+  it("delivers a peer's early answer though writing to it fails (it closed with our bytes unread)", { timeout: 20_000 }, async () => {
+    const answer = 'HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+    const refuser = await startRefuser(answer);
+    after(() => refuser.stop());
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const { client, server } = pair();
+      const relayEnd = server.openStream();
+      relayEnd.write('open');
+      const agentEnd = await new Promise<MuxStream>((resolve) => client.once('stream', resolve));
+      agentEnd.resume(); // nothing from the relay's side is sent on: the test writes the upload itself
+      const socket = connectFramed(agentEnd, { host: '127.0.0.1', port: refuser.port });
+      socket.on('error', () => undefined);
+      socket.once('connect', () => {
+        socket.write(Buffer.alloc(256 * 1024, 'u')); // more than the refuser's first read: some stays unread
+        // The loop is held until the refuser answered and closed: the next write meets its reset
+        // before the answer is read, the order that used to lose the answer.
+        refuser.waitClosed();
+        socket.write(Buffer.alloc(64 * 1024, 'u'));
+      });
+      const received: Buffer[] = [];
+      relayEnd.on('data', (chunk: Buffer) => received.push(chunk));
+      // Ended or reset: which one depends on whether the refuser's RST came before its FIN was read.
+      await new Promise<void>((resolve) => {
+        relayEnd.on('error', () => resolve());
+        relayEnd.on('end', () => resolve());
+      });
+      socket.destroy();
+      assert.equal(Buffer.concat(received).toString(), answer, `try ${attempt}: the answer arrived whole`);
+    }
+  });
+
   it('sends small reads in the batch, not as frames of their own', async () => {
     const body = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     const { data, sent } = await readThrough(body, (s) => collectAll(s));
@@ -120,6 +153,38 @@ describe('framed reader', () => {
     assert.equal(sent.framedBytes, 0);
   });
 });
+
+/**
+ * A server in a worker thread (so it runs while the test holds its own loop) that answers the
+ * first bytes of each connection and closes with the rest unread, so its kernel resets the
+ * connection. `waitClosed()` blocks the calling thread until it has closed the last one.
+ */
+async function startRefuser(answer: string): Promise<{ port: number; waitClosed(): void; stop(): Promise<number> }> {
+  const closed = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(
+    `const net = require('node:net');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const server = net.createServer((socket) => socket.once('data', () => {
+      socket.pause();
+      socket.end(workerData.answer, () => {
+        socket.destroy();
+        Atomics.store(workerData.closed, 0, 1);
+        Atomics.notify(workerData.closed, 0);
+      });
+    }));
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+    { eval: true, workerData: { answer, closed } },
+  );
+  const [port] = (await once(worker, 'message')) as [number];
+  return {
+    port,
+    waitClosed() {
+      Atomics.wait(closed, 0, 0, 5000);
+      Atomics.store(closed, 0, 0);
+    },
+    stop: () => worker.terminate(),
+  };
+}
 
 function collectAll(stream: MuxStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -23,6 +23,18 @@ describe('relay settings from flags, environment and --config FILE', () => {
     assert.throws(() => parseRelayOptions([], { DOMAIN: 'env.example', PROXY_PROTOCOL: 'maybe' }), /PROXY_PROTOCOL must be true or false/);
   });
 
+  it('the slow-visitor limits: a body progress timeout and an address share of the streams, with bounds', () => {
+    const defaults = parseRelayOptions(['--domain', 'd.example'], {});
+    assert.equal(defaults.security.limits.bodyTimeoutMs, 30_000);
+    assert.equal(defaults.security.limits.addressSharePercent, 50);
+    const set = parseRelayOptions(['--domain', 'd.example', '--body-timeout-ms', '500', '--address-share-percent', '100'], {});
+    assert.equal(set.security.limits.bodyTimeoutMs, 500);
+    assert.equal(set.security.limits.addressSharePercent, 100);
+    assert.throws(() => parseRelayOptions(['--domain', 'd.example', '--address-share-percent', '0'], {}), /--address-share-percent must be a whole number from 1 to 100/);
+    assert.throws(() => parseRelayOptions(['--domain', 'd.example', '--address-share-percent', '101'], {}), /from 1 to 100/);
+    assert.throws(() => parseRelayOptions(['--domain', 'd.example', '--body-timeout-ms', '10'], {}), /--body-timeout-ms must be a whole number from 100/);
+  });
+
   it('a config file of NAME=value lines, below the environment', () => {
     const file = configFile('# the team relay\nDOMAIN=tunnels.example.com\nAUTH_KEY="0123456789abcdef0123456789abcdef"\nDRAIN_TIMEOUT_MS=5000\nPORT=8081\n');
     const options = parseRelayOptions(['--config', file], { PORT: '9000' });

@@ -1,6 +1,8 @@
 import * as http from 'node:http';
 import { PassThrough } from 'node:stream';
-import { Pool } from 'undici';
+import type { Socket } from 'node:net';
+import { buildConnector, Pool } from 'undici';
+import { readOnAfterWriteFailure } from '../../../mux/read-on-after-write-failure';
 import { withoutHopByHop } from '../../../common/http-headers';
 import { sendAgentPage } from './agent-pages';
 import type { AgentRequest, AgentResponse, HttpHandler } from './http-exchange';
@@ -36,7 +38,17 @@ function rawPairs(headers: Record<string, string | string[] | undefined>): strin
  */
 export function createReverseProxy(target: ProxyTarget): HttpHandler & { close(): void } {
   const origin = `http://${formatHostPort(target.destination, target.port)}`;
-  const pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 10_000 });
+  // An origin that answers an upload early (413) and closes fails undici's next write; the socket
+  // then reads on, so undici still gets the answer (it completes a response that came before the
+  // body was sent) instead of failing the request with EPIPE, a 502.
+  const connectPlain = buildConnector({});
+  const connect: buildConnector.connector = (options, callback) =>
+    connectPlain(options, (...result) => {
+      const socket = result[1];
+      if (socket) readOnAfterWriteFailure(socket as Socket, () => undefined);
+      callback(...result);
+    });
+  const pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 10_000, connect });
   const hostHeader = hostHeaderFor(target.destination, target.port);
 
   function requestHeaders(req: AgentRequest, keepUpgrade: boolean): string[] {

@@ -15,6 +15,8 @@ export class RelayCounters {
   /** Visitor requests forwarded on the fast path (the rest took the full HTTP server). */
   fastPathRequests = 0;
   firewallRefusals = 0;
+  /** Request bodies cut for sending nothing for --body-timeout-ms. */
+  bodyTimeouts = 0;
 
   response(status: number): void {
     if (status >= 100 && status < 600) this.responsesByCode[status]++;

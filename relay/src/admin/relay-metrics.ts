@@ -78,6 +78,7 @@ export function relayMetrics(counters: RelayCounters, registry: TunnelRegistry):
       },
     });
   plain('portway_tcp_connections_total', 'Connections forwarded on allocated TCP ports', () => counters.tcpConnections);
+  plain('portway_request_body_timeouts_total', 'Request bodies cut for sending nothing for --body-timeout-ms (408, or a reset once an answer started)', () => counters.bodyTimeouts);
   plain('portway_fast_path_requests_total', 'Visitor requests forwarded on the fast path (raw bytes, one stream per connection)', () => counters.fastPathRequests);
   plain('portway_firewall_refusals_total', 'Visitor requests and connections a route firewall refused', () => counters.firewallRefusals);
   return metrics;

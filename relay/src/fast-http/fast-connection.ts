@@ -9,23 +9,29 @@ import type { ClientPeer, FastRoute } from './fast-route';
 import { parseRequestHead, type RequestHead } from './request-head';
 import { parseResponseHead } from './response-head';
 import { serializeRequestHead } from './serialize-head';
+import { lingerThenClose, MAX_LINGER_MS, type LingerEnd } from '../visitor-linger';
 
 export interface FastConnectionHooks {
-  /** The fast route for this request, or undefined to let the full HTTP server handle it. */
   /** Who the connection comes from (called once per connection). */
   peerOf(socket: Socket): ClientPeer;
-  route(head: RequestHead, peer: ClientPeer): FastRoute | undefined;
+  /**
+   * The fast route for this request, or undefined to let the full HTTP server handle it.
+   * `heldRoute`: the key of the route whose stream the connection already holds (none is opened for it).
+   */
+  route(head: RequestHead, peer: ClientPeer, heldRoute: string | undefined): FastRoute | undefined;
   /** Gives the socket (with these unread bytes) to the full HTTP server. */
   handOff(socket: Socket, unread: Buffer): void;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** A request body that sends nothing for this long is cut (408 if no answer started). */
+  bodyTimeoutMs: number;
   /** Largest request head accepted (431 beyond); MAX_REQUEST_HEAD when unset. */
   maxHeadSize?: number;
+  /** A connection closed after its last answer (the visitor closed, or the linger ran out). */
+  released?(how: LingerEnd): void;
 }
 
 const EMPTY = Buffer.alloc(0);
-/** How long a visitor may go on sending after its last answer before its connection is closed. */
-const LINGER_MS = 5_000;
 
 /** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
 type Phase =
@@ -67,6 +73,8 @@ export class FastConnection {
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
+  /** Runs while a request body waits for the visitor's bytes; each byte that comes puts it back. */
+  private bodyTimer: NodeJS.Timeout | undefined;
   private readonly peer: ClientPeer;
 
   constructor(
@@ -100,7 +108,10 @@ export class FastConnection {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
-    if (this.raw) return this.writeToStream(chunk);
+    if (this.raw) {
+      if (this.phase.kind === 'raw-half-closed') this.timer?.refresh();
+      return this.writeToStream(chunk);
+    }
     if (this.finished) return; // the connection is closing: nothing more is read
     this.unread = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
     this.processRequests();
@@ -129,8 +140,9 @@ export class FastConnection {
         }
         this.writeToStream(this.unread.subarray(0, taken));
         this.unread = this.unread.subarray(taken);
-        if (!this.requestBody.done) return;
+        if (!this.requestBody.done) return this.awaitBody();
         this.requestBody = undefined;
+        this.stopBodyTimer();
       }
       if (this.phase.kind === 'closing') {
         this.socket.pause(); // nothing more is read on a connection that will close
@@ -153,13 +165,47 @@ export class FastConnection {
     }
   }
 
+  /** The request body waits for more: no byte within bodyTimeoutMs cuts it (the timer is reused, not remade, per chunk). */
+  private awaitBody(): void {
+    if (this.bodyTimer) {
+      this.bodyTimer.refresh();
+      return;
+    }
+    this.bodyTimer = setTimeout(this.onBodyTimeout, this.hooks.bodyTimeoutMs);
+    this.bodyTimer.unref();
+  }
+
+  private stopBodyTimer(): void {
+    if (this.bodyTimer === undefined) return;
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
+  }
+
+  /**
+   * A request body sent nothing for bodyTimeoutMs (a slow upload holding a stream of the tunnel).
+   * Not while the relay itself stopped reading it (the stream towards the agent is full). With no
+   * answer started the visitor gets a 408; otherwise the connection is reset (its answer is cut).
+   */
+  private readonly onBodyTimeout = (): void => {
+    this.bodyTimer = undefined;
+    if (!this.requestBody || this.phase.kind === 'finished') return;
+    if (this.socket.isPaused()) return this.awaitBody();
+    counters.bodyTimeouts++;
+    const unanswered = this.awaiting.length === 1 && this.responseBody === undefined && this.responseUnread.length === 0;
+    if (!unanswered) return this.reset();
+    this.phase = FINISHED;
+    clearTimeout(this.timer);
+    counters.response(408);
+    this.answerAndClose(RawPages.bodyTimeout(this.routeHost, this.hooks.bodyTimeoutMs));
+  };
+
   /** Forwards one request head; false when the fast path cannot serve it. */
   private startRequest(head: RequestHead): boolean {
-    const route = this.hooks.route(head, this.peer);
+    const route = this.hooks.route(head, this.peer, this.stream ? this.routeKey : undefined);
     if (!route) return false;
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {
-      this.stream = route.session.openStream();
+      this.stream = route.session.openStream(route.clientAddress);
       this.routeKey = route.key;
       this.routeHost = route.host;
       this.stream.on('data', this.onResponseData);
@@ -269,9 +315,9 @@ export class FastConnection {
         this.phase = FINISHED;
         this.stream?.end();
         this.socket.end();
-        // The origin answered before the upload ended (an early 413): the visitor may still be
-        // sending, on a socket paused for a stream that is gone. Drop what it sends until it stops.
-        if (this.requestBody) this.dropUntilClosed();
+        // The visitor may still be sending (an early 413 to an upload), on a socket paused for a
+        // stream that is gone, or just never close its side: drop what it sends until it stops.
+        this.dropUntilClosed();
         return;
       case 'handing-off':
         return this.maybeHandOff();
@@ -326,9 +372,11 @@ export class FastConnection {
    * Sends a last answer and closes. The visitor may still be sending a request body (it may be
    * paused, waiting for a stream that is gone): what it sends is read and dropped, since closing
    * with unread bytes would reset the connection and could lose the answer, until it closes its
-   * side or LINGER_MS pass. Without this the connection would stay open for as long as the visitor.
+   * side or the linger (MAX_LINGER_MS, at most the idle timeout) passes. Without this the
+   * connection would stay open for as long as the visitor.
    */
   private answerAndClose(last: string | Buffer): void {
+    this.stopBodyTimer();
     this.socket.end(last);
     this.stream?.destroy();
     this.dropUntilClosed();
@@ -339,21 +387,23 @@ export class FastConnection {
    * or the linger (never longer than the idle timeout) passes, so no socket is held unread.
    */
   private dropUntilClosed(): void {
-    this.socket.off('data', this.onClientData);
-    this.socket.on('data', () => undefined);
-    this.socket.once('end', () => this.socket.destroy());
-    this.socket.resume();
-    const linger = setTimeout(() => this.socket.destroy(), Math.min(LINGER_MS, this.hooks.keepAliveTimeoutMs));
-    linger.unref();
-    this.socket.once('close', () => clearTimeout(linger));
+    this.stopBodyTimer();
+    clearTimeout(this.timer);
+    lingerThenClose(this.socket, Math.min(MAX_LINGER_MS, this.hooks.keepAliveTimeoutMs), this.hooks.released);
   }
 
   private onStreamEnd(): void {
     if (this.finished) return;
     const closeDelimited = this.responseBody !== undefined && !this.responseBody.done;
-    if (this.raw || closeDelimited) {
-      this.phase = this.raw ? RAW_HALF_CLOSED : FINISHED;
+    if (this.raw) {
+      // The visitor may go on sending (a half-close), but not stay silent past the idle timeout.
+      this.phase = RAW_HALF_CLOSED;
       this.socket.end();
+      this.armTimer(this.hooks.keepAliveTimeoutMs);
+    } else if (closeDelimited) {
+      this.phase = FINISHED;
+      this.socket.end();
+      this.dropUntilClosed();
     } else if (this.awaiting.length > 0) {
       // The origin closed its connection with a request on it: a cut lets the visitor's client
       // retry it (browsers do on a reused connection), as it would with the origin itself.
@@ -392,11 +442,13 @@ export class FastConnection {
   private reset(): void {
     this.phase = FINISHED;
     clearTimeout(this.timer);
+    this.stopBodyTimer();
     this.stream?.destroy();
     resetConnection(this.socket);
   }
 
   private destroy(): void {
+    this.stopBodyTimer();
     if (this.finished && this.socket.destroyed) return;
     this.phase = FINISHED;
     clearTimeout(this.timer);

@@ -12,10 +12,14 @@ export interface PublicLimits {
   headersTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long. */
   idleTimeoutMs: number;
+  /** A request body that makes no progress (not a byte) for this long is cut: 408 if no answer started (slow uploads). */
+  bodyTimeoutMs: number;
   /** An agent WebSocket must say hello within this time. */
   handshakeTimeoutMs: number;
   /** Streams (public requests in flight) one agent session may carry at once; beyond it 503. */
   maxStreamsPerSession: number;
+  /** The percent of a session's streams one client address may hold (kept-alive ones included); beyond it 429. */
+  addressSharePercent: number;
   /**
    * The cap on one agent's send queue (MiB it has not read): over it for unsentGraceMs, or over
    * twice it at all, the agent is cut off (it alone).
@@ -30,10 +34,13 @@ export const DEFAULT_LIMITS: PublicLimits = {
   maxHeaderSize: 16 * 1024,
   headersTimeoutMs: 20_000,
   idleTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
   // A stream costs memory only for the bytes in flight (windows are credit, not buffers): an idle
   // keep-alive visitor or a quiet WebSocket is a few KiB, so the count can be high.
   maxStreamsPerSession: 65_536,
+  // Half: one address trickling uploads (or holding kept-alive connections) leaves the other half to everyone else.
+  addressSharePercent: 50,
   // What many streams together may queue towards an agent that does not read: memory, not a count.
   maxUnsentMiBPerSession: 64,
   unsentGraceMs: 3000,
@@ -79,9 +86,11 @@ export const SECURITY_VALUE_FLAGS = [
   'max-header-size',
   'headers-timeout-ms',
   'idle-timeout-ms',
+  'body-timeout-ms',
   'handshake-timeout-ms',
   'max-unsent-mib',
   'max-streams-per-session',
+  'address-share-percent',
   'unsent-grace-ms',
   'max-session-buffer-mib',
 ] as const;
@@ -97,8 +106,10 @@ export const SECURITY_HELP = `  --trusted-proxies CIDR,...   believe X-Forwarded
   --max-header-size N       bytes of request head (default ${DEFAULT_LIMITS.maxHeaderSize})
   --headers-timeout-ms N    a request head must arrive within this (default ${DEFAULT_LIMITS.headersTimeoutMs})
   --idle-timeout-ms N       idle keep-alive connections close after this (default ${DEFAULT_LIMITS.idleTimeoutMs})
+  --body-timeout-ms N       a request body sending nothing for this long is cut, 408 if unanswered (default ${DEFAULT_LIMITS.bodyTimeoutMs})
   --handshake-timeout-ms N  agents must say hello within this (default ${DEFAULT_LIMITS.handshakeTimeoutMs})
   --max-streams-per-session N  requests in flight per tunnel; beyond it 503 (default ${DEFAULT_LIMITS.maxStreamsPerSession})
+  --address-share-percent N  one client address may hold N% of a tunnel's requests in flight and kept-alive connections; beyond it 429 (default ${DEFAULT_LIMITS.addressSharePercent}; 100: no share)
   --max-unsent-mib N        an agent leaving more than N MiB unread for --unsent-grace-ms (or 2N at all) is cut off (default ${DEFAULT_LIMITS.maxUnsentMiBPerSession})
   --unsent-grace-ms N       how long an agent's unread bytes may stay over --max-unsent-mib (default ${DEFAULT_LIMITS.unsentGraceMs})
   --max-session-buffer-mib N  worst-case buffers of one tunnel's streams (1.25 MiB each); bounds its requests in flight, beyond it 503 (default ${DEFAULT_LIMITS.maxBufferedMiBPerSession})
@@ -155,8 +166,10 @@ export function parseSecurityOptions(flags: ReadonlyMap<string, string>, env: En
       maxHeaderSize: number('max-header-size', DEFAULT_LIMITS.maxHeaderSize, 1024, 1024 * 1024),
       headersTimeoutMs: number('headers-timeout-ms', DEFAULT_LIMITS.headersTimeoutMs, 100, 600_000),
       idleTimeoutMs: number('idle-timeout-ms', DEFAULT_LIMITS.idleTimeoutMs, 100, 3_600_000),
+      bodyTimeoutMs: number('body-timeout-ms', DEFAULT_LIMITS.bodyTimeoutMs, 100, 3_600_000),
       handshakeTimeoutMs: number('handshake-timeout-ms', DEFAULT_LIMITS.handshakeTimeoutMs, 100, 600_000),
       maxStreamsPerSession: number('max-streams-per-session', DEFAULT_LIMITS.maxStreamsPerSession, 1, 1_048_576),
+      addressSharePercent: number('address-share-percent', DEFAULT_LIMITS.addressSharePercent, 1, 100),
       maxUnsentMiBPerSession: number('max-unsent-mib', DEFAULT_LIMITS.maxUnsentMiBPerSession, 1, 65_536),
       unsentGraceMs: number('unsent-grace-ms', DEFAULT_LIMITS.unsentGraceMs, 0, 600_000),
       maxBufferedMiBPerSession: number('max-session-buffer-mib', DEFAULT_LIMITS.maxBufferedMiBPerSession, 2, 1_048_576),

@@ -10,9 +10,9 @@ import type { AgentSession } from '../agent-session';
  * One public connection to an allocated port. The port's firewall (as the agent announced it)
  * decides first: a dropped client, or a port the agent announced no forward for, is closed at
  * once, before any byte reaches the agent. Otherwise a stream opens with a TcpOpen head and raw
- * bytes flow both ways, half-closes included.
+ * bytes flow both ways, half-closes included (after one, the rest ends within the idle timeout).
  */
-export function forwardTcpConnection(socket: Socket, session: AgentSession, port: number): 'forwarded' | 'not-announced' | 'dropped' {
+export function forwardTcpConnection(socket: Socket, session: AgentSession, port: number, idleTimeoutMs?: number): 'forwarded' | 'not-announced' | 'dropped' {
   const clientAddress = normalizeAddress(socket.remoteAddress ?? '');
   const firewall = session.routes.tcpFirewall(port);
   if (!firewall) {
@@ -27,9 +27,9 @@ export function forwardTcpConnection(socket: Socket, session: AgentSession, port
   }
   socket.setNoDelay(true);
   counters.tcpConnections++;
-  const stream = session.openStream();
+  const stream = session.openStream(clientAddress);
   const open: TcpOpen = { kind: 'tcp', port, remoteAddress: clientAddress, remotePort: socket.remotePort ?? 0 };
   stream.write(encodeHead(open));
-  splice(socket, stream);
+  splice(socket, stream, undefined, { halfClosedIdleMs: idleTimeoutMs });
   return 'forwarded';
 }

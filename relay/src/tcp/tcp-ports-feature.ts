@@ -35,14 +35,20 @@ export class TcpPortsFeature {
     private readonly allocator: PortAllocator | undefined,
     private readonly host: string,
     private readonly log: (line: string) => void,
+    /** A connection one side half-closed ends once idle this long (the relay's idle timeout). */
+    private readonly idleTimeoutMs?: number,
   ) {
     this.listeners = new PortListeners(host, (port, socket) => this.onConnection(port, socket), log);
   }
 
   /** The feature for a relay's options: allocations persist in dataDir (or `backend`: Redis), listeners bind to host. */
-  static open(options: { dataDir: string; host: string; tcpPorts: PortRange | undefined }, log: (line: string) => void, backend?: PortBackend): TcpPortsFeature {
+  static open(
+    options: { dataDir: string; host: string; tcpPorts: PortRange | undefined; security?: { limits: { idleTimeoutMs: number } } },
+    log: (line: string) => void,
+    backend?: PortBackend,
+  ): TcpPortsFeature {
     const allocator = options.tcpPorts && PortAllocator.open(options.dataDir, options.tcpPorts, { backend });
-    return new TcpPortsFeature(allocator, options.host, log);
+    return new TcpPortsFeature(allocator, options.host, log, options.security?.limits.idleTimeoutMs);
   }
 
   install(features: SessionFeatures): void {
@@ -162,7 +168,7 @@ export class TcpPortsFeature {
     const owner = this.allocator?.ownerOf(port);
     const session = owner === undefined ? undefined : this.tunnels.get(owner);
     if (!session?.isOpen) return void socket.destroy();
-    forwardTcpConnection(socket, session, port);
+    forwardTcpConnection(socket, session, port, this.idleTimeoutMs);
   }
 }
 

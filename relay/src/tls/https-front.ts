@@ -62,6 +62,7 @@ export async function startHttpsFront(relay: FrontedRelay, options: RelayOptions
     ownCertificate: given || acme ? new OwnCertificate(given, acme) : undefined,
     serveDecrypted: (socket, forwardedFor) => relay.serveDecryptedConnection(socket, forwardedFor),
     log,
+    idleTimeoutMs: options.security.limits.idleTimeoutMs,
   });
   const address = await listener.listen();
   if (acme) {

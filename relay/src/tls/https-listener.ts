@@ -25,6 +25,8 @@ export interface HttpsListenerOptions {
   /** Serves a decrypted connection exactly like one on the HTTP port; `forwardedFor`: the visitor another relay forwarded. */
   serveDecrypted(socket: Duplex, forwardedFor?: Visitor): void;
   log(line: string): void;
+  /** A passed-through connection one side half-closed ends once idle this long (the relay's idle timeout). */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -119,7 +121,7 @@ export class HttpsListener implements ClusteredHttpsPort {
           serverName: name,
           remoteAddress: clientAddress,
           remotePort: visitor.port,
-        });
+        }, this.options.idleTimeoutMs);
       }
     }
   }

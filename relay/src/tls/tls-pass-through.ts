@@ -8,9 +8,10 @@ import type { AgentSession } from '../agent-session';
  * client, then the ClientHello bytes already read, then raw bytes both ways. The relay holds no
  * key for the route and never sees plaintext.
  */
-export function passTlsThrough(socket: Socket, clientHello: Buffer, session: AgentSession, open: TlsOpen): void {
-  const stream = session.openStream();
+export function passTlsThrough(socket: Socket, clientHello: Buffer, session: AgentSession, open: TlsOpen, idleTimeoutMs?: number): void {
+  const stream = session.openStream(open.remoteAddress);
   stream.write(encodeHead(open));
   stream.write(clientHello);
-  splice(socket, stream); // resumes the socket, paused right after the ClientHello
+  // Resumes the socket, paused right after the ClientHello; after a half-close the rest ends within the idle timeout.
+  splice(socket, stream, undefined, { halfClosedIdleMs: idleTimeoutMs });
 }
