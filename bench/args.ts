@@ -1,4 +1,5 @@
 // Command-line flags of `npm run bench -- [flags]`.
+import { PROFILE_WORKLOADS, type ProfileWorkload } from './profile-run';
 
 export interface BenchArgs {
   directOnly: boolean; // measure only the origin, without relay and agent
@@ -15,9 +16,13 @@ export interface BenchArgs {
   soak?: { keepAliveRequests: number; newConnections: number };
   /** `--cluster`: only the cluster row (direct, via the owner relay, via a non-owner relay). */
   cluster: boolean;
+  /** `--profile DIR`: the tunnel's relay and agent run under `node --cpu-prof`, profiles under DIR. */
+  profileDir?: string;
+  /** `--workload NAME` (with --profile): only that workload through the tunnel, and its profile summary. */
+  workload?: ProfileWorkload;
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] [--profile DIR [--workload NAME]] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
@@ -27,6 +32,10 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
   --inspector [ROUNDS] what the request inspector costs: ROUNDS rounds (default 3) of the tunnel
                       started with the inspector off and on, alternately; c50 req/s and 100 MiB
                       download MB/s of each, medians (--duration applies)
+  --profile DIR       relay and agent of the tunnel run under node --cpu-prof and write their CPU
+                      profiles under DIR/relay and DIR/agent as they stop
+  --workload NAME     with --profile: only this workload through the tunnel (${PROFILE_WORKLOADS.join(', ')}),
+                      then the top 20 functions by self time of each, in DIR/NAME.md
   --direct-only       measure the origin directly only (no relay/agent needed)
   --inspect           run the agent with the request inspector on (portway start --inspect)
   --strict            exit 1 unless every threshold is met (default: exit 0 whatever the figures)
@@ -50,11 +59,20 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       const count = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 1_000_000;
       args.soak = { keepAliveRequests: count, newConnections: 70_000 };
     }
-    else if (arg === '--duration') {
+    else if (arg === '--profile') {
+      const dir = argv[++i];
+      if (!dir || dir.startsWith('--')) throw new Error(`--profile wants a directory\n${USAGE}`);
+      args.profileDir = dir;
+    } else if (arg === '--workload') {
+      const name = argv[++i];
+      if (!(PROFILE_WORKLOADS as readonly string[]).includes(name)) throw new Error(`--workload wants one of ${PROFILE_WORKLOADS.join(', ')}, got ${name}`);
+      args.workload = name as ProfileWorkload;
+    } else if (arg === '--duration') {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1 || value > 30) throw new Error(`--duration wants a whole number of seconds from 1 to 30, got ${argv[i]}`);
       args.durationSec = value;
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
+  if (args.workload && !args.profileDir) throw new Error('--workload goes with --profile DIR');
   return args;
 }

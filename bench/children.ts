@@ -22,9 +22,9 @@ export function track(proc: ChildProcess): void {
   proc.on('exit', () => running.delete(proc));
 }
 
-/** Spawns `node script args` with piped output; the child counts as running until it exits. */
-export function spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  return spawnChild(name, process.execPath, [script, ...args], env);
+/** Spawns `node [nodeArgs] script args` with piped output; the child counts as running until it exits. */
+export function spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Child {
+  return spawnChild(name, process.execPath, [...nodeArgs, script, ...args], env);
 }
 
 /** Spawns `command args` with piped output; the child counts as running until it exits. */
