@@ -16,13 +16,15 @@ export interface BenchArgs {
   soak?: { keepAliveRequests: number; newConnections: number };
   /** `--cluster`: only the cluster row (direct, via the owner relay, via a non-owner relay). */
   cluster: boolean;
+  /** `--no-extras`: direct, tunnel and the two pipes only (no nginx, no cluster rows): a quicker run while tuning. */
+  noExtras: boolean;
   /** `--profile DIR`: the tunnel's relay and agent run under `node --cpu-prof`, profiles under DIR. */
   profileDir?: string;
   /** `--workload NAME` (with --profile): only that workload through the tunnel, and its profile summary. */
   workload?: ProfileWorkload;
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] [--profile DIR [--workload NAME]] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] [--no-extras] [--profile DIR [--workload NAME]] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
@@ -32,6 +34,7 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
   --inspector [ROUNDS] what the request inspector costs: ROUNDS rounds (default 3) of the tunnel
                       started with the inspector off and on, alternately; c50 req/s and 100 MiB
                       download MB/s of each, medians (--duration applies)
+  --no-extras         skip the rows behind nginx and through a cluster (a quicker run while tuning)
   --profile DIR       relay and agent of the tunnel run under node --cpu-prof and write their CPU
                       profiles under DIR/relay and DIR/agent as they stop
   --workload NAME     with --profile: only this workload through the tunnel (${PROFILE_WORKLOADS.join(', ')}),
@@ -42,12 +45,13 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
   --duration SECONDS  length of each wrk run, 1-30 (default 8)`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };
+  const args: BenchArgs = { noExtras: false, directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--direct-only') args.directOnly = true;
     else if (arg === '--strict') args.strict = true;
     else if (arg === '--cluster') args.cluster = true;
+    else if (arg === '--no-extras') args.noExtras = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--inspect') args.inspect = true;
     else if (arg === '--connections') {

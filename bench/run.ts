@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     }
 
     let behindNginx: BehindNginx | undefined;
-    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : nginxMissing();
+    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : args.noExtras ? '--no-extras' : nginxMissing();
     if (!args.directOnly && !tunnelNote && !behindNginxNote) {
       try {
         behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
     }
 
     let clusterHop: ClusterHop | undefined;
-    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : redisMissing();
+    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : args.noExtras ? '--no-extras' : redisMissing();
     if (!clusterNote) {
       try {
         clusterHop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
