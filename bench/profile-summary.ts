@@ -44,8 +44,12 @@ function where(frame: CallFrame): string {
   return `${shown}:${frame.lineNumber + 1}`;
 }
 
+/** Longer names (a regular expression's whole source) are cut: the table is read, not parsed. */
+const MAX_NAME = 100;
+
 function nameOf(frame: CallFrame): string {
-  const fn = frame.functionName || '(anonymous)';
+  const full = frame.functionName || '(anonymous)';
+  const fn = full.length > MAX_NAME ? `${full.slice(0, MAX_NAME)}…` : full;
   const at = where(frame);
   return at ? `${fn} ${at}` : fn;
 }
