@@ -65,10 +65,10 @@ async function main(): Promise<number> {
     return separateReport('soak.md', (tmpDir) => runSoakBench({ root, tmpDir, args: counts, log }));
   }
   requireWrk();
-  if (args.profileDir && args.workload) {
+  if (args.workload) {
     const { profileDir, workload, durationSec } = args;
-    fs.mkdirSync(profileDir, { recursive: true });
-    return separateReport('profile.md', (tmpDir) => {
+    if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+    return separateReport('workload.md', (tmpDir) => {
       prepareWrk(tmpDir);
       return runProfile({ root, tmpDir, profileDir, workload, durationSec, startOrigin, log });
     });
