@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Child } from './children';
-import { cpuSeconds } from './process-stats';
+import { cpuSeconds, machineBusySeconds } from './process-stats';
 import { downloadSeries } from './download';
 import { summarizeFile, summaryMarkdown } from './profile-summary';
 import { startTunnel } from './tunnel';
@@ -47,6 +47,8 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
   try {
     if (!dir) await runWrk({ url, host, connections: 50, durationSec: 2 }); // warm-up, unprofiled runs only
     const cpuBefore = tunnelCpu();
+    const machineBefore = machineBusySeconds();
+    const started = Date.now();
     if (workload === 'download') {
       log(`${dir ? 'profile' : 'workload'}: single-stream downloads of 100 MiB through the tunnel`);
       const series = await downloadSeries({ port: tunnel.relayPort, host });
@@ -59,6 +61,9 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
       const cpuPerRequest = ((tunnelCpu() - cpuBefore) / w.requests) * 1e6;
       figure = `${w.reqPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(3)} ms, p99 ${w.p99Ms.toFixed(3)} ms, relay + agent CPU ${cpuPerRequest.toFixed(1)} µs per request`;
     }
+    // Cores the whole machine was busy: with nothing else running, about what relay, agent,
+    // origin and the client use; well above it, other work shared the machine (a loaded figure).
+    figure += `; machine ${((machineBusySeconds() - machineBefore) / ((Date.now() - started) / 1000)).toFixed(2)} cores busy`;
   } finally {
     await tunnel.stop(); // profiles are written as the processes exit
   }
