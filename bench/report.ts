@@ -186,10 +186,32 @@ export function buildReport(input: ReportInput): Report {
   met += floors.met;
   total += floors.total;
   if (input.tunnelNote) notes.unshift(`tunnel not measured: ${input.tunnelNote}`);
-  notes.unshift(...input.warnings.map((w) => `**${w}**`));
+  notes.unshift(...input.warnings.map((w) => `**${w}**`), ...sharedRuns(input).map((w) => `**${w}**`));
   if (notes.length) lines.push('', 'Notes:', '', ...notes.map((n) => `- ${n}`));
   lines.push('', `thresholds met: ${met} of ${total}`);
   return { markdown: lines.join('\n') + '\n', met, total };
+}
+
+/** Busy cores the machine had beyond the processes we watch: another's work during a run. */
+const FOREIGN_LOAD_WARN_CORES = 0.4;
+
+/**
+ * Runs during which the machine was busier than wrk, origin, relay and agent together (plus the
+ * kernel's share, which stays well under FOREIGN_LOAD_WARN_CORES on a quiet machine): the
+ * background check before and after the benchmark cannot see load that came and went between.
+ */
+function sharedRuns(input: ReportInput): string[] {
+  const out: string[] = [];
+  for (const [phase, p] of [['direct before', input.before], ['tunnel', input.tunnel], ['direct after', input.after]] as const) {
+    for (const c of [1, 50, 500] as Level[]) {
+      const level = p?.levels[c];
+      if (!level) continue;
+      const ours = Object.values(level.cpuSeconds).reduce((a, b) => a + b, 0);
+      const foreign = (level.machineBusySeconds - ours) / level.wrk.durationSec;
+      if (foreign > FOREIGN_LOAD_WARN_CORES) out.push(`${phase} c${c}: the machine was ${foreign.toFixed(2)} cores busier than the benchmark's processes (other work was running): its figures are loaded`);
+    }
+  }
+  return out;
 }
 
 /** Cores kept busy (CPU seconds / wall seconds) by each process: the machine is shared by all. */

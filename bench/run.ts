@@ -13,6 +13,7 @@ import { downloaderName } from './download';
 import { runInspectorCompare } from './inspector-compare';
 import { BehindNginx, measureBehindNginx, nginxMissing } from './nginx-front';
 import { PipeReference, measurePipeReference } from './pipe-reference';
+import { runProfile } from './profile-run';
 import { describeEnvironment } from './environment';
 import { backgroundCores } from './process-stats';
 import { PhaseResult, PhaseTargets, measurePhase } from './measure';
@@ -64,6 +65,14 @@ async function main(): Promise<number> {
     return separateReport('soak.md', (tmpDir) => runSoakBench({ root, tmpDir, args: counts, log }));
   }
   requireWrk();
+  if (args.workload) {
+    const { profileDir, workload, durationSec } = args;
+    if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+    return separateReport('workload.md', (tmpDir) => {
+      prepareWrk(tmpDir);
+      return runProfile({ root, tmpDir, profileDir, workload, durationSec, startOrigin, log });
+    });
+  }
   if (args.cluster) return separateReport('cluster.md', (tmpDir) => clusterOnly(tmpDir, args.durationSec));
   const started = Date.now();
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portway-bench-'));
@@ -95,7 +104,7 @@ async function main(): Promise<number> {
       let tunnel: Tunnel | undefined;
       try {
         log('tunnel: starting relay and agent');
-        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, agentArgs: args.inspect ? ['--inspect', '127.0.0.1:0'] : [] });
+        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, agentArgs: args.inspect ? ['--inspect', '127.0.0.1:0'] : [], profileDir: args.profileDir && path.resolve(args.profileDir, 'tunnel') });
         log(`tunnel: relay on 127.0.0.1:${tunnel.relayPort}, hostname ${tunnel.hostname}`);
         const targets: PhaseTargets = {
           small: { port: tunnel.relayPort, host: tunnel.hostname },
@@ -124,7 +133,7 @@ async function main(): Promise<number> {
     }
 
     let behindNginx: BehindNginx | undefined;
-    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : nginxMissing();
+    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : args.noExtras ? '--no-extras' : nginxMissing();
     if (!args.directOnly && !tunnelNote && !behindNginxNote) {
       try {
         behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
@@ -135,7 +144,7 @@ async function main(): Promise<number> {
     }
 
     let clusterHop: ClusterHop | undefined;
-    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : redisMissing();
+    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : args.noExtras ? '--no-extras' : redisMissing();
     if (!clusterNote) {
       try {
         clusterHop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });

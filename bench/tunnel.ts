@@ -35,6 +35,8 @@ export interface TunnelOptions {
   relayArgs?: string[];
   /** Extra arguments of `portway start` (e.g. --inspect, the request inspector on). */
   agentArgs?: string[];
+  /** `--profile DIR`: relay and agent write V8 CPU profiles under DIR/relay and DIR/agent when they exit. */
+  profileDir?: string;
 }
 
 /**
@@ -46,6 +48,14 @@ export const AGENT_NODE_ARGS_ENV = 'PORTWAY_BENCH_AGENT_NODE_ARGS';
 function agentNodeArgs(): string[] {
   return (process.env[AGENT_NODE_ARGS_ENV] ?? '').split(/\s+/).filter(Boolean);
 }
+
+/** Node flags that make a child write its CPU profile into dir when it exits (SIGTERM included: both exit cleanly on it). */
+export function cpuProfileFlags(dir: string | undefined): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/** Writing a profile at exit takes a while; a profiled child gets longer to stop before SIGKILL (which would lose it). */
+const PROFILED_STOP_GRACE_MS = 15_000;
 
 export function relayBin(root: string): string {
   return path.join(root, 'relay', 'bin', 'portway-relay.js');
@@ -115,10 +125,13 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
   fs.mkdirSync(agentDir, { recursive: true });
   const config = path.join(agentDir, 'config.json');
 
-  const relay = spawnNode('relay', relayBin(root), ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir, ...ONE_ADDRESS_LOAD, ...(opts.relayArgs ?? [])], env);
+  const profile = (name: string): string[] => cpuProfileFlags(opts.profileDir && path.join(opts.profileDir, name));
+  const relayArgs = ['--domain', 'localhost', '--host', '127.0.0.1', '--port', '0', '--data-dir', relayDir, ...ONE_ADDRESS_LOAD, ...(opts.relayArgs ?? [])];
+  const relay = spawnNode('relay', relayBin(root), relayArgs, env, profile('relay'));
   const stopAllStarted: Child[] = [relay];
+  const grace = opts.profileDir === undefined ? undefined : PROFILED_STOP_GRACE_MS;
   const stop = async (): Promise<void> => {
-    await Promise.all(stopAllStarted.map((c) => stopChild(c.proc)));
+    await Promise.all(stopAllStarted.map((c) => stopChild(c.proc, grace)));
   };
   try {
     const listening = await relay.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
@@ -133,7 +146,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(opts.origin1Port)]);
     await runAgentCommand(root, env, ['--config', config, 'route', 'http', 'add', '--domain', bigHostname, '--destination', '127.0.0.1', '--http', String(opts.origin2Port)]);
 
-    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start', ...(opts.agentArgs ?? [])], env, agentNodeArgs());
+    const agent = spawnNode('agent', agentBin(root), ['--config', config, 'start', ...(opts.agentArgs ?? [])], env, [...profile('agent'), ...agentNodeArgs()]);
     stopAllStarted.push(agent);
     await agent.waitFor(/Connected/, START_TIMEOUT_MS);
     await waitReachable(relayPort, hostname);

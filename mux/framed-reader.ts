@@ -96,7 +96,7 @@ class FramedReader {
       this.frame = undefined;
       room = true;
     } else {
-      room = this.stream.write(Buffer.from(buffer.subarray(0, bytes)));
+      room = this.stream.sendNow(Buffer.from(buffer.subarray(0, bytes)));
     }
     this.readSize = full ? Math.min(this.readSize * 2, MAX_READ) : bytes < this.readSize / 4 ? Math.max(this.readSize / 2, MIN_READ) : this.readSize;
     if (!room) {

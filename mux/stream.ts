@@ -152,6 +152,20 @@ export class MuxStream extends Duplex {
     this.owner.sendFramed(frame.subarray(0, HEADER_SIZE + length), written);
   }
 
+  /**
+   * Sends `bytes` as one Data frame into the session's batch at once, skipping the Writable's
+   * queue (and its per-write bookkeeping), when nothing is queued before them and the credit
+   * covers them; otherwise writes them as write() would. The caller must not change `bytes`
+   * afterwards. Returns what write() would: false when the caller should wait for 'drain'.
+   */
+  sendNow(bytes: Buffer): boolean {
+    if (bytes.length === 0 || bytes.length > this.directCredit || bytes.length > MAX_FRAME_PAYLOAD) return this.write(bytes);
+    this.owner.sendFrame(FrameType.Data, this.takeOpenFlag(), this.id, bytes.length, bytes);
+    this.sendWindow -= bytes.length;
+    this.bytesOut += bytes.length;
+    return true;
+  }
+
   /** Calls back once the send window holds at least `bytes` (at once if it already does). */
   whenCredit(bytes: number, callback: () => void): void {
     this.creditWaiter = { bytes: Math.min(bytes, INITIAL_WINDOW), callback };

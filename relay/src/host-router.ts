@@ -25,7 +25,7 @@ export class HostRouter {
   }
 
   route(host: string): HostTarget {
-    if (host === this.domain || host === '' || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return { kind: 'relay' };
+    if (host === this.domain || host === '' || isAddress(host)) return { kind: 'relay' };
     if (!host.endsWith(this.suffix)) {
       const hostname = this.customDomainTunnel(host);
       return hostname === undefined ? { kind: 'unknown' } : { kind: 'tunnel', hostname };
@@ -36,4 +36,15 @@ export class HostRouter {
     if (!label) return { kind: 'unknown' };
     return { kind: 'tunnel', hostname: label + this.suffix };
   }
+}
+
+/**
+ * A bare IPv4 address or a bracketed IPv6 one (a normalised Host carries no other form). Only a
+ * host that ends in a digit or starts with "[" can be one: names skip isIP's long IPv6 pattern,
+ * which would otherwise run for every request.
+ */
+function isAddress(host: string): boolean {
+  const last = host.charCodeAt(host.length - 1);
+  if (host[0] !== '[' && !(last >= 48 && last <= 57)) return false;
+  return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
 }

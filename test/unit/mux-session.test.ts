@@ -29,6 +29,26 @@ const collect = (stream: MuxStream) =>
   });
 
 describe('multiplexed session', () => {
+  it('sendNow sends at once when nothing is queued, and never overtakes bytes write() still holds', async () => {
+    const { client, server } = pair();
+    const relayEnd = server.openStream();
+    const arrived = new Promise<MuxStream>((resolve) => client.once('stream', resolve));
+    assert.equal(relayEnd.sendNow(Buffer.from('head|')), true);
+    assert.equal(relayEnd.sendCredit, INITIAL_WINDOW - 5, 'the direct send spends credit at once');
+    // More than the window: write() keeps the rest queued until the peer grants credit.
+    const big = Buffer.alloc(INITIAL_WINDOW + 4096, 7);
+    relayEnd.write(big);
+    assert.equal(relayEnd.directCredit, 0);
+    relayEnd.sendNow(Buffer.from('|tail'));
+    relayEnd.end();
+    const agentEnd = await arrived;
+    const data = await collect(agentEnd);
+    assert.equal(data.length, 5 + big.length + 5);
+    assert.equal(data.subarray(0, 5).toString(), 'head|');
+    assert.ok(data.subarray(5, 5 + big.length).equals(big));
+    assert.equal(data.subarray(5 + big.length).toString(), '|tail', 'the tail came after everything written before it');
+  });
+
   it('carries many concurrent streams both ways', async () => {
     const { client, server } = pair();
     client.on('stream', (s: MuxStream) => collect(s).then((data) => s.end(Buffer.concat([Buffer.from('re:'), data]))));

@@ -73,6 +73,9 @@ export class FastConnection {
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  /** Whether the scheduled timer counts (see armTimer). */
+  private timerArmed = false;
   /** Runs while a request body waits for the visitor's bytes; each byte that comes puts it back. */
   private bodyTimer: NodeJS.Timeout | undefined;
   private readonly peer: ClientPeer;
@@ -101,10 +104,32 @@ export class FastConnection {
     return this.phase.kind === 'finished' || this.phase.kind === 'raw-half-closed';
   }
 
+  /**
+   * (Re)starts the idle or headers timeout. The timer stays scheduled while a request is answered,
+   * merely disarmed: refresh() re-arms it in place, where clearing and creating one per request
+   * would drop and rebuild Node's timer list (and the libuv timer) on a lone connection.
+   */
   private armTimer(ms: number): void {
+    this.timerArmed = true;
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.destroy(), ms);
+    this.timerMs = ms;
+    this.timer = setTimeout(this.onTimeout, ms);
     this.timer.unref();
+  }
+
+  private readonly onTimeout = (): void => {
+    if (this.timerArmed) this.destroy();
+  };
+
+  /** For good: the connection is being closed or handed over. */
+  private stopTimer(): void {
+    this.timerArmed = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
@@ -123,7 +148,7 @@ export class FastConnection {
   }
 
   private writeToStream(bytes: Buffer): void {
-    if (bytes.length > 0 && this.stream && !this.stream.write(bytes)) {
+    if (bytes.length > 0 && this.stream && !this.stream.sendNow(bytes)) {
       this.socket.pause();
       this.stream.once('drain', () => this.socket.resume());
     }
@@ -194,7 +219,7 @@ export class FastConnection {
     const unanswered = this.awaiting.length === 1 && this.responseBody === undefined && this.responseUnread.length === 0;
     if (!unanswered) return this.reset();
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     counters.response(408);
     this.answerAndClose(RawPages.bodyTimeout(this.routeHost, this.hooks.bodyTimeoutMs));
   };
@@ -216,7 +241,7 @@ export class FastConnection {
         encodeHead({ kind: 'http-raw', host: route.host, proto: route.proto, remoteAddress: route.clientAddress, remotePort: route.clientPort }),
       );
     }
-    clearTimeout(this.timer);
+    this.timerArmed = false; // no timeout while the request is answered
     counters.fastPathRequests++;
     this.writeToStream(serializeRequestHead(head, route));
     this.unread = this.unread.subarray(head.size);
@@ -274,12 +299,12 @@ export class FastConnection {
       // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
       // request is the last one forwarded on a connection, so it is awaited alone.
       if (head.status === 101 && !(this.upgradeRequested && this.awaiting.length === 1)) return this.refuseUnsolicitedSwitch(method);
-      const headBytes = this.responseUnread.subarray(0, head.size);
-      const after = this.responseUnread.subarray(head.size);
+      const whole = this.responseUnread;
+      const after = whole.subarray(head.size);
       this.responseUnread = EMPTY;
-      this.writeToClient(headBytes);
       if (head.status >= 200 || head.status === 101) counters.response(head.status);
       if (head.status === 101) {
+        this.writeToClient(whole.subarray(0, head.size));
         this.phase = RAW;
         this.socket.resume();
         if (this.unread.length > 0) this.writeToStream(this.unread);
@@ -287,19 +312,30 @@ export class FastConnection {
         return this.writeToClient(after);
       }
       if (head.status >= 100 && head.status < 200) {
+        this.writeToClient(whole.subarray(0, head.size));
         chunk = after; // an interim response (100 Continue): the final one follows
         offset = 0;
         continue;
       }
       if (head.close && !this.finished) this.phase = CLOSING; // also instead of a hand-off or a refusal
       this.responseBody = new BodyScanner(head.framing);
+      // The head and the start of its body (a small answer: all of it) usually arrive together:
+      // they leave in one write, not two.
+      let taken: number;
+      try {
+        taken = this.responseBody.scan(after);
+      } catch {
+        this.writeToClient(whole.subarray(0, head.size));
+        return this.reset(); // part of this response is out: the visitor must see it cut
+      }
+      this.writeToClient(whole.subarray(0, head.size + taken));
       if (this.responseBody.done) {
         this.responseBody = undefined;
         this.responseFinished();
         if (this.finished) return;
       }
       chunk = after;
-      offset = 0;
+      offset = taken;
     }
   }
 
@@ -342,7 +378,7 @@ export class FastConnection {
   private maybeHandOff(): void {
     if (this.awaiting.length > 0 || this.phase.kind !== 'handing-off') return;
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     this.stream?.end();
     this.stream = undefined;
     this.socket.removeAllListeners('data');
@@ -361,7 +397,7 @@ export class FastConnection {
   private refuse(reason: string, code = 400): void {
     if (this.finished) return;
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     const title = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' }[code] ?? 'Bad Request';
     const body = `Refused: ${reason}.\n`;
     counters.response(code);
@@ -388,7 +424,7 @@ export class FastConnection {
    */
   private dropUntilClosed(): void {
     this.stopBodyTimer();
-    clearTimeout(this.timer);
+    this.stopTimer();
     lingerThenClose(this.socket, Math.min(MAX_LINGER_MS, this.hooks.keepAliveTimeoutMs), this.hooks.released);
   }
 
@@ -425,7 +461,7 @@ export class FastConnection {
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     counters.response(502);
     this.answerAndClose(RawPages.tunnelLost(this.routeHost, this.awaiting[0]));
   }
@@ -433,7 +469,7 @@ export class FastConnection {
   /** The origin switched protocols unasked: the visitor gets a 502 and the connection closes. */
   private refuseUnsolicitedSwitch(method: string): void {
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     counters.response(502);
     this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
   }
@@ -441,7 +477,7 @@ export class FastConnection {
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */
   private reset(): void {
     this.phase = FINISHED;
-    clearTimeout(this.timer);
+    this.stopTimer();
     this.stopBodyTimer();
     this.stream?.destroy();
     resetConnection(this.socket);
@@ -449,9 +485,9 @@ export class FastConnection {
 
   private destroy(): void {
     this.stopBodyTimer();
+    this.stopTimer(); // also after a clean finish: a disarmed timer would hold the connection until it fires
     if (this.finished && this.socket.destroyed) return;
     this.phase = FINISHED;
-    clearTimeout(this.timer);
     this.stream?.destroy();
     this.socket.destroy();
   }

@@ -30,14 +30,19 @@ export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseH
     const line = lines[i];
     const colon = line.indexOf(':');
     if (colon <= 0) return { status: 'error', reason: 'malformed response header' };
-    const name = line.slice(0, colon).trim().toLowerCase();
+    // Only three headers matter; their names are told apart by length before anything is
+    // lower-cased (this runs for every response on the fast path).
+    const name = line.slice(0, colon).trim();
+    if (name.length !== 14 && name.length !== 17 && name.length !== 10) continue;
+    const lowerName = name.toLowerCase();
+    if (lowerName !== 'content-length' && lowerName !== 'transfer-encoding' && lowerName !== 'connection') continue;
     const value = line.slice(colon + 1).trim().toLowerCase();
-    if (name === 'content-length') {
+    if (lowerName === 'content-length') {
       if (!/^\d{1,15}$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) return { status: 'error', reason: 'malformed Content-Length' };
       contentLength = Number(value);
-    } else if (name === 'transfer-encoding') {
+    } else if (lowerName === 'transfer-encoding') {
       chunked = value.split(',').map((t) => t.trim()).pop() === 'chunked';
-    } else if (name === 'connection') {
+    } else {
       if (value.split(',').some((t) => t.trim() === 'close')) close = true;
     }
   }
