@@ -3,12 +3,17 @@
 // relay's descriptors and memory must come back to their baseline afterwards.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { curl } from '../helpers/curl';
-import { startHostileOriginTunnel, type HostileOriginTunnel } from '../helpers/hostile-origin';
+import { startHostileOrigin, startHostileOriginTunnel, type HostileOrigin, type HostileOriginTunnel } from '../helpers/hostile-origin';
 import { openFdCount } from '../helpers/process-health';
+import { configureAgent, portway, startAgent, startRelay, tempDir, type RelayProcess, type RunningProcess } from '../helpers/processes';
 import { rawExchange, type RawResponse } from '../helpers/raw-http';
+import { makeCa, makeLeaf, type TestCertificate } from '../helpers/test-certs';
+import { checkNameLikeABrowser } from '../helpers/tls-client';
 
 /** curl's exit code for "connection reset while receiving". */
 const CURL_RECV_ERROR = 56;
@@ -161,5 +166,57 @@ describe('no visitor socket is held after its last answer', () => {
     answer.socket.destroy();
     await fx.restartAgent();
     await fx.relayBackToBaseline();
+  });
+});
+
+describe('an early refusal reaches a visitor whose TLS ends at the agent', () => {
+  let dir: string;
+  let ca: TestCertificate;
+  let origin: HostileOrigin;
+  let relay: RelayProcess;
+  let agent: RunningProcess;
+  let hostname: string;
+
+  before(async () => {
+    dir = tempDir('portway-e2e-tls-413-');
+    ca = makeCa(dir);
+    origin = await startHostileOrigin();
+    relay = await startRelay({ httpsPort: 0 });
+    let configPath: string;
+    ({ configPath, hostname } = await configureAgent(relay));
+    const cert = makeLeaf(dir, ca, 'route', [hostname]);
+    const added = await portway(configPath, ['route', 'http', 'add', '--domain', hostname, '--destination', '127.0.0.1', '--http', String(origin.port), '--ca', cert.certPath, '--key', cert.keyPath]);
+    assert.equal(added.code, 0, added.stderr);
+    agent = startAgent(configPath);
+    await agent.waitFor(/Relay applied the routes/);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await relay?.stop();
+    await origin?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A TLS visitor declares a 10 MB upload, sends 1 MiB, then waits: resolves with the answer once the far side ended. */
+  function stalledTlsUpload(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: relay.httpsPort!, servername: hostname, ca: ca.certPem, checkServerIdentity: checkNameLikeABrowser }, () => {
+        socket.write(`POST /early-413 HTTP/1.1\r\nHost: ${hostname}\r\nContent-Length: ${10_000_000}\r\n\r\n`);
+        socket.write(Buffer.alloc(1024 * 1024, 'u'));
+      });
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('end', () => socket.destroy());
+    });
+  }
+
+  it("answers the origin's 413 (the agent's undici proxy reads on after its write fails)", { timeout: 60_000 }, async () => {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const answer = await stalledTlsUpload();
+      assert.match(answer, /^HTTP\/1\.1 413 /, `try ${attempt} through the tunnel: ${answer.slice(0, 300)}`);
+    }
   });
 });
