@@ -33,6 +33,11 @@ export interface FastConnectionHooks {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What follows the first `used` bytes; no new view when nothing does. */
+function rest(bytes: Buffer, used: number): Buffer {
+  return used === bytes.length ? EMPTY : bytes.subarray(used);
+}
+
 /** Where a connection is in its life: what its next bytes mean, and what follows the awaited responses. */
 type Phase =
   | { kind: 'requests' } // request heads are parsed and forwarded
@@ -70,6 +75,8 @@ export class FastConnection {
   /** The last request forwarded asked for an upgrade: only its answer may be a 101. */
   private upgradeRequested = false;
   private responseUnread: Buffer = EMPTY;
+  /** Writes to the visitor while one chunk of responses is scanned (-1: not scanning one). */
+  private clientWrites = -1;
   private responseBody: BodyScanner | undefined;
   private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
@@ -163,8 +170,10 @@ export class FastConnection {
         } catch (err) {
           return this.refuse((err as FramingError).message);
         }
-        this.writeToStream(this.unread.subarray(0, taken));
-        this.unread = this.unread.subarray(taken);
+        if (taken > 0) {
+          this.writeToStream(this.unread.subarray(0, taken));
+          this.unread = rest(this.unread, taken);
+        }
         if (!this.requestBody.done) return this.awaitBody();
         this.requestBody = undefined;
         this.stopBodyTimer();
@@ -244,9 +253,10 @@ export class FastConnection {
     this.timerArmed = false; // no timeout while the request is answered
     counters.fastPathRequests++;
     this.writeToStream(serializeRequestHead(head, route));
-    this.unread = this.unread.subarray(head.size);
+    this.unread = rest(this.unread, head.size);
     this.awaiting.push(head.method);
-    this.requestBody = new BodyScanner(head.body);
+    // Most requests have no body: nothing to scan for.
+    this.requestBody = head.body.kind === 'none' ? undefined : new BodyScanner(head.body);
     if (head.close) this.phase = CLOSING;
     if (head.upgrade) {
       // Whatever follows an upgrade request belongs to the new protocol (or the connection closes).
@@ -259,12 +269,15 @@ export class FastConnection {
 
   private readonly onResponseData = (chunk: Buffer): void => {
     if (this.raw) return this.writeToClient(chunk);
-    // A response's head and body slices leave in one write (writev), not one syscall each.
-    this.socket.cork();
+    // The slices one chunk yields leave in one write (writev), not one syscall each: the socket
+    // is corked at the second (see writeToClient); a lone slice (head and body start) is written
+    // at once, without the cork's buffering.
+    this.clientWrites = 0;
     try {
       this.scanResponses(chunk);
     } finally {
-      this.socket.uncork();
+      if (this.clientWrites > 1) this.socket.uncork();
+      this.clientWrites = -1;
     }
   };
 
@@ -286,8 +299,8 @@ export class FastConnection {
         if (this.finished) return;
         continue;
       }
-      const rest = chunk.subarray(offset);
-      this.responseUnread = this.responseUnread.length === 0 ? rest : Buffer.concat([this.responseUnread, rest]);
+      const unscanned = offset === 0 ? chunk : chunk.subarray(offset);
+      this.responseUnread = this.responseUnread.length === 0 ? unscanned : Buffer.concat([this.responseUnread, unscanned]);
       offset = chunk.length;
       const method = this.awaiting[0];
       if (method === undefined) return this.destroy(); // a response nobody asked for
@@ -300,7 +313,6 @@ export class FastConnection {
       // request is the last one forwarded on a connection, so it is awaited alone.
       if (head.status === 101 && !(this.upgradeRequested && this.awaiting.length === 1)) return this.refuseUnsolicitedSwitch(method);
       const whole = this.responseUnread;
-      const after = whole.subarray(head.size);
       this.responseUnread = EMPTY;
       if (head.status >= 200 || head.status === 101) counters.response(head.status);
       if (head.status === 101) {
@@ -309,12 +321,12 @@ export class FastConnection {
         this.socket.resume();
         if (this.unread.length > 0) this.writeToStream(this.unread);
         this.unread = EMPTY;
-        return this.writeToClient(after);
+        return this.writeToClient(whole.subarray(head.size));
       }
       if (head.status >= 100 && head.status < 200) {
         this.writeToClient(whole.subarray(0, head.size));
-        chunk = after; // an interim response (100 Continue): the final one follows
-        offset = 0;
+        chunk = whole; // an interim response (100 Continue): the final one follows
+        offset = head.size;
         continue;
       }
       if (head.close && !this.finished) this.phase = CLOSING; // also instead of a hand-off or a refusal
@@ -323,24 +335,27 @@ export class FastConnection {
       // they leave in one write, not two.
       let taken: number;
       try {
-        taken = this.responseBody.scan(after);
+        taken = this.responseBody.scan(whole, head.size);
       } catch {
         this.writeToClient(whole.subarray(0, head.size));
         return this.reset(); // part of this response is out: the visitor must see it cut
       }
-      this.writeToClient(whole.subarray(0, head.size + taken));
+      const sent = head.size + taken;
+      this.writeToClient(sent === whole.length ? whole : whole.subarray(0, sent));
       if (this.responseBody.done) {
         this.responseBody = undefined;
         this.responseFinished();
         if (this.finished) return;
       }
-      chunk = after;
-      offset = taken;
+      chunk = whole;
+      offset = sent;
     }
   }
 
   private writeToClient(bytes: Buffer): void {
-    if (bytes.length > 0 && !this.socket.write(bytes)) this.stream?.pause();
+    if (bytes.length === 0) return;
+    if (this.clientWrites >= 0 && ++this.clientWrites === 2) this.socket.cork();
+    if (!this.socket.write(bytes)) this.stream?.pause();
   }
 
   private responseFinished(): void {

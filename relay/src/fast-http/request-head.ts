@@ -1,12 +1,15 @@
 /**
  * A strict HTTP/1.1 request-head parser for the relay's fast path. It reads only the
  * head; bodies are forwarded as raw bytes (with their framing checked by body-framing.ts).
+ * A clean head is read by one byte scan (request-head-scan.ts); any other by the string parser
+ * below, which gives each refusal its reason.
  * Its own syntax checks are what Node's parser enforces on the full path (bare LF, obs-fold,
  * whitespace before a colon, control characters); the smuggling rules both paths share
  * (framing, Host, request target) are judgeRequest's, in ../request-rules.ts.
  */
 import { judgeRequest, type BodyFraming } from '../request-rules';
 import type { ForwardingClaims } from '../security/client-address-resolver';
+import { noteHeader, scanCleanHead, type HeadFields } from './request-head-scan';
 
 export const MAX_REQUEST_HEAD = 16 * 1024;
 export const MAX_HEADERS = 100;
@@ -41,7 +44,7 @@ const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const NEED_MORE: HeadResult = { status: 'need-more' };
 const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
 
-/** Parses the head at the start of buf; latin1 decoding keeps one char per byte. */
+/** Parses the head at the start of buf. */
 export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): HeadResult {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) {
@@ -52,6 +55,29 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
     return NEED_MORE;
   }
   if (end + 4 > maxHeadSize) return fail(431, 'request head too large');
+  const fields = scanCleanHead(buf, end, MAX_HEADERS) ?? parseHeadText(buf, end);
+  if (!('method' in fields)) return fields;
+  const { method, target, version, rawHeaders } = fields;
+  const verdict = judgeRequest({ method, target, version, rawHeaders });
+  if (!verdict.ok) return fail(verdict.status, verdict.reason);
+  let close = version === '1.0';
+  let upgrade = false;
+  if (fields.connection !== '') {
+    const tokens = fields.connection.split(',').map((t) => t.trim());
+    close = tokens.includes('close') || (version === '1.0' && !tokens.includes('keep-alive'));
+    upgrade = fields.upgradeHeader && tokens.includes('upgrade');
+  }
+  return {
+    status: 'done',
+    head: { method, target, version, rawHeaders, host: verdict.host, body: verdict.body, close, upgrade, expectContinue: fields.expect === '100-continue', forwarding: fields.forwarding, size: end + 4 },
+  };
+}
+
+/**
+ * The careful parser, for heads the byte scan does not take: latin1 decoding keeps one char per
+ * byte, and each rule is checked in order, so a refused head gets the first reason that applies.
+ */
+function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult {
   const text = buf.toString('latin1', 0, end);
   const lines = text.split('\r\n');
   for (const line of lines) if (line.includes('\n') || line.includes('\r')) return fail(400, 'bare CR or LF in the request head');
@@ -67,11 +93,8 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
   if (versionText !== 'HTTP/1.1' && versionText !== 'HTTP/1.0') return fail(505, 'only HTTP/1.0 and HTTP/1.1 are served');
   if (lines.length - 1 > MAX_HEADERS) return fail(431, 'too many headers');
 
-  const rawHeaders: string[] = [];
-  let connection = '';
-  let upgradeHeader = false;
-  let expect: string | undefined;
-  const forwarding: ForwardingClaims = {};
+  const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
+  const fields: HeadFields = { method, target, version, rawHeaders: [], connection: '', upgradeHeader: false, expect: undefined, forwarding: {} };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.length === 0) return fail(400, 'empty header line');
@@ -82,52 +105,8 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
     if (!TOKEN.test(name)) return fail(400, 'malformed header name (whitespace before the colon?)');
     const value = line.slice(colon + 1).trim();
     if (!VALUE.test(value)) return fail(400, 'control character in a header value');
-    rawHeaders.push(name, value);
-    switch (name.toLowerCase()) {
-      case 'connection':
-        connection += `${value.toLowerCase()},`;
-        break;
-      case 'upgrade':
-        upgradeHeader = true;
-        break;
-      case 'expect':
-        expect = value.toLowerCase();
-        break;
-      // Repeated ones are joined as Node joins them for the full path.
-      case 'x-forwarded-for':
-        forwarding.xForwardedFor = joinRepeated(forwarding.xForwardedFor, value);
-        break;
-      case 'forwarded':
-        forwarding.forwarded = joinRepeated(forwarding.forwarded, value);
-        break;
-      case 'x-forwarded-proto':
-        forwarding.xForwardedProto = joinRepeated(forwarding.xForwardedProto, value);
-        break;
-    }
+    fields.rawHeaders.push(name, value);
+    noteHeader(fields, name, value);
   }
-  const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
-  const verdict = judgeRequest({ method, target, version, rawHeaders });
-  if (!verdict.ok) return fail(verdict.status, verdict.reason);
-  const tokens = connection.split(',').map((t) => t.trim());
-  const close = tokens.includes('close') || (version === '1.0' && !tokens.includes('keep-alive'));
-  return {
-    status: 'done',
-    head: {
-      method,
-      target,
-      version,
-      rawHeaders,
-      host: verdict.host,
-      body: verdict.body,
-      close,
-      upgrade: upgradeHeader && tokens.includes('upgrade'),
-      expectContinue: expect === '100-continue',
-      forwarding,
-      size: end + 4,
-    },
-  };
-}
-
-function joinRepeated(earlier: string | undefined, value: string): string {
-  return earlier === undefined ? value : `${earlier}, ${value}`;
+  return fields;
 }

@@ -3,6 +3,8 @@ import type { Framing } from './body-framing';
 /**
  * Reads the status line and headers of a response coming back from an agent's origin,
  * only to learn how its body is framed (the bytes themselves are forwarded untouched).
+ * It runs for every response on the fast path, so it reads bytes in place: a string is
+ * made only of the values of the three headers that matter.
  */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
 
@@ -16,41 +18,111 @@ export interface ResponseHead {
 
 export type ResponseHeadResult = { status: 'need-more' } | { status: 'done'; head: ResponseHead } | { status: 'error'; reason: string };
 
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+const HTTP_1 = 'HTTP/1.';
+const NEED_MORE: ResponseHeadResult = { status: 'need-more' };
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'until-close' };
+const error = (reason: string): ResponseHeadResult => ({ status: 'error', reason });
+
+/** Bytes String.prototype.trim removes (among latin1's): names and values are trimmed as it would. */
+const TRIMMED = new Uint8Array(256);
+for (const byte of [9, 10, 11, 12, 13, 32, 0xa0]) TRIMMED[byte] = 1;
+
+/** Where the line starting at `from` ends: its CRLF, or `end`. Bare CRs and LFs belong to the line. */
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === CR && buf[i + 1] === LF) return i;
+  return end;
+}
+
+/** buf[from…to) equals `lower` (ASCII, lower case) without regard to case. */
+function equalsIgnoringCase(buf: Buffer, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const byte = buf[from + i];
+    if ((byte >= 65 && byte <= 90 ? byte + 32 : byte) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * `HTTP/1.0 ` or `HTTP/1.1 `, three digits, then the end of the line or a space and a reason
+ * without CR or LF: the status, or -1.
+ */
+function statusOf(buf: Buffer, end: number): number {
+  if (end < 12) return -1;
+  for (let i = 0; i < HTTP_1.length; i++) if (buf[i] !== HTTP_1.charCodeAt(i)) return -1;
+  if ((buf[7] !== 0x30 && buf[7] !== 0x31) || buf[8] !== 0x20) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = buf[i] - 48;
+    if (digit < 0 || digit > 9) return -1;
+    status = status * 10 + digit;
+  }
+  if (end === 12) return status;
+  if (buf[12] !== 0x20) return -1;
+  for (let i = 13; i < end; i++) if (buf[i] === CR || buf[i] === LF) return -1;
+  return status;
+}
+
 export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseHeadResult {
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0) return buf.length > MAX_RESPONSE_HEAD ? { status: 'error', reason: 'response head too large' } : { status: 'need-more' };
-  const lines = buf.toString('latin1', 0, end).split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]);
-  if (!match) return { status: 'error', reason: 'malformed status line' };
-  const status = Number(match[1]);
+  // One pass finds where the head ends (its first empty line) and reads it; a fault is kept and
+  // told only once the head is complete, as it would be after searching for CRLFCRLF first.
+  const limit = buf.length;
+  const statusEnd = lineEnd(buf, 0, limit);
+  if (statusEnd === limit) return incomplete(buf);
+  const status = statusOf(buf, statusEnd);
+  let fault: string | undefined = status < 0 ? 'malformed status line' : undefined;
   let contentLength: number | undefined;
   let chunked = false;
   let close = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) return { status: 'error', reason: 'malformed response header' };
-    // Only three headers matter; their names are told apart by length before anything is
-    // lower-cased (this runs for every response on the fast path).
-    const name = line.slice(0, colon).trim();
-    if (name.length !== 14 && name.length !== 17 && name.length !== 10) continue;
-    const lowerName = name.toLowerCase();
-    if (lowerName !== 'content-length' && lowerName !== 'transfer-encoding' && lowerName !== 'connection') continue;
-    const value = line.slice(colon + 1).trim().toLowerCase();
-    if (lowerName === 'content-length') {
-      if (!/^\d{1,15}$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) return { status: 'error', reason: 'malformed Content-Length' };
-      contentLength = Number(value);
-    } else if (lowerName === 'transfer-encoding') {
-      chunked = value.split(',').map((t) => t.trim()).pop() === 'chunked';
-    } else {
-      if (value.split(',').some((t) => t.trim() === 'close')) close = true;
+  let line = statusEnd + 2;
+  for (;;) {
+    const next = lineEnd(buf, line, limit);
+    if (next === limit) return incomplete(buf);
+    if (next === line) break; // the empty line: the head ends here
+    if (fault === undefined) {
+      let colon = line;
+      while (colon < next && buf[colon] !== COLON) colon++;
+      if (colon === line || colon === next) fault = 'malformed response header';
+      else {
+        // Only three headers matter; their names are told apart by length before anything else.
+        let nameStart = line;
+        let nameEnd = colon;
+        while (nameStart < nameEnd && TRIMMED[buf[nameStart]] === 1) nameStart++;
+        while (nameEnd > nameStart && TRIMMED[buf[nameEnd - 1]] === 1) nameEnd--;
+        const length = nameEnd - nameStart;
+        if (length === 14 && equalsIgnoringCase(buf, nameStart, nameEnd, 'content-length')) {
+          const value = valueOf(buf, colon, next);
+          if (!/^\d{1,15}$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) fault = 'malformed Content-Length';
+          else contentLength = Number(value);
+        } else if (length === 17 && equalsIgnoringCase(buf, nameStart, nameEnd, 'transfer-encoding')) {
+          chunked = valueOf(buf, colon, next).split(',').map((t) => t.trim()).pop() === 'chunked';
+        } else if (length === 10 && equalsIgnoringCase(buf, nameStart, nameEnd, 'connection')) {
+          if (valueOf(buf, colon, next).split(',').some((t) => t.trim() === 'close')) close = true;
+        }
+      }
     }
+    line = next + 2;
   }
+  if (fault !== undefined) return error(fault);
   const noBody = requestMethod === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304;
   let framing: Framing;
-  if (noBody) framing = { kind: 'none' };
-  else if (chunked) framing = { kind: 'chunked' };
+  if (noBody) framing = NO_BODY;
+  else if (chunked) framing = CHUNKED;
   else if (contentLength !== undefined) framing = { kind: 'length', length: contentLength };
-  else framing = { kind: 'until-close' };
-  return { status: 'done', head: { status, framing, close: close || framing.kind === 'until-close', size: end + 4 } };
+  else framing = UNTIL_CLOSE;
+  return { status: 'done', head: { status, framing, close: close || framing === UNTIL_CLOSE, size: line + 2 } };
+}
+
+function incomplete(buf: Buffer): ResponseHeadResult {
+  return buf.length > MAX_RESPONSE_HEAD ? error('response head too large') : NEED_MORE;
+}
+
+/** A header's value after its colon, trimmed and lower-cased. */
+function valueOf(buf: Buffer, colon: number, lineEnd: number): string {
+  return buf.toString('latin1', colon + 1, lineEnd).trim().toLowerCase();
 }
