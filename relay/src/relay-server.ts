@@ -156,7 +156,7 @@ export class RelayServer implements FrontedRelay {
     const named = head.forwarding.xForwardedFor;
     if (named === undefined || isIP(named) === 0) return undefined; // the full path refuses it
     const clientAddress = normalizeAddress(named);
-    return this.fastRouteFor(head, { clientAddress, forwardedFor: clientAddress, proto: 'http' }, 0, heldRoute);
+    return this.fastRouteFor(head, clientAddress, clientAddress, 'http', 0, heldRoute);
   }
 
   /**
@@ -166,24 +166,22 @@ export class RelayServer implements FrontedRelay {
    * with their pages).
    */
   private fastRoute(head: RequestHead, peer: ClientPeer, heldRoute: string | undefined): FastRoute | undefined {
-    const facts = peer.trustedProxy
-      ? this.security.addresses.factsFor(peer.address, head.forwarding, 'http')
-      : { clientAddress: peer.address, forwardedFor: peer.address, proto: 'http' as const }; // what factsFor says for an untrusted peer
-    return this.fastRouteFor(head, facts, peer.port, heldRoute);
+    if (!peer.trustedProxy) return this.fastRouteFor(head, peer.address, peer.address, 'http', peer.port, heldRoute); // what factsFor says for an untrusted peer
+    const { clientAddress, forwardedFor, proto } = this.security.addresses.factsFor(peer.address, head.forwarding, 'http');
+    return this.fastRouteFor(head, clientAddress, forwardedFor, proto, peer.port, heldRoute);
   }
 
   /** `heldRoute`: the route key of the stream the connection already holds, if any (no new stream is needed for it). */
-  private fastRouteFor(head: RequestHead, facts: ClientFacts, clientPort: number, heldRoute?: string): FastRoute | undefined {
+  private fastRouteFor(head: RequestHead, clientAddress: string, forwardedFor: string, proto: ClientFacts['proto'], clientPort: number, heldRoute?: string): FastRoute | undefined {
     // A draining relay answers on the full path, which refuses.
     if (!head.target.startsWith('/') || this.draining) return undefined;
     // The relay's own ACME challenges are answered on the full path (onRequest).
     if (this.ownChallenges && head.target.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const host = normalizeHost(head.host);
-    const admission = admit(this.rules, host, facts.clientAddress, heldRoute === host);
+    const admission = admit(this.rules, host, clientAddress, heldRoute === host);
     if (admission.kind !== 'admitted' || !admission.route?.proxy) return undefined;
-    const { hostRewrite } = admission.route.proxy;
     // One stream per host: a proxy's kept-alive connection carries many visitors, each named in its own head.
-    return { session: admission.session, host, key: host, hostRewrite, ...facts, clientPort };
+    return { session: admission.session, host, key: host, hostRewrite: admission.route.proxy.hostRewrite, clientAddress, forwardedFor, clientPort, proto };
   }
 
   async listen(): Promise<AddressInfo> {

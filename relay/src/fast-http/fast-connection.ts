@@ -252,7 +252,7 @@ export class FastConnection {
     }
     this.timerArmed = false; // no timeout while the request is answered
     counters.fastPathRequests++;
-    this.writeToStream(serializeRequestHead(head, route));
+    this.writeToStream(serializeRequestHead(head, route, this.unread));
     this.unread = rest(this.unread, head.size);
     this.awaiting.push(head.method);
     // Most requests have no body: nothing to scan for.

@@ -5,7 +5,11 @@
  * else, an error or merely an unusual byte, returns undefined and is decided by the string parser
  * in request-head.ts, so both accept exactly the same heads and refuse with the same answers.
  */
+import { REPLACED_FORWARDING_HEADERS } from '../forwarded-headers';
 import type { ForwardingClaims } from '../security/client-address-resolver';
+
+/** Lengths of the names that may be replaced (Host, and the forwarding headers): no other name is lower-cased for them. */
+export const REPLACEABLE_LENGTHS: ReadonlySet<number> = new Set([4, ...[...REPLACED_FORWARDING_HEADERS].map((name) => name.length)]);
 
 /** What a head says, before the shared smuggling rules judge it. */
 export interface HeadFields {
@@ -18,6 +22,8 @@ export interface HeadFields {
   upgradeHeader: boolean;
   expect: string | undefined;
   forwarding: ForwardingClaims;
+  /** See RequestHead.replaceable. */
+  replaceable: number[] | undefined;
 }
 
 const CR = 13;
@@ -80,6 +86,7 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
     upgradeHeader: false,
     expect: undefined,
     forwarding: {},
+    replaceable: [],
   };
   let count = 0;
   for (let line = i + 2; line < end; ) {
@@ -102,6 +109,11 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
     const value = buf.toString('latin1', valueStart, valueEnd);
     fields.rawHeaders.push(name, value);
     noteHeader(fields, name, value);
+    if (REPLACEABLE_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (lower === 'host') fields.replaceable?.push(line, j + 2, 1);
+      else if (REPLACED_FORWARDING_HEADERS.has(lower)) fields.replaceable?.push(line, j + 2, 0);
+    }
     line = j + 2;
   }
   return fields;

@@ -31,6 +31,12 @@ export interface RequestHead {
   forwarding: ForwardingClaims;
   /** Bytes the head took in the buffer, CRLFCRLF included. */
   size: number;
+  /**
+   * Where the Host and forwarding header lines sit in the head's bytes, as (start, end, 1 for Host
+   * else 0) triples: the head can be forwarded as its own bytes with only these lines changed.
+   * Undefined for a head the string parser read: it is rebuilt from rawHeaders.
+   */
+  replaceable: readonly number[] | undefined;
 }
 
 export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 501 | 505; reason: string };
@@ -69,7 +75,7 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
   }
   return {
     status: 'done',
-    head: { method, target, version, rawHeaders, host: verdict.host, body: verdict.body, close, upgrade, expectContinue: fields.expect === '100-continue', forwarding: fields.forwarding, size: end + 4 },
+    head: { method, target, version, rawHeaders, host: verdict.host, body: verdict.body, close, upgrade, expectContinue: fields.expect === '100-continue', forwarding: fields.forwarding, size: end + 4, replaceable: fields.replaceable },
   };
 }
 
@@ -94,7 +100,7 @@ function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult {
   if (lines.length - 1 > MAX_HEADERS) return fail(431, 'too many headers');
 
   const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
-  const fields: HeadFields = { method, target, version, rawHeaders: [], connection: '', upgradeHeader: false, expect: undefined, forwarding: {} };
+  const fields: HeadFields = { method, target, version, rawHeaders: [], connection: '', upgradeHeader: false, expect: undefined, forwarding: {}, replaceable: undefined };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.length === 0) return fail(400, 'empty header line');
