@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { BodyScanner, FramingError } from '../../relay/src/fast-http/body-framing';
 import { parseRequestHead } from '../../relay/src/fast-http/request-head';
 import { parseResponseHead } from '../../relay/src/fast-http/response-head';
+import type { FastRoute } from '../../relay/src/fast-http/fast-route';
+import { serializeRequestHead } from '../../relay/src/fast-http/serialize-head';
 
 const head = (text: string) => parseRequestHead(Buffer.from(text, 'latin1'));
 
@@ -61,9 +63,46 @@ describe('fast path: request head parser', () => {
     });
   }
 
+  it('reads a head with unusual bytes at a value\'s edges as the string parser does (trimmed, not refused)', () => {
+    const r = head('GET / HTTP/1.1\r\nHost: a\r\nX-A: \x0bodd\xa0\r\nX-B:\t spaced \t\r\n\r\n');
+    assert.equal(r.status, 'done');
+    if (r.status === 'done') assert.deepEqual(r.head.rawHeaders, ['Host', 'a', 'X-A', 'odd', 'X-B', 'spaced']);
+  });
+
+  it('refuses the 101st header as too many (431), also on a clean head', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `X-${i}: ${i}\r\n`).join('');
+    const r = head(`GET / HTTP/1.1\r\nHost: a\r\n${many}\r\n`);
+    assert.ok(r.status === 'error' && r.code === 431);
+  });
+
   it('refuses an endless head without waiting for its end', () => {
     const r = head(`GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(17_000)}`);
     assert.equal(r.status, 'error');
+  });
+});
+
+describe('fast path: request head forwarding', () => {
+  const route = (hostRewrite?: string): FastRoute =>
+    ({ host: 'a.localhost', key: 'a.localhost', hostRewrite, clientAddress: '1.2.3.4', forwardedFor: '1.2.3.4', clientPort: 5, proto: 'http' }) as unknown as FastRoute;
+  const forward = (text: string, hostRewrite?: string) => {
+    const bytes = Buffer.from(text, 'latin1');
+    const r = parseRequestHead(bytes);
+    assert.equal(r.status, 'done');
+    return r.status === 'done' ? serializeRequestHead(r.head, route(hostRewrite), bytes).toString('latin1') : '';
+  };
+  const added = 'X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a.localhost\r\n\r\n';
+
+  it('sends the head as received, without the visitor\'s forwarding headers, with the relay\'s own', () => {
+    const text = 'POST /x HTTP/1.1\r\nX-Forwarded-For: 9.9.9.9\r\nHost: a.localhost\r\nforwarded: for=x\r\nContent-Length: 3\r\nX-Forwarded-Host: evil\r\nx-forwarded-proto: https\r\n\r\nabc';
+    assert.equal(forward(text), `POST /x HTTP/1.1\r\nHost: a.localhost\r\nContent-Length: 3\r\n${added}`);
+  });
+
+  it('rewrites Host where the route asks, wherever it stands', () => {
+    assert.equal(forward('GET / HTTP/1.1\r\nAccept: */*\r\nHost: a.localhost\r\nX-B: 1\r\n\r\n', 'inner:8080'), `GET / HTTP/1.1\r\nAccept: */*\r\nHost: inner:8080\r\nX-B: 1\r\n${added}`);
+  });
+
+  it('rebuilds a head the string parser read the same way', () => {
+    assert.equal(forward('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-A: \x0bv\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n', 'inner'), `GET / HTTP/1.1\r\nHost: inner\r\nX-A: v\r\n${added}`);
   });
 });
 
@@ -123,6 +162,14 @@ describe('fast path: response head parser', () => {
     const closing = parse('HTTP/1.1 200 OK\r\n\r\n');
     assert.deepEqual(closing?.framing, { kind: 'until-close' });
     assert.equal(closing?.close, true);
+  });
+
+  it('waits for the whole head before refusing it, and knows its size', () => {
+    const text = 'HTTP/1.1 200 OK\r\nbroken line\r\n\r\n';
+    for (let cut = 0; cut < text.length; cut++) assert.equal(parseResponseHead(Buffer.from(text.slice(0, cut)), 'GET').status, 'need-more', `cut ${cut}`);
+    assert.equal(parseResponseHead(Buffer.from(text), 'GET').status, 'error');
+    const ok = parseResponseHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi'), 'GET');
+    assert.ok(ok.status === 'done' && ok.head.size === 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n'.length);
   });
 
   it('refuses a malformed status line or conflicting lengths', () => {

@@ -23,4 +23,11 @@ describe('host routing', () => {
       assert.deepEqual(router.route(normalized), target);
     });
   }
+
+  it('routes a host it has seen before to the same tunnel, and keeps telling apart hosts it has not', () => {
+    const remembering = new HostRouter('example.com');
+    for (let i = 0; i < 3000; i++) assert.deepEqual(remembering.route(`h${i % 1500}.small-fire-20477.example.com`), { kind: 'tunnel', hostname: 'small-fire-20477.example.com' });
+    assert.deepEqual(remembering.route('other-tunnel-1.example.com'), { kind: 'tunnel', hostname: 'other-tunnel-1.example.com' });
+    assert.deepEqual(remembering.route('.example.com'), { kind: 'unknown' });
+  });
 });
