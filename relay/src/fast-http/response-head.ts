@@ -96,13 +96,13 @@ export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseH
         while (nameEnd > nameStart && TRIMMED[buf[nameEnd - 1]] === 1) nameEnd--;
         const length = nameEnd - nameStart;
         if (length === 14 && equalsIgnoringCase(buf, nameStart, nameEnd, 'content-length')) {
-          const value = valueOf(buf, colon, next);
-          if (!/^\d{1,15}$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) fault = 'malformed Content-Length';
-          else contentLength = Number(value);
+          const value = lengthValue(buf, colon + 1, next);
+          if (value < 0 || (contentLength !== undefined && contentLength !== value)) fault = 'malformed Content-Length';
+          else contentLength = value;
         } else if (length === 17 && equalsIgnoringCase(buf, nameStart, nameEnd, 'transfer-encoding')) {
           chunked = valueOf(buf, colon, next).split(',').map((t) => t.trim()).pop() === 'chunked';
         } else if (length === 10 && equalsIgnoringCase(buf, nameStart, nameEnd, 'connection')) {
-          if (valueOf(buf, colon, next).split(',').some((t) => t.trim() === 'close')) close = true;
+          if (listsClose(buf, colon + 1, next)) close = true;
         }
       }
     }
@@ -120,6 +120,35 @@ export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseH
 
 function incomplete(buf: Buffer): ResponseHeadResult {
   return buf.length > MAX_RESPONSE_HEAD ? error('response head too large') : NEED_MORE;
+}
+
+/** A Content-Length value: 1 to 15 digits, with whitespace around them (as trim() removes it); -1 otherwise. */
+function lengthValue(buf: Buffer, from: number, to: number): number {
+  while (from < to && TRIMMED[buf[from]] === 1) from++;
+  while (to > from && TRIMMED[buf[to - 1]] === 1) to--;
+  if (to === from || to - from > 15) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = buf[i] - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Whether a Connection value's comma-separated tokens (trimmed, any case) include "close". */
+function listsClose(buf: Buffer, from: number, to: number): boolean {
+  for (let start = from; start <= to; ) {
+    let end = start;
+    while (end < to && buf[end] !== 0x2c) end++;
+    let tokenStart = start;
+    let tokenEnd = end;
+    while (tokenStart < tokenEnd && TRIMMED[buf[tokenStart]] === 1) tokenStart++;
+    while (tokenEnd > tokenStart && TRIMMED[buf[tokenEnd - 1]] === 1) tokenEnd--;
+    if (equalsIgnoringCase(buf, tokenStart, tokenEnd, 'close')) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 /** A header's value after its colon, trimmed and lower-cased. */
