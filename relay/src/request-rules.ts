@@ -22,6 +22,9 @@ export interface RequestFacts {
 }
 
 const refuse = (reason: string, status: 400 | 501 = 400): RequestVerdict => ({ ok: false, status, reason });
+/** Shared by every request without a body (most of them): not to be changed. */
+const NO_BODY: BodyFraming = { kind: 'none' };
+const CHUNKED: BodyFraming = { kind: 'chunked' };
 
 /**
  * Refuses a request whose framing or routing is ambiguous: repeated Host, Content-Length or
@@ -57,12 +60,12 @@ export function judgeRequest(request: RequestFacts): RequestVerdict {
   if (transferEncoding !== undefined) {
     if (contentLength !== undefined) return refuse('both Content-Length and Transfer-Encoding');
     if (transferEncoding.trim().toLowerCase() !== 'chunked') return refuse('unsupported Transfer-Encoding');
-    return { ok: true, host, body: { kind: 'chunked' } };
+    return { ok: true, host, body: CHUNKED };
   }
-  if (contentLength === undefined) return { ok: true, host, body: { kind: 'none' } };
+  if (contentLength === undefined) return { ok: true, host, body: NO_BODY };
   if (!/^\d{1,15}$/.test(contentLength.trim())) return refuse('malformed Content-Length');
   const length = Number(contentLength);
-  return { ok: true, host, body: length > 0 ? { kind: 'length', length } : { kind: 'none' } };
+  return { ok: true, host, body: length > 0 ? { kind: 'length', length } : NO_BODY };
 }
 
 /** Origin-form ("/path"), "*", CONNECT's authority, or an absolute http(s) URL (RFC 9112 §3.2). */

@@ -77,6 +77,7 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
   i += 8;
   if (i < end && (buf[i] !== CR || buf[i + 1] !== LF)) return undefined;
 
+  const replaceable: number[] = [];
   const fields: HeadFields = {
     method: knownMethod(buf, methodEnd),
     target: buf.toString('latin1', targetStart, targetEnd),
@@ -86,7 +87,7 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
     upgradeHeader: false,
     expect: undefined,
     forwarding: {},
-    replaceable: [],
+    replaceable,
   };
   let count = 0;
   for (let line = i + 2; line < end; ) {
@@ -111,8 +112,8 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
     noteHeader(fields, name, value);
     if (REPLACEABLE_LENGTHS.has(name.length)) {
       const lower = name.toLowerCase();
-      if (lower === 'host') fields.replaceable?.push(line, j + 2, 1);
-      else if (REPLACED_FORWARDING_HEADERS.has(lower)) fields.replaceable?.push(line, j + 2, 0);
+      if (lower === 'host') replaceable.push(line, j + 2, 1);
+      else if (REPLACED_FORWARDING_HEADERS.has(lower)) replaceable.push(line, j + 2, 0);
     }
     line = j + 2;
   }
