@@ -20,6 +20,11 @@ export class FrameBatch {
   /** Bytes of the message the queued frames make (headers and payloads). */
   bytes = 0;
 
+  /** Frames queued. */
+  get frames(): number {
+    return this.count;
+  }
+
   get isEmpty(): boolean {
     return this.count === 0;
   }

@@ -8,6 +8,7 @@ import {
   GoAwayCode,
 } from '../protocol/frame';
 import { FrameBatch } from './frame-batch';
+import { FlushTiming } from './flush-timing';
 import { MuxStream, StreamOwner } from './stream';
 
 /** What a MuxSession emits, with each event's arguments. */
@@ -77,7 +78,8 @@ const SMALL_PAYLOAD = 16 * 1024;
 
 /**
  * A yamux-style session over a message transport. Frames written in one turn of the
- * event loop are batched into a single message, so many small streams share syscalls.
+ * event loop are batched into a single message, so many small streams share syscalls
+ * (a lone request's frames leave without waiting for the turn's end: flush-timing.ts).
  *
  * Its events are typed by MuxSessionEvents.
  */
@@ -86,6 +88,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
   private nextStreamId: number;
   private highestPeerStreamId = 0;
   private readonly batch = new FrameBatch();
+  private readonly flushTiming = new FlushTiming(() => this.scheduledFlush());
   private flushScheduled = false;
   private peerGoAway: number | undefined;
   private closed = false;
@@ -224,7 +227,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     if (this.batch.bytes >= FLUSH_AT_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      this.flushTiming.schedule();
     }
   }
 
@@ -247,6 +250,12 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
   }
 
   // --- batching ---
+
+  private scheduledFlush(): void {
+    const frames = this.batch.frames;
+    this.flush();
+    if (frames > 0) this.flushTiming.flushed(frames);
+  }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
