@@ -47,6 +47,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
   try {
     if (!dir) await runWrk({ url, host, connections: 50, durationSec: 2 }); // warm-up, unprofiled runs only
     const cpuBefore = tunnelCpu();
+    const agentBefore = cpuSeconds(tunnel.agent.pid);
     const machineBefore = machineBusySeconds();
     const started = Date.now();
     if (workload === 'download') {
@@ -60,9 +61,10 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
       const relayBefore = cpuSeconds(tunnel.relay.pid);
       const w = await runWrk({ url, host, connections, durationSec: opts.durationSec });
       const cpuPerRequest = ((tunnelCpu() - cpuBefore) / w.requests) * 1e6;
-      // The relay's share alone: the two processes are tuned separately.
+      // Each process's share alone: the two are tuned separately.
       const relayPerRequest = ((cpuSeconds(tunnel.relay.pid) - relayBefore) / w.requests) * 1e6;
-      figure = `${w.reqPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(3)} ms, p99 ${w.p99Ms.toFixed(3)} ms, relay + agent CPU ${cpuPerRequest.toFixed(1)} µs per request (relay ${relayPerRequest.toFixed(1)})`;
+      const agentPerRequest = ((cpuSeconds(tunnel.agent.pid) - agentBefore) / w.requests) * 1e6;
+      figure = `${w.reqPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(3)} ms, p99 ${w.p99Ms.toFixed(3)} ms, relay + agent CPU ${cpuPerRequest.toFixed(1)} µs per request (relay ${relayPerRequest.toFixed(1)}, agent ${agentPerRequest.toFixed(1)})`;
     }
     // Cores the whole machine was busy: with nothing else running, about what relay, agent,
     // origin and the client use; well above it, other work shared the machine (a loaded figure).

@@ -6,9 +6,9 @@ import {
   FrameError,
   FrameType,
   GoAwayCode,
-  HEADER_SIZE,
-  writeHeader,
 } from '../protocol/frame';
+import { FrameBatch } from './frame-batch';
+import { FlushTiming } from './flush-timing';
 import { MuxStream, StreamOwner } from './stream';
 
 /** What a MuxSession emits, with each event's arguments. */
@@ -23,6 +23,14 @@ export interface MuxSessionEvents {
 export interface FrameTransport {
   /** `written`, when given, is called once the message has left (err set if it never will). */
   send(message: Buffer, written?: (err?: Error) => void): void;
+  /**
+   * Optional, with sendWithHeader: the size of the transport's own framing (a WebSocket header)
+   * for a message of `messageBytes`. The session then leaves that much free in front of each batch
+   * and the transport writes its header there: header and frames leave in one write, not two.
+   */
+  headerSize?(messageBytes: number): number;
+  /** Sends the frames at message[headerSize…]; message[0…headerSize) is the transport's to fill. */
+  sendWithHeader?(message: Buffer, headerSize: number): void;
   close(reason: string): void;
   /** Bytes handed to send() that the peer has not taken yet (ws.bufferedAmount). */
   unsentBytes?(): number;
@@ -70,7 +78,8 @@ const SMALL_PAYLOAD = 16 * 1024;
 
 /**
  * A yamux-style session over a message transport. Frames written in one turn of the
- * event loop are batched into a single message, so many small streams share syscalls.
+ * event loop are batched into a single message, so many small streams share syscalls
+ * (a lone request's frames leave without waiting for the turn's end: flush-timing.ts).
  *
  * Its events are typed by MuxSessionEvents.
  */
@@ -78,8 +87,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
   private readonly streams = new Map<number, MuxStream>();
   private nextStreamId: number;
   private highestPeerStreamId = 0;
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
+  private readonly batch = new FrameBatch();
+  private readonly flushTiming = new FlushTiming(() => this.scheduledFlush());
   private flushScheduled = false;
   private peerGoAway: number | undefined;
   private closed = false;
@@ -214,18 +223,11 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
 
   sendFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void {
     if (this.closed) return;
-    const header = Buffer.allocUnsafe(HEADER_SIZE);
-    writeHeader(header, 0, type, flags, streamId, length);
-    this.batch.push(header);
-    this.batchBytes += HEADER_SIZE;
-    if (payload && payload.length > 0) {
-      this.batch.push(payload);
-      this.batchBytes += payload.length;
-    }
-    if (this.batchBytes >= FLUSH_AT_BYTES) this.flush();
+    this.batch.add(type, flags, streamId, length, payload);
+    if (this.batch.bytes >= FLUSH_AT_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      this.flushTiming.schedule();
     }
   }
 
@@ -249,13 +251,22 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
 
   // --- batching ---
 
+  private scheduledFlush(): void {
+    const frames = this.batch.frames;
+    this.flush();
+    if (frames > 0) this.flushTiming.flushed(frames);
+  }
+
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.batch.length === 0) return;
-    const message = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
-    this.batch = [];
-    this.batchBytes = 0;
-    this.transport.send(message);
+    if (this.batch.isEmpty) return;
+    const { transport } = this;
+    if (transport.headerSize && transport.sendWithHeader) {
+      const headerSize = transport.headerSize(this.batch.bytes);
+      transport.sendWithHeader(this.batch.take(headerSize), headerSize);
+    } else {
+      transport.send(this.batch.take(0));
+    }
     this.checkUnsent();
   };
 
@@ -265,8 +276,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     const unsent = this.transport.unsentBytes();
     if (unsent <= max) return;
     // Nothing more goes out (shutdown's own flush would only add to what is not read).
-    this.batch = [];
-    this.batchBytes = 0;
+    this.batch.clear();
     this.shutdown(`peer is not reading: ${Math.round(unsent / 1024 / 1024)} MiB unsent`, false);
     if (this.transport.destroy) this.transport.destroy();
     else this.transport.close('peer is not reading');

@@ -74,11 +74,19 @@ const EMPTY: Buffer = Buffer.alloc(0);
 
 /** Writes a header into target at offset. */
 export function writeHeader(target: Buffer, offset: number, type: FrameType, flags: number, streamId: number, length: number): void {
+  // Byte by byte: it runs for every frame sent, and writeUInt*BE checks ranges the callers already keep.
   target[offset] = FRAME_VERSION;
   target[offset + 1] = type;
-  target.writeUInt16BE(flags, offset + 2);
-  target.writeUInt32BE(streamId >>> 0, offset + 4);
-  target.writeUInt32BE(length >>> 0, offset + 8);
+  target[offset + 2] = flags >>> 8;
+  target[offset + 3] = flags;
+  target[offset + 4] = streamId >>> 24;
+  target[offset + 5] = streamId >>> 16;
+  target[offset + 6] = streamId >>> 8;
+  target[offset + 7] = streamId;
+  target[offset + 8] = length >>> 24;
+  target[offset + 9] = length >>> 16;
+  target[offset + 10] = length >>> 8;
+  target[offset + 11] = length;
 }
 
 /** Encodes one frame as a fresh buffer (header + payload). Used by tests and rarely-sent frames. */

@@ -5,6 +5,7 @@ import type { MuxStream } from '../../../mux/stream';
 import { AgentFeature, HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
 import { connectUrl } from './relay-url';
+import { clientFrameHeaderSize, sendBatch } from './websocket-batch-writer';
 
 export interface ConnectOptions {
   relayUrl: string;
@@ -117,6 +118,8 @@ export function connectToRelay(options: ConnectOptions): Promise<RelayConnection
       const mux = new MuxSession(
         {
           send: (buf, written) => ws.send(buf, { binary: true }, written),
+          headerSize: clientFrameHeaderSize,
+          sendWithHeader: (message, headerSize) => sendBatch(ws, message, headerSize),
           close: (reason) => ws.close(1000, reason.slice(0, 120)),
         },
         { side: 'client', acceptStreams: true, keepaliveIntervalMs: welcome.keepaliveMs, keepaliveTimeoutMs: welcome.keepaliveMs },
