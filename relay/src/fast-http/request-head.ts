@@ -82,8 +82,9 @@ export function parseRequestHead(buf: Buffer, maxHeadSize = MAX_REQUEST_HEAD): H
 /**
  * The careful parser, for heads the byte scan does not take: latin1 decoding keeps one char per
  * byte, and each rule is checked in order, so a refused head gets the first reason that applies.
+ * Exported for the differential test, which holds the byte scan to this parser's answers.
  */
-function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult {
+export function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult {
   const text = buf.toString('latin1', 0, end);
   const lines = text.split('\r\n');
   for (const line of lines) if (line.includes('\n') || line.includes('\r')) return fail(400, 'bare CR or LF in the request head');
