@@ -15,8 +15,8 @@ import { SeededRandom } from '../helpers/seeded-random';
  * only) backed by a string parser, response heads with a byte reader that replaced a string
  * reader (kept in test/helpers as the reference). Seeded generated heads, valid and mutated,
  * hold each pair to one verdict and the same fields. The seed is in each test's name; a failure
- * names its case number and bytes. PORTWAY_DIFF_SEED / PORTWAY_DIFF_CASES run other or more cases
- * by hand.
+ * names its case number and bytes. By hand: PORTWAY_DIFF_SEED / PORTWAY_DIFF_CASES run other or
+ * more cases, PORTWAY_DIFF_STATS=1 prints how many cases reached each kind of answer.
  */
 const SEED = Number(process.env.PORTWAY_DIFF_SEED ?? 0x17d1ff);
 const CASES = Number(process.env.PORTWAY_DIFF_CASES ?? 30_000);
