@@ -51,6 +51,9 @@ describe('fast path: request head parser', () => {
     ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n', 400],
     ['signed Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n', 400],
     ['control character in a value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: \x00b\r\n\r\n', 400],
+    // Found by the differential test's Node (llhttp) comparison: trim() took these off the edges.
+    ['vertical tab at a value\'s start', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: \x0bb\r\n\r\n', 400],
+    ['form feed after a Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\x0c\r\n\r\n', 400],
     ['space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
     ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505],
     ['oversized head', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
@@ -64,7 +67,7 @@ describe('fast path: request head parser', () => {
   }
 
   it('reads a head with unusual bytes at a value\'s edges as the string parser does (trimmed, not refused)', () => {
-    const r = head('GET / HTTP/1.1\r\nHost: a\r\nX-A: \x0bodd\xa0\r\nX-B:\t spaced \t\r\n\r\n');
+    const r = head('GET / HTTP/1.1\r\nHost: a\r\nX-A: \xa0odd\xa0\r\nX-B:\t spaced \t\r\n\r\n');
     assert.equal(r.status, 'done');
     if (r.status === 'done') assert.deepEqual(r.head.rawHeaders, ['Host', 'a', 'X-A', 'odd', 'X-B', 'spaced']);
   });
@@ -102,7 +105,7 @@ describe('fast path: request head forwarding', () => {
   });
 
   it('rebuilds a head the string parser read the same way', () => {
-    assert.equal(forward('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-A: \x0bv\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n', 'inner'), `GET / HTTP/1.1\r\nHost: inner\r\nX-A: v\r\n${added}`);
+    assert.equal(forward('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-A: \xa0v\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n', 'inner'), `GET / HTTP/1.1\r\nHost: inner\r\nX-A: v\r\n${added}`);
   });
 });
 
