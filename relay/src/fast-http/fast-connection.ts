@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ViewReturn } from '../../../mux/payload-lease';
 import type { MuxStream } from '../../../mux/stream';
 import { resetConnection } from '../../../common/net/reset-connection';
 import { counters } from '../admin/counters';
@@ -231,6 +232,7 @@ export class FastConnection {
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {
       this.stream = route.session.openStream(route.clientAddress);
+      this.stream.returnsViews = true; // see onResponseData
       this.routeKey = route.key;
       this.routeHost = route.host;
       this.stream.on('data', this.onResponseData);
@@ -257,14 +259,26 @@ export class FastConnection {
     return true;
   }
 
+  /**
+   * A chunk may be a view into a pooled receive buffer (mux/payload-lease.ts): it is given back
+   * once the visitor's socket wrote every slice of it, unless part of it is kept (a partial head).
+   */
+  private viewReturn: ViewReturn | undefined;
+
   private readonly onResponseData = (chunk: Buffer): void => {
-    if (this.raw) return this.writeToClient(chunk);
-    // A response's head and body slices leave in one write (writev), not one syscall each.
-    this.socket.cork();
+    const back = (this.viewReturn = ViewReturn.of(chunk));
     try {
-      this.scanResponses(chunk);
+      if (this.raw) return this.writeToClient(chunk);
+      // A response's head and body slices leave in one write (writev), not one syscall each.
+      this.socket.cork();
+      try {
+        this.scanResponses(chunk);
+      } finally {
+        this.socket.uncork();
+      }
     } finally {
-      this.socket.uncork();
+      this.viewReturn = undefined;
+      back?.done(this.responseUnread.buffer === chunk.buffer); // a partial head still points into it
     }
   };
 
@@ -340,7 +354,7 @@ export class FastConnection {
   }
 
   private writeToClient(bytes: Buffer): void {
-    if (bytes.length > 0 && !this.socket.write(bytes)) this.stream?.pause();
+    if (bytes.length > 0 && !this.socket.write(bytes, this.viewReturn?.afterWrite())) this.stream?.pause();
   }
 
   private responseFinished(): void {
