@@ -212,7 +212,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     }
     if (frame.type === FrameType.Data) {
       const view = frame.payload;
-      if (view.length < SMALL_PAYLOAD && this.currentMessageSize > 4 * view.length) stream.onData(frame.flags, Buffer.from(view));
+      // A small payload in a pooled buffer is copied too: cheaper than lending it, and it does not hold the buffer.
+      if (view.length < SMALL_PAYLOAD && (this.currentLease !== undefined || this.currentMessageSize > 4 * view.length)) stream.onData(frame.flags, Buffer.from(view));
       else stream.onData(frame.flags, view, this.currentLease);
     } else {
       stream.onWindowUpdate(frame.flags, frame.length);
