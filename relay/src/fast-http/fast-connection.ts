@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ViewReturn } from '../../../mux/payload-lease';
 import type { MuxStream } from '../../../mux/stream';
 import { resetConnection } from '../../../common/net/reset-connection';
 import { counters } from '../admin/counters';
@@ -240,6 +241,7 @@ export class FastConnection {
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {
       this.stream = route.session.openStream(route.clientAddress);
+      this.stream.returnsViews = true; // see onResponseData
       this.routeKey = route.key;
       this.routeHost = route.host;
       this.stream.on('data', this.onResponseData);
@@ -267,17 +269,26 @@ export class FastConnection {
     return true;
   }
 
+  /**
+   * A chunk may be a view into a pooled receive buffer (mux/payload-lease.ts): it is given back
+   * once the visitor's socket wrote every slice of it, unless part of it is kept (a partial head).
+   */
+  private viewReturn: ViewReturn | undefined;
+
   private readonly onResponseData = (chunk: Buffer): void => {
-    if (this.raw) return this.writeToClient(chunk);
-    // The slices one chunk yields leave in one write (writev), not one syscall each: the socket
-    // is corked at the second (see writeToClient); a lone slice (head and body start) is written
-    // at once, without the cork's buffering.
-    this.clientWrites = 0;
+    const back = (this.viewReturn = ViewReturn.of(chunk));
     try {
+      if (this.raw) return this.writeToClient(chunk);
+      // The slices one chunk yields leave in one write (writev), not one syscall each: the socket
+      // is corked at the second (see writeToClient); a lone slice (head and body start) is written
+      // at once, without the cork's buffering.
+      this.clientWrites = 0;
       this.scanResponses(chunk);
     } finally {
       if (this.clientWrites > 1) this.socket.uncork();
       this.clientWrites = -1;
+      this.viewReturn = undefined;
+      back?.done(this.responseUnread.buffer === chunk.buffer); // a partial head still points into it
     }
   };
 
@@ -355,7 +366,7 @@ export class FastConnection {
   private writeToClient(bytes: Buffer): void {
     if (bytes.length === 0) return;
     if (this.clientWrites >= 0 && ++this.clientWrites === 2) this.socket.cork();
-    if (!this.socket.write(bytes)) this.stream?.pause();
+    if (!this.socket.write(bytes, this.viewReturn?.afterWrite())) this.stream?.pause();
   }
 
   private responseFinished(): void {

@@ -1,0 +1,45 @@
+import type { Duplex } from 'node:stream';
+
+/** The header of an unmasked server frame (RFC 6455 5.2) carrying `length` bytes, final. */
+export function frameHeader(opcode: number, length: number): Buffer {
+  const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  const header = Buffer.allocUnsafe(size);
+  header[0] = 0x80 | opcode;
+  if (size === 2) header[1] = length;
+  else if (size === 4) {
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header[1] = 127;
+    header.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    header.writeUInt32BE(length >>> 0, 6);
+  }
+  return header;
+}
+
+/**
+ * Writes one frame: header and payload leave in one writev (cork), the payload is not copied.
+ * `written` is called once the socket took the bytes (or failed to).
+ */
+export function writeFrame(socket: Duplex, opcode: number, payload: Buffer, written?: (err?: Error | null) => void): void {
+  const header = frameHeader(opcode, payload.length);
+  if (payload.length === 0) {
+    socket.write(header, written);
+    return;
+  }
+  socket.cork();
+  socket.write(header);
+  socket.write(payload, written);
+  socket.uncork();
+}
+
+/** A close frame's payload: the code and a reason cut to fit a control frame (125 bytes). */
+export function closePayload(code: number | undefined, reason: string | undefined): Buffer {
+  if (code === undefined) return Buffer.alloc(0);
+  let text = Buffer.from(reason ?? '', 'utf8');
+  if (text.length > 123) text = Buffer.from(text.subarray(0, 123).toString('utf8').replace(/\uFFFD$/, ''), 'utf8');
+  const payload = Buffer.allocUnsafe(2 + text.length);
+  payload.writeUInt16BE(code, 0);
+  text.copy(payload, 2);
+  return payload;
+}
