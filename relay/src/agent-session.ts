@@ -6,6 +6,7 @@ import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/
 import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
 import type { AgentSocket } from './agent-link/agent-socket';
+import { frameHeaderSize } from './agent-link/frame-writer';
 import { rateLimitKey } from './security/rate-limiter';
 import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
@@ -101,6 +102,12 @@ export class AgentSession {
       {
         send: (message) => {
           ws.send(message, { binary: true });
+          sendQueue?.check();
+        },
+        // Batches leave room for the WebSocket header: header and frames go in one write.
+        headerSize: frameHeaderSize,
+        sendWithHeader: (message, headerSize) => {
+          ws.sendWithHeader(message, headerSize);
           sendQueue?.check();
         },
         close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),

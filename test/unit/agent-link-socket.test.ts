@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, type ClientOptions } from 'ws';
 import { acceptAgentSocket, type AgentSocket } from '../../relay/src/agent-link/agent-socket';
+import { frameHeaderSize } from '../../relay/src/agent-link/frame-writer';
 import { ReceivePool } from '../../relay/src/agent-link/receive-pool';
 
 const MAX_PAYLOAD = 1024 * 1024;
@@ -107,6 +108,29 @@ describe('agent WebSocket endpoint', () => {
       ['binary', true],
     ]);
     assert.equal(messages[2][0].length, 200_000);
+    client.terminate();
+  });
+
+  it('sends a batch whose header is written into the room left in front of it (sendWithHeader)', async () => {
+    const { client, end } = await connect();
+    const sizes = [0, 1, 125, 126, 65535, 65536, 200_000];
+    const got: Buffer[] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data: Buffer, isBinary) => {
+        assert.equal(isBinary, true);
+        got.push(data);
+        if (got.length === sizes.length) resolve();
+      }),
+    );
+    const bodies = sizes.map((size) => randomBytes(size));
+    for (const body of bodies) {
+      const room = frameHeaderSize(body.length);
+      const message = Buffer.concat([Buffer.alloc(room, 0xee), body]);
+      end.sendWithHeader(message, room);
+    }
+    await all;
+    bodies.forEach((body, i) => assert.ok(got[i].equals(body), `a ${sizes[i]}-byte batch`));
+    assert.throws(() => end.sendWithHeader(Buffer.alloc(200), 2), RangeError, 'a header that does not fit its room is refused');
     client.terminate();
   });
 

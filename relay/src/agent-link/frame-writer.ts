@@ -1,19 +1,29 @@
 import type { Duplex } from 'node:stream';
 
-/** The header of an unmasked server frame (RFC 6455 5.2) carrying `length` bytes, final. */
-export function frameHeader(opcode: number, length: number): Buffer {
-  const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
-  const header = Buffer.allocUnsafe(size);
-  header[0] = 0x80 | opcode;
-  if (size === 2) header[1] = length;
+/** Size of the header of an unmasked server frame (RFC 6455 5.2) carrying `length` bytes. */
+export function frameHeaderSize(length: number): number {
+  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+}
+
+/** Writes the header of a final, unmasked frame carrying `length` bytes into target[0…frameHeaderSize(length)). */
+export function writeFrameHeader(target: Buffer, opcode: number, length: number): void {
+  const size = frameHeaderSize(length);
+  target[0] = 0x80 | opcode;
+  if (size === 2) target[1] = length;
   else if (size === 4) {
-    header[1] = 126;
-    header.writeUInt16BE(length, 2);
+    target[1] = 126;
+    target.writeUInt16BE(length, 2);
   } else {
-    header[1] = 127;
-    header.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    header.writeUInt32BE(length >>> 0, 6);
+    target[1] = 127;
+    target.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    target.writeUInt32BE(length >>> 0, 6);
   }
+}
+
+/** The header of an unmasked server frame carrying `length` bytes, final. */
+export function frameHeader(opcode: number, length: number): Buffer {
+  const header = Buffer.allocUnsafe(frameHeaderSize(length));
+  writeFrameHeader(header, opcode, length);
   return header;
 }
 
