@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Child } from './children';
-import { cpuSeconds, machineBusySeconds } from './process-stats';
-import { downloadSeries } from './download';
+import { cpuSeconds, machineBusySeconds, RssSampler, toMiB, type RssWindow } from './process-stats';
+import { downloadSeries, type DownloadSeries } from './download';
 import { summarizeFile, summaryMarkdown } from './profile-summary';
 import { startTunnel } from './tunnel';
 import { runWrk } from './wrk';
@@ -52,9 +52,21 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
     const started = Date.now();
     if (workload === 'download') {
       log(`${dir ? 'profile' : 'workload'}: single-stream downloads of 100 MiB through the tunnel`);
-      const series = await downloadSeries({ port: tunnel.relayPort, host });
+      // RSS growth as the full bench reports it ("relay RSS growth MiB during download"), from here.
+      const sampler = new RssSampler([tunnel.relay.pid, tunnel.agent.pid]);
+      sampler.start();
+      let windows = new Map<number, RssWindow>();
+      let series: DownloadSeries;
+      try {
+        series = await downloadSeries({ port: tunnel.relayPort, host });
+      } finally {
+        windows = sampler.stop();
+      }
+      const growth = (pid: number) => toMiB(windows.get(pid)?.growthBytes ?? 0).toFixed(1);
       const cpuPer100MiB = ((tunnelCpu() - cpuBefore) / series.runs.length) * 1000;
-      figure = `${series.medianMbPerSec.toFixed(0)} MB/s (median of ${series.runs.length} downloads), relay + agent CPU ${cpuPer100MiB.toFixed(0)} ms per 100 MiB`;
+      figure =
+        `${series.medianMbPerSec.toFixed(0)} MB/s (median of ${series.runs.length} downloads), relay + agent CPU ${cpuPer100MiB.toFixed(0)} ms per 100 MiB, ` +
+        `RSS growth during the downloads: relay ${growth(tunnel.relay.pid)} MiB, agent ${growth(tunnel.agent.pid)} MiB`;
     } else {
       const connections = Number(workload.slice(1));
       log(`${dir ? 'profile' : 'workload'}: small requests, ${connections} connection(s), ${opts.durationSec} s through the tunnel`);

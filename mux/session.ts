@@ -9,6 +9,7 @@ import {
 } from '../protocol/frame';
 import { FrameBatch } from './frame-batch';
 import { FlushTiming } from './flush-timing';
+import type { PayloadLease } from './payload-lease';
 import { MuxStream, StreamOwner } from './stream';
 
 /** What a MuxSession emits, with each event's arguments. */
@@ -94,6 +95,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
   private closed = false;
   /** Size of the message being decoded, to decide whether a payload view is worth copying. */
   private currentMessageSize = 0;
+  /** The pooled buffer the message being decoded lies in, if any: its large payloads are views of it. */
+  private currentLease: PayloadLease | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pingDeadline: NodeJS.Timeout | undefined;
   private pingCounter = 0;
@@ -150,15 +153,21 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     return stream;
   }
 
-  /** Feed one binary message received from the transport. */
-  receive(message: Buffer): void {
+  /**
+   * Feed one binary message received from the transport. `lease`: the message lies in a pooled
+   * buffer that is reused once nothing refers to it (payload views handed on retain it).
+   */
+  receive(message: Buffer, lease?: PayloadLease): void {
     if (this.closed) return;
     this.currentMessageSize = message.length;
+    this.currentLease = lease;
     try {
       decodeFrames(message, this.onFrame);
     } catch (err) {
       if (err instanceof FrameError) this.protocolError(err.message);
       else throw err;
+    } finally {
+      this.currentLease = undefined;
     }
   }
 
@@ -212,8 +221,9 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements Stream
     }
     if (frame.type === FrameType.Data) {
       const view = frame.payload;
-      const payload = view.length < SMALL_PAYLOAD && this.currentMessageSize > 4 * view.length ? Buffer.from(view) : view;
-      stream.onData(frame.flags, payload);
+      // A small payload in a pooled buffer is copied too: cheaper than lending it, and it does not hold the buffer.
+      if (view.length < SMALL_PAYLOAD && (this.currentLease !== undefined || this.currentMessageSize > 4 * view.length)) stream.onData(frame.flags, Buffer.from(view));
+      else stream.onData(frame.flags, view, this.currentLease);
     } else {
       stream.onWindowUpdate(frame.flags, frame.length);
     }

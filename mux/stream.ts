@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import { Flag, FrameType, HEADER_SIZE, INITIAL_WINDOW, MAX_FRAME_PAYLOAD, MAX_WINDOW, writeHeader } from '../protocol/frame';
+import { keepView, lendView, type PayloadLease } from './payload-lease';
 
 /** What a stream needs from its session; kept narrow so the stream is testable alone. */
 export interface StreamOwner {
@@ -41,6 +42,11 @@ export class MuxStream extends Duplex {
   /** Bytes sent and received, for connection views and metrics. */
   bytesIn = 0;
   bytesOut = 0;
+  /**
+   * Set by a consumer that gives every 'data' chunk back (ViewReturn) once it is done with its
+   * bytes: pooled payload views then go back to their pool. Otherwise they are kept for good.
+   */
+  returnsViews = false;
 
   constructor(
     readonly id: number,
@@ -59,14 +65,21 @@ export class MuxStream extends Duplex {
 
   // --- frames from the peer (called by the session) ---
 
-  onData(flags: number, payload: Buffer): void {
+  /** `lease`: the payload is a view into a pooled buffer (see payload-lease.ts). */
+  onData(flags: number, payload: Buffer, lease?: PayloadLease): void {
     if (this.remoteFinReceived) return this.owner.protocolError(`data after FIN on stream ${this.id}`);
     if (payload.length > this.recvWindow) {
       return this.owner.protocolError(`stream ${this.id} exceeded its window (${payload.length} > ${this.recvWindow})`);
     }
     this.recvWindow -= payload.length;
     this.bytesIn += payload.length;
-    if (payload.length > 0) this.push(payload);
+    if (payload.length > 0) {
+      if (lease) {
+        if (this.returnsViews) lendView(payload, lease);
+        else keepView(lease); // pipes and sockets keep chunks as long as they like
+      }
+      this.push(payload);
+    }
     if (flags & Flag.FIN) this.onRemoteFin();
     if (flags & Flag.RST) this.onRemoteReset();
   }

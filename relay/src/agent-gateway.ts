@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import {
   AgentFeature,
   CloseCode,
@@ -13,6 +12,8 @@ import {
 } from '../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import { acceptAgentSocket, type AgentSocket } from './agent-link/agent-socket';
+import { agentReceivePool } from './agent-link/receive-pool';
 import { AgentSession, GOODBYE_GRACE_MS } from './agent-session';
 import { HostnameError, IdentityLimitError, type IdentityStore } from './identity-store';
 import type { LogLine } from './logging/relay-logger';
@@ -44,7 +45,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /** Accepts agent WebSockets: handshake, authentication, hostname assignment. */
 export class AgentGateway {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_SIZE + 1024, perMessageDeflate: false });
+  /** Every agent WebSocket open now (close() cuts them). */
+  private readonly sockets = new Set<AgentSocket>();
 
   constructor(
     private readonly options: GatewayOptions,
@@ -55,10 +57,14 @@ export class AgentGateway {
   ) {}
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    const ws = acceptAgentSocket(req, socket, head, { pool: agentReceivePool, maxPayload: MAX_MESSAGE_SIZE + 1024 });
+    if (!ws) return;
+    this.sockets.add(ws);
+    ws.once('close', () => this.sockets.delete(ws));
+    this.onConnection(ws, req);
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+  private onConnection(ws: AgentSocket, req: IncomingMessage): void {
     const remote = this.options.clientAddressOf(req);
     const timer = setTimeout(() => ws.close(CloseCode.ProtocolError, 'handshake timeout'), this.options.handshakeTimeoutMs);
     ws.on('error', () => ws.terminate());
@@ -74,7 +80,7 @@ export class AgentGateway {
     });
   }
 
-  private onHello(ws: WebSocket, text: string, remote: string): void {
+  private onHello(ws: AgentSocket, text: string, remote: string): void {
     const hello = parseAgentMessage(text);
     if (hello.type !== 'hello') return this.refuse(ws, 'bad-request', 'the first message must be a hello');
     if (hello.version !== HANDSHAKE_VERSION) {
@@ -139,7 +145,7 @@ export class AgentGateway {
     session.mux.once('close', (reason: string) => this.options.log(`agent offline: ${hostname} (${reason})`, { ...fields, reason }));
   }
 
-  private refuse(ws: WebSocket, code: RefusalCode, message: string): void {
+  private refuse(ws: AgentSocket, code: RefusalCode, message: string): void {
     counters.agentSession(code.replace(/-/g, '_'));
     this.send(ws, { type: 'refused', code, message });
     const closeCode = {
@@ -153,12 +159,11 @@ export class AgentGateway {
     ws.close(closeCode, message.slice(0, 120));
   }
 
-  private send(ws: WebSocket, message: RelayToAgent): void {
+  private send(ws: AgentSocket, message: RelayToAgent): void {
     ws.send(JSON.stringify(message));
   }
 
   close(): void {
-    for (const client of this.wss.clients) client.terminate();
-    this.wss.close();
+    for (const socket of this.sockets) socket.terminate();
   }
 }

@@ -1,11 +1,12 @@
 import { BlockedVisitorsReport } from './blocked-visitors';
-import type { WebSocket } from 'ws';
 import { ControlChannel } from '../../mux/control-channel';
 import { MuxSession } from '../../mux/session';
 import { STREAM_BUFFER_BYTES, type MuxStream } from '../../mux/stream';
 import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/control';
 import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
+import type { AgentSocket } from './agent-link/agent-socket';
+import { frameHeaderSize } from './agent-link/frame-writer';
 import { rateLimitKey } from './security/rate-limiter';
 import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
@@ -78,7 +79,7 @@ export class AgentSession {
   private readonly blocked: BlockedVisitorsReport | undefined;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: AgentSocket,
     readonly identityId: string,
     readonly hostname: string,
     readonly remoteAddress: string,
@@ -103,6 +104,12 @@ export class AgentSession {
           ws.send(message, { binary: true });
           sendQueue?.check();
         },
+        // Batches leave room for the WebSocket header: header and frames go in one write.
+        headerSize: frameHeaderSize,
+        sendWithHeader: (message, headerSize) => {
+          ws.sendWithHeader(message, headerSize);
+          sendQueue?.check();
+        },
         close: (reason) => ws.close(this.closeCode, reason.slice(0, 120)),
         unsentBytes: () => ws.bufferedAmount,
         destroy: () => ws.terminate(),
@@ -115,9 +122,9 @@ export class AgentSession {
       parseAgentMessage,
       (reason) => this.mux.protocolError(`bad control message: ${reason}`),
     );
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    ws.on('message', (data, isBinary, lease) => {
       if (this.mux.isClosed) return; // said goodbye: nothing it sends counts any more
-      if (isBinary) this.mux.receive(data);
+      if (isBinary) this.mux.receive(data, lease);
       else this.control.receive(data.toString('utf8'));
     });
     ws.on('close', (code, reason) => this.mux.transportClosed(`websocket closed (${code}${reason.length ? `: ${reason}` : ''})`));

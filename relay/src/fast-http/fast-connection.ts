@@ -7,7 +7,7 @@ import { RawPages } from '../pages';
 import { BodyScanner, FramingError } from './body-framing';
 import type { ClientPeer, FastRoute } from './fast-route';
 import { parseRequestHead, type RequestHead } from './request-head';
-import { parseResponseHead } from './response-head';
+import { ResponseRelay, type ResponseRelayOwner } from './response-relay';
 import { serializeRequestHead } from './serialize-head';
 import { lingerThenClose, MAX_LINGER_MS, type LingerEnd } from '../visitor-linger';
 
@@ -64,20 +64,18 @@ const FINISHED: Phase = { kind: 'finished' };
  * Anything the fast path does not serve (the relay's own pages, unknown hosts, refusals,
  * webroot routes…) is handed to the full HTTP server once earlier responses are done.
  */
-export class FastConnection {
+export class FastConnection implements ResponseRelayOwner {
   private unread: Buffer = EMPTY;
   private stream: MuxStream | undefined;
   private routeKey: string | undefined;
   private routeHost = ''; // the tunnel hostname the stream serves, for the page when it is lost
   private requestBody: BodyScanner | undefined;
   /** Methods of forwarded requests whose responses have not finished, oldest first. */
-  private readonly awaiting: string[] = [];
+  readonly awaiting: string[] = [];
   /** The last request forwarded asked for an upgrade: only its answer may be a 101. */
-  private upgradeRequested = false;
-  private responseUnread: Buffer = EMPTY;
-  /** Writes to the visitor while one chunk of responses is scanned (-1: not scanning one). */
-  private clientWrites = -1;
-  private responseBody: BodyScanner | undefined;
+  upgradeRequested = false;
+  /** Answers from the stream to the visitor. */
+  private readonly responses: ResponseRelay;
   private phase: Phase = REQUESTS;
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
@@ -93,6 +91,7 @@ export class FastConnection {
   ) {
     socket.setNoDelay(true);
     this.peer = hooks.peerOf(socket);
+    this.responses = new ResponseRelay(socket, this);
     socket.on('data', this.onClientData);
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => this.destroy());
@@ -102,12 +101,12 @@ export class FastConnection {
   }
 
   /** Bytes flow untouched both ways (after a 101). */
-  private get raw(): boolean {
+  get raw(): boolean {
     return this.phase.kind === 'raw' || this.phase.kind === 'raw-half-closed';
   }
 
   /** Nothing more is answered or forwarded (except a raw visitor's bytes, after the origin's end). */
-  private get finished(): boolean {
+  get finished(): boolean {
     return this.phase.kind === 'finished' || this.phase.kind === 'raw-half-closed';
   }
 
@@ -225,7 +224,7 @@ export class FastConnection {
     if (!this.requestBody || this.phase.kind === 'finished') return;
     if (this.socket.isPaused()) return this.awaitBody();
     counters.bodyTimeouts++;
-    const unanswered = this.awaiting.length === 1 && this.responseBody === undefined && this.responseUnread.length === 0;
+    const unanswered = this.awaiting.length === 1 && this.responses.idle;
     if (!unanswered) return this.reset();
     this.phase = FINISHED;
     this.stopTimer();
@@ -240,9 +239,10 @@ export class FastConnection {
     if (this.stream && this.routeKey !== route.key) return false;
     if (!this.stream) {
       this.stream = route.session.openStream(route.clientAddress);
+      this.stream.returnsViews = true; // ResponseRelay gives every chunk back once written
       this.routeKey = route.key;
       this.routeHost = route.host;
-      this.stream.on('data', this.onResponseData);
+      this.stream.on('data', this.responses.onData);
       this.stream.on('end', () => this.onStreamEnd());
       this.stream.on('error', () => this.onStreamLost());
       this.stream.on('drain', () => this.socket.resume());
@@ -267,98 +267,24 @@ export class FastConnection {
     return true;
   }
 
-  private readonly onResponseData = (chunk: Buffer): void => {
-    if (this.raw) return this.writeToClient(chunk);
-    // The slices one chunk yields leave in one write (writev), not one syscall each: the socket
-    // is corked at the second (see writeToClient); a lone slice (head and body start) is written
-    // at once, without the cork's buffering.
-    this.clientWrites = 0;
-    try {
-      this.scanResponses(chunk);
-    } finally {
-      if (this.clientWrites > 1) this.socket.uncork();
-      this.clientWrites = -1;
-    }
-  };
+  // --- called by the ResponseRelay ---
 
-  private scanResponses(chunk: Buffer): void {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.responseBody) {
-        let taken: number;
-        try {
-          taken = this.responseBody.scan(chunk, offset);
-        } catch {
-          return this.reset(); // part of this body is out: the visitor must see it cut
-        }
-        this.writeToClient(chunk.subarray(offset, offset + taken));
-        offset += taken;
-        if (!this.responseBody.done) return;
-        this.responseBody = undefined;
-        this.responseFinished();
-        if (this.finished) return;
-        continue;
-      }
-      const unscanned = offset === 0 ? chunk : chunk.subarray(offset);
-      this.responseUnread = this.responseUnread.length === 0 ? unscanned : Buffer.concat([this.responseUnread, unscanned]);
-      offset = chunk.length;
-      const method = this.awaiting[0];
-      if (method === undefined) return this.destroy(); // a response nobody asked for
-      const result = parseResponseHead(this.responseUnread, method);
-      if (result.status === 'need-more') return;
-      if (result.status === 'error') return this.destroy();
-      const head = result.head;
-      // A 101 nobody asked for would turn the connection raw, and later requests (maybe for
-      // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
-      // request is the last one forwarded on a connection, so it is awaited alone.
-      if (head.status === 101 && !(this.upgradeRequested && this.awaiting.length === 1)) return this.refuseUnsolicitedSwitch(method);
-      const whole = this.responseUnread;
-      this.responseUnread = EMPTY;
-      if (head.status >= 200 || head.status === 101) counters.response(head.status);
-      if (head.status === 101) {
-        this.writeToClient(whole.subarray(0, head.size));
-        this.phase = RAW;
-        this.socket.resume();
-        if (this.unread.length > 0) this.writeToStream(this.unread);
-        this.unread = EMPTY;
-        return this.writeToClient(whole.subarray(head.size));
-      }
-      if (head.status >= 100 && head.status < 200) {
-        this.writeToClient(whole.subarray(0, head.size));
-        chunk = whole; // an interim response (100 Continue): the final one follows
-        offset = head.size;
-        continue;
-      }
-      if (head.close && !this.finished) this.phase = CLOSING; // also instead of a hand-off or a refusal
-      this.responseBody = new BodyScanner(head.framing);
-      // The head and the start of its body (a small answer: all of it) usually arrive together:
-      // they leave in one write, not two.
-      let taken: number;
-      try {
-        taken = this.responseBody.scan(whole, head.size);
-      } catch {
-        this.writeToClient(whole.subarray(0, head.size));
-        return this.reset(); // part of this response is out: the visitor must see it cut
-      }
-      const sent = head.size + taken;
-      this.writeToClient(sent === whole.length ? whole : whole.subarray(0, sent));
-      if (this.responseBody.done) {
-        this.responseBody = undefined;
-        this.responseFinished();
-        if (this.finished) return;
-      }
-      chunk = whole;
-      offset = sent;
-    }
+  switchedProtocols(): void {
+    this.phase = RAW;
+    this.socket.resume();
+    if (this.unread.length > 0) this.writeToStream(this.unread);
+    this.unread = EMPTY;
   }
 
-  private writeToClient(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    if (this.clientWrites >= 0 && ++this.clientWrites === 2) this.socket.cork();
-    if (!this.socket.write(bytes)) this.stream?.pause();
+  closeAfterResponse(): void {
+    if (!this.finished) this.phase = CLOSING;
   }
 
-  private responseFinished(): void {
+  pauseResponses(): void {
+    this.stream?.pause();
+  }
+
+  responseFinished(): void {
     this.awaiting.shift();
     if (this.awaiting.length > 0) return;
     switch (this.phase.kind) {
@@ -445,7 +371,7 @@ export class FastConnection {
 
   private onStreamEnd(): void {
     if (this.finished) return;
-    const closeDelimited = this.responseBody !== undefined && !this.responseBody.done;
+    const closeDelimited = this.responses.awaitsClose;
     if (this.raw) {
       // The visitor may go on sending (a half-close), but not stay silent past the idle timeout.
       this.phase = RAW_HALF_CLOSED;
@@ -471,7 +397,7 @@ export class FastConnection {
     if (this.phase.kind === 'finished') return;
     // Part of an answer (or of a raw conversation) is out: only a reset tells the visitor it was
     // cut. A clean close would make a close-delimited body look complete.
-    if (this.raw || this.responseBody !== undefined) return this.reset();
+    if (this.raw || this.responses.inBody) return this.reset();
     if (this.awaiting.length === 0) return this.onStreamEnd();
     // Nothing of the answer has been sent: the visitor gets a page saying what happened, as on
     // the full path, instead of a connection that just closes.
@@ -482,7 +408,7 @@ export class FastConnection {
   }
 
   /** The origin switched protocols unasked: the visitor gets a 502 and the connection closes. */
-  private refuseUnsolicitedSwitch(method: string): void {
+  refuseUnsolicitedSwitch(method: string): void {
     this.phase = FINISHED;
     this.stopTimer();
     counters.response(502);
@@ -490,7 +416,7 @@ export class FastConnection {
   }
 
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */
-  private reset(): void {
+  reset(): void {
     this.phase = FINISHED;
     this.stopTimer();
     this.stopBodyTimer();
@@ -498,7 +424,7 @@ export class FastConnection {
     resetConnection(this.socket);
   }
 
-  private destroy(): void {
+  destroy(): void {
     this.stopBodyTimer();
     this.stopTimer(); // also after a clean finish: a disarmed timer would hold the connection until it fires
     if (this.finished && this.socket.destroyed) return;

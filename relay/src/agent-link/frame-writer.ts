@@ -1,0 +1,55 @@
+import type { Duplex } from 'node:stream';
+
+/** Size of the header of an unmasked server frame (RFC 6455 5.2) carrying `length` bytes. */
+export function frameHeaderSize(length: number): number {
+  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+}
+
+/** Writes the header of a final, unmasked frame carrying `length` bytes into target[0…frameHeaderSize(length)). */
+export function writeFrameHeader(target: Buffer, opcode: number, length: number): void {
+  const size = frameHeaderSize(length);
+  target[0] = 0x80 | opcode;
+  if (size === 2) target[1] = length;
+  else if (size === 4) {
+    target[1] = 126;
+    target.writeUInt16BE(length, 2);
+  } else {
+    target[1] = 127;
+    target.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    target.writeUInt32BE(length >>> 0, 6);
+  }
+}
+
+/** The header of an unmasked server frame carrying `length` bytes, final. */
+export function frameHeader(opcode: number, length: number): Buffer {
+  const header = Buffer.allocUnsafe(frameHeaderSize(length));
+  writeFrameHeader(header, opcode, length);
+  return header;
+}
+
+/**
+ * Writes one frame: header and payload leave in one writev (cork), the payload is not copied.
+ * `written` is called once the socket took the bytes (or failed to).
+ */
+export function writeFrame(socket: Duplex, opcode: number, payload: Buffer, written?: (err?: Error | null) => void): void {
+  const header = frameHeader(opcode, payload.length);
+  if (payload.length === 0) {
+    socket.write(header, written);
+    return;
+  }
+  socket.cork();
+  socket.write(header);
+  socket.write(payload, written);
+  socket.uncork();
+}
+
+/** A close frame's payload: the code and a reason cut to fit a control frame (125 bytes). */
+export function closePayload(code: number | undefined, reason: string | undefined): Buffer {
+  if (code === undefined) return Buffer.alloc(0);
+  let text = Buffer.from(reason ?? '', 'utf8');
+  if (text.length > 123) text = Buffer.from(text.subarray(0, 123).toString('utf8').replace(/\uFFFD$/, ''), 'utf8');
+  const payload = Buffer.allocUnsafe(2 + text.length);
+  payload.writeUInt16BE(code, 0);
+  text.copy(payload, 2);
+  return payload;
+}
