@@ -7,13 +7,13 @@ import { HOL_CONNECTIONS, Level, PhaseResult, errorCount, errorNote } from './me
 import { RssWindow, toMiB } from './process-stats';
 import { WrkResult } from './wrk';
 
-const RSS_GROWTH_LIMIT_MIB = 12;
-const HOL_LIMIT = 2;
+export const RSS_GROWTH_LIMIT_MIB = 12;
+export const HOL_LIMIT = 2;
 const CPU_PER_REQUESTS = 10_000;
 /** Relay + agent CPU per small request at c50 (issue 17). */
-const RELAY_AGENT_CPU_LIMIT_US = 32;
+export const RELAY_AGENT_CPU_LIMIT_US = 32;
 /** Tunnel / two Node pipes, same run (issue 17): what a two-process tunnel can approach. */
-const PIPE_FLOORS: Record<Level | 'download', number> = { 1: 0.85, 50: 1.0, 500: 1.0, download: 0.9 };
+export const PIPE_FLOORS: Record<Level | 'download', number> = { 1: 0.85, 50: 1.0, 500: 1.0, download: 0.9 };
 
 export interface ReportInput {
   before: PhaseResult;
@@ -52,7 +52,7 @@ function directCell(before: number, after: number, digits: number): string {
   return `${fmt(before, digits)} / ${fmt(after, digits)} → ${fmt((before + after) / 2, digits)} (drift ${drift >= 0 ? '+' : ''}${fmt(drift, 1)}%)`;
 }
 
-function relayAgentMicros(level: { wrk: WrkResult; cpuSeconds: Record<string, number> }): number {
+export function relayAgentMicros(level: { wrk: WrkResult; cpuSeconds: Record<string, number> }): number {
   return ((level.cpuSeconds.relay + level.cpuSeconds.agent) / level.wrk.requests) * 1e6;
 }
 
