@@ -20,11 +20,13 @@ export interface BenchArgs {
   noExtras: boolean;
   /** `--profile DIR`: the tunnel's relay and agent run under `node --cpu-prof`, profiles under DIR. */
   profileDir?: string;
+  /** `--runs N`: the full sequence N times (1-9), then issue 17's figures of each run and their medians. */
+  runs: number;
   /** `--workload NAME`: only that workload through the tunnel (with --profile: profiled, and its profile summary). */
   workload?: ProfileWorkload;
 }
 
-export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] [--no-extras] [--profile DIR] [--workload NAME] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
+export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--duration SECONDS] [--no-extras] [--runs N] [--profile DIR] [--workload NAME] | --connections [W,K] | --soak [N] | --cluster | --inspector [ROUNDS]
   --connections [W,K] hold W WebSockets and K idle keep-alive connections through one tunnel at
                       once (default 10000,5000): acceptance, echo p99, RSS per 1,000 connections
   --soak [N]          70000 new connections, then N keep-alive requests (default 1000000) through
@@ -36,6 +38,8 @@ export const USAGE = `usage: npm run bench -- [--direct-only] [--strict] [--dura
                       download MB/s of each, medians (--duration applies); then the
                       tap and capture's cost per request in one process (capture-cost.ts)
   --no-extras         skip the rows behind nginx and through a cluster (a quicker run while tuning)
+  --runs N            the whole sequence N times (1-9); adds each run's tunnel / pipes figures and
+                      their medians, the form issue 17's targets are judged in
   --profile DIR       relay and agent of the tunnel run under node --cpu-prof and write their CPU
                       profiles under DIR/relay and DIR/agent as they stop
   --workload NAME     only this workload through the tunnel (${PROFILE_WORKLOADS.join(', ')}): req/s or MB/s
@@ -50,7 +54,7 @@ environment: PORTWAY_BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or -
                       extra node options for the agent process only`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { noExtras: false, directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };
+  const args: BenchArgs = { runs: 1, noExtras: false, directOnly: false, strict: false, durationSec: 8, help: false, cluster: false, inspect: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--direct-only') args.directOnly = true;
@@ -76,6 +80,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       const name = argv[++i];
       if (!(PROFILE_WORKLOADS as readonly string[]).includes(name)) throw new Error(`--workload wants one of ${PROFILE_WORKLOADS.join(', ')}, got ${name}`);
       args.workload = name as ProfileWorkload;
+    } else if (arg === '--runs') {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1 || value > 9) throw new Error(`--runs wants a whole number from 1 to 9, got ${argv[i]}`);
+      args.runs = value;
     } else if (arg === '--duration') {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1 || value > 30) throw new Error(`--duration wants a whole number of seconds from 1 to 30, got ${argv[i]}`);

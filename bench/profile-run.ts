@@ -7,9 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Child } from './children';
-import { cpuSeconds, machineBusySeconds, RssSampler, toMiB, type RssWindow } from './process-stats';
+import { cpuSeconds, machineBusySeconds, RssSampler, toMiB, userCpuSeconds, type RssWindow } from './process-stats';
 import { downloadSeries, type DownloadSeries } from './download';
 import { summarizeFile, summaryMarkdown } from './profile-summary';
+import { measurePipeLevel, pipesMicrosPerRequest, startPipes } from './pipe-reference';
 import { startTunnel } from './tunnel';
 import { runWrk } from './wrk';
 
@@ -44,6 +45,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
   const host = tunnel.hostname;
   const tunnelCpu = (): number => cpuSeconds(tunnel.relay.pid) + cpuSeconds(tunnel.agent.pid);
   let figure: string;
+  let tunnelMicros: number | undefined; // relay + agent CPU per request, for the pipes' ratio
   try {
     if (!dir) await runWrk({ url, host, connections: 50, durationSec: 2 }); // warm-up, unprofiled runs only
     const cpuBefore = tunnelCpu();
@@ -71,12 +73,18 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
       const connections = Number(workload.slice(1));
       log(`${dir ? 'profile' : 'workload'}: small requests, ${connections} connection(s), ${opts.durationSec} s through the tunnel`);
       const relayBefore = cpuSeconds(tunnel.relay.pid);
+      const userBefore = { relay: userCpuSeconds(tunnel.relay.pid), agent: userCpuSeconds(tunnel.agent.pid) };
       const w = await runWrk({ url, host, connections, durationSec: opts.durationSec });
       const cpuPerRequest = ((tunnelCpu() - cpuBefore) / w.requests) * 1e6;
       // Each process's share alone: the two are tuned separately.
       const relayPerRequest = ((cpuSeconds(tunnel.relay.pid) - relayBefore) / w.requests) * 1e6;
       const agentPerRequest = ((cpuSeconds(tunnel.agent.pid) - agentBefore) / w.requests) * 1e6;
-      figure = `${w.reqPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(3)} ms, p99 ${w.p99Ms.toFixed(3)} ms, relay + agent CPU ${cpuPerRequest.toFixed(1)} µs per request (relay ${relayPerRequest.toFixed(1)}, agent ${agentPerRequest.toFixed(1)})`;
+      // User time alone (no syscalls): what a change to our own code moves, with less noise.
+      const userPerRequest = (name: 'relay' | 'agent'): string => (((userCpuSeconds(tunnel[name].pid) - userBefore[name]) / w.requests) * 1e6).toFixed(1);
+      tunnelMicros = cpuPerRequest;
+      figure =
+        `${w.reqPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(3)} ms, p99 ${w.p99Ms.toFixed(3)} ms, relay + agent CPU ${cpuPerRequest.toFixed(1)} µs per request (relay ${relayPerRequest.toFixed(1)}, agent ${agentPerRequest.toFixed(1)}; ` +
+        `user time alone: relay ${userPerRequest('relay')}, agent ${userPerRequest('agent')})`;
     }
     // Cores the whole machine was busy: with nothing else running, about what relay, agent,
     // origin and the client use; well above it, other work shared the machine (a loaded figure).
@@ -85,7 +93,11 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
     await tunnel.stop(); // profiles are written as the processes exit
   }
   log(`${dir ? 'profile' : 'workload'}: ${figure}`);
-  if (!opts.profileDir || !dir) return { markdown: `${workload} through the tunnel: ${figure}\n`, ok: true };
+  if (!opts.profileDir || !dir) {
+    let markdown = `${workload} through the tunnel: ${figure}\n`;
+    if (tunnelMicros !== undefined) markdown += `${workload} through two Node pipes: ${await pipesFigure(origin1.port, Number(workload.slice(1)), opts.durationSec, tunnelMicros, log)}\n`;
+    return { markdown, ok: true };
+  }
   const parts = [`## CPU profile: ${workload} through the tunnel (${figure}, under the profiler)`, ''];
   for (const name of ['relay', 'agent']) {
     const file = newestProfile(path.join(dir, name));
@@ -94,4 +106,24 @@ export async function runProfile(opts: ProfileRunOptions): Promise<{ markdown: s
   const markdown = parts.join('\n');
   fs.writeFileSync(path.join(opts.profileDir, `${workload}.md`), markdown);
   return { markdown, ok: true };
+}
+
+/**
+ * The same small requests through the two-pipe reference right after the tunnel (relay and agent
+ * stopped): the pipes' CPU per request, measured as relay + agent's is, and tunnel / pipes, which
+ * takes the machine's speed for loopback work out of an A/B figure.
+ */
+async function pipesFigure(originPort: number, connections: number, durationSec: number, tunnelMicros: number, log: (line: string) => void): Promise<string> {
+  const pipes = await startPipes(originPort);
+  try {
+    log(`workload: small requests, ${connections} connection(s), ${durationSec} s through two Node pipes (after 1 s warm-up)`);
+    await measurePipeLevel(pipes, connections, 1);
+    const level = await measurePipeLevel(pipes, connections, durationSec);
+    const micros = pipesMicrosPerRequest(level);
+    const figure = `${level.reqPerSec.toFixed(0)} req/s, p50 ${level.p50Ms.toFixed(3)} ms, pipes CPU ${micros.toFixed(1)} µs per request; relay + agent / pipes CPU ${(tunnelMicros / micros).toFixed(2)}x`;
+    log(`workload: pipes: ${figure}`);
+    return figure;
+  } finally {
+    await pipes.stop();
+  }
 }

@@ -2,18 +2,18 @@
 // of ratios against the direct origin with the issue's thresholds, and one of where the CPU went.
 import * as os from 'node:os';
 import { BehindNginx } from './nginx-front';
-import { PipeReference } from './pipe-reference';
+import { PipeReference, pipesMicrosPerRequest } from './pipe-reference';
 import { HOL_CONNECTIONS, Level, PhaseResult, errorCount, errorNote } from './measure';
 import { RssWindow, toMiB } from './process-stats';
 import { WrkResult } from './wrk';
 
-const RSS_GROWTH_LIMIT_MIB = 12;
-const HOL_LIMIT = 2;
+export const RSS_GROWTH_LIMIT_MIB = 12;
+export const HOL_LIMIT = 2;
 const CPU_PER_REQUESTS = 10_000;
 /** Relay + agent CPU per small request at c50 (issue 17). */
-const RELAY_AGENT_CPU_LIMIT_US = 32;
+export const RELAY_AGENT_CPU_LIMIT_US = 32;
 /** Tunnel / two Node pipes, same run (issue 17): what a two-process tunnel can approach. */
-const PIPE_FLOORS: Record<Level | 'download', number> = { 1: 0.85, 50: 1.0, 500: 1.0, download: 0.9 };
+export const PIPE_FLOORS: Record<Level | 'download', number> = { 1: 0.85, 50: 1.0, 500: 1.0, download: 0.9 };
 
 export interface ReportInput {
   before: PhaseResult;
@@ -52,7 +52,7 @@ function directCell(before: number, after: number, digits: number): string {
   return `${fmt(before, digits)} / ${fmt(after, digits)} → ${fmt((before + after) / 2, digits)} (drift ${drift >= 0 ? '+' : ''}${fmt(drift, 1)}%)`;
 }
 
-function relayAgentMicros(level: { wrk: WrkResult; cpuSeconds: Record<string, number> }): number {
+export function relayAgentMicros(level: { wrk: WrkResult; cpuSeconds: Record<string, number> }): number {
   return ((level.cpuSeconds.relay + level.cpuSeconds.agent) / level.wrk.requests) * 1e6;
 }
 
@@ -267,9 +267,24 @@ function floorTable(input: ReportInput): { lines: string[]; met: number; total: 
   }
   const directDownload = (before.download.medianMbPerSec + after.download.medianMbPerSec) / 2;
   out.push(line('download MB/s (100 MiB, 1 stream)', directDownload, pipes.download.medianMbPerSec, tunnel?.download.medianMbPerSec, 0, PIPE_FLOORS.download));
+  // CPU per request, same method for both (/proc utime + stime of the two processes over requests
+  // served): the machine's speed for loopback work divides out of the ratio. Lower is better, so
+  // under 1x means Portway spends less than the pipes; no threshold, the figure is what counts.
+  const lvl = HOL_CONNECTIONS as Level;
+  const pipesUs = pipesMicrosPerRequest(pipes.levels[lvl]);
+  const tunnelUs = tunnel ? relayAgentMicros(tunnel.levels[lvl]) : undefined;
+  out.push(
+    `| relay + agent CPU µs per request (c${lvl}; pipes: both pipe processes) | — | ${fmt(pipesUs, 1)} | — | ${tunnelUs === undefined ? '—' : fmt(tunnelUs, 1)} | ${tunnelUs === undefined ? '—' : `${fmt(tunnelUs / pipesUs, 2)}x`} | | |`,
+  );
   for (const c of [1, 50, 500] as Level[]) {
     if (errorCount(pipes.levels[c]) > 0) out.push('', `two Node pipes c${c}:${errorNote(pipes.levels[c])}`);
   }
+  const byLevel = ([1, 50, 500] as Level[]).map((c) => {
+    const t = tunnel ? relayAgentMicros(tunnel.levels[c]) : NaN;
+    const p = pipesMicrosPerRequest(pipes.levels[c]);
+    return `c${c} ${fmt(t, 1)} / ${fmt(p, 1)} = ${fmt(t / p, 2)}x`;
+  });
+  out.push('', `CPU µs per request, relay + agent / the two pipes, by connections: ${byLevel.join(', ')}`);
   return { lines: out, met, total };
 }
 

@@ -17,7 +17,8 @@ import { runProfile } from './profile-run';
 import { describeEnvironment } from './environment';
 import { backgroundCores } from './process-stats';
 import { PhaseResult, PhaseTargets, measurePhase } from './measure';
-import { buildReport } from './report';
+import { Report, ReportInput, buildReport } from './report';
+import { RunFigures, runFigures, runsSummaryMarkdown } from './runs-summary';
 import { Tunnel, startTunnel, tunnelMissing } from './tunnel';
 import { prepareWrk, requireWrk, runWrk } from './wrk';
 
@@ -96,85 +97,103 @@ async function main(): Promise<number> {
     const directPhase = (name: string): Promise<PhaseResult> =>
       measurePhase({ name, targets: direct, watched: { origin: origin1.child.pid }, originPort: origin1.port, durationSec: args.durationSec, log });
 
-    const before = await directPhase('direct (before)');
+    /** One full sequence: direct, tunnel, pipes (and the extras), direct again; its report. */
+    const measureOnce = async (): Promise<{ report: Report; input: ReportInput }> => {
+      const before = await directPhase('direct (before)');
 
-    let tunnelResult: PhaseResult | undefined;
-    let tunnelNote: string | undefined = args.directOnly ? '--direct-only' : tunnelMissing(root);
-    if (!tunnelNote) {
-      let tunnel: Tunnel | undefined;
-      try {
-        log('tunnel: starting relay and agent');
-        tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, agentArgs: args.inspect ? ['--inspect', '127.0.0.1:0'] : [], profileDir: args.profileDir && path.resolve(args.profileDir, 'tunnel') });
-        log(`tunnel: relay on 127.0.0.1:${tunnel.relayPort}, hostname ${tunnel.hostname}`);
-        const targets: PhaseTargets = {
-          small: { port: tunnel.relayPort, host: tunnel.hostname },
-          big: { port: tunnel.relayPort, host: tunnel.bigHostname },
-          download: { port: tunnel.relayPort, host: tunnel.hostname },
-        };
-        const watched = { origin: origin1.child.pid, relay: tunnel.relay.pid, agent: tunnel.agent.pid };
-        tunnelResult = await measurePhase({ name: 'tunnel', targets, watched, originPort: origin1.port, durationSec: args.durationSec, log });
-      } catch (err) {
-        tunnelNote = describeTunnelFailure(err, tunnel);
-        log(`tunnel FAILED: ${tunnelNote}`);
-      } finally {
-        await tunnel?.stop(); // idle relay/agent must not share the CPU with the second direct phase
+      let tunnelResult: PhaseResult | undefined;
+      let tunnelNote: string | undefined = args.directOnly ? '--direct-only' : tunnelMissing(root);
+      if (!tunnelNote) {
+        let tunnel: Tunnel | undefined;
+        try {
+          log('tunnel: starting relay and agent');
+          tunnel = await startTunnel({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, agentArgs: args.inspect ? ['--inspect', '127.0.0.1:0'] : [], profileDir: args.profileDir && path.resolve(args.profileDir, 'tunnel') });
+          log(`tunnel: relay on 127.0.0.1:${tunnel.relayPort}, hostname ${tunnel.hostname}`);
+          const targets: PhaseTargets = {
+            small: { port: tunnel.relayPort, host: tunnel.hostname },
+            big: { port: tunnel.relayPort, host: tunnel.bigHostname },
+            download: { port: tunnel.relayPort, host: tunnel.hostname },
+          };
+          const watched = { origin: origin1.child.pid, relay: tunnel.relay.pid, agent: tunnel.agent.pid };
+          tunnelResult = await measurePhase({ name: 'tunnel', targets, watched, originPort: origin1.port, durationSec: args.durationSec, log });
+        } catch (err) {
+          tunnelNote = describeTunnelFailure(err, tunnel);
+          log(`tunnel FAILED: ${tunnelNote}`);
+        } finally {
+          await tunnel?.stop(); // idle relay/agent must not share the CPU with the second direct phase
+        }
+      } else {
+        log(`tunnel skipped: ${tunnelNote}`);
       }
-    } else {
-      log(`tunnel skipped: ${tunnelNote}`);
-    }
 
-    let pipes: PipeReference | undefined;
-    if (!args.directOnly) {
-      try {
-        pipes = await measurePipeReference({ originPort: origin1.port, durationSec: args.durationSec, log });
-      } catch (err) {
-        log(`two Node pipes FAILED (reference only, the report goes on without it): ${err instanceof Error ? err.message : String(err)}`);
+      let pipes: PipeReference | undefined;
+      if (!args.directOnly) {
+        try {
+          pipes = await measurePipeReference({ originPort: origin1.port, durationSec: args.durationSec, log });
+        } catch (err) {
+          log(`two Node pipes FAILED (reference only, the report goes on without it): ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
-    }
 
-    let behindNginx: BehindNginx | undefined;
-    let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : args.noExtras ? '--no-extras' : nginxMissing();
-    if (!args.directOnly && !tunnelNote && !behindNginxNote) {
-      try {
-        behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
-      } catch (err) {
-        behindNginxNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-        log(`behind nginx FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      let behindNginx: BehindNginx | undefined;
+      let behindNginxNote: string | undefined = args.directOnly || tunnelNote ? undefined : args.noExtras ? '--no-extras' : nginxMissing();
+      if (!args.directOnly && !tunnelNote && !behindNginxNote) {
+        try {
+          behindNginx = await measureBehindNginx({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
+        } catch (err) {
+          behindNginxNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+          log(`behind nginx FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
-    }
 
-    let clusterHop: ClusterHop | undefined;
-    let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : args.noExtras ? '--no-extras' : redisMissing();
-    if (!clusterNote) {
-      try {
-        clusterHop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
-      } catch (err) {
-        clusterNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-        log(`cluster FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      let clusterHop: ClusterHop | undefined;
+      let clusterNote: string | undefined = args.directOnly || tunnelNote ? 'the tunnel was not measured' : args.noExtras ? '--no-extras' : redisMissing();
+      if (!clusterNote) {
+        try {
+          clusterHop = await measureClusterHop({ root, tmpDir, origin1Port: origin1.port, origin2Port: origin2.port, durationSec: args.durationSec, log });
+        } catch (err) {
+          clusterNote = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+          log(`cluster FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
+
+      const after = await directPhase('direct (after)');
+      const idleAfter = await backgroundCores();
+
+      const busy = Math.max(idleBefore, idleAfter);
+      const header = [
+        ...describeEnvironment(root),
+        `background load (machine busy while the benchmark idles, 1 s): ${idleBefore.toFixed(2)} cores before, ${idleAfter.toFixed(2)} after`,
+        `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s${args.runs > 1 ? ` (all runs so far)` : ''}`,
+      ];
+      const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
+      const input: ReportInput = { before, after, tunnel: tunnelResult, pipes, behindNginx, behindNginxNote, tunnelNote: tunnelNote?.split('\n')[0], header, warnings };
+      const report = buildReport(input);
+      const directSmall = { 1: (before.levels[1].wrk.reqPerSec + after.levels[1].wrk.reqPerSec) / 2, 50: (before.levels[50].wrk.reqPerSec + after.levels[50].wrk.reqPerSec) / 2 };
+      report.markdown += clusterHopMarkdown(clusterHop, clusterNote, directSmall);
+      return { report, input };
+    };
+
+    const runs: RunFigures[] = [];
+    let report: Report | undefined;
+    let tunnelMeasured = true;
+    for (let run = 1; run <= args.runs; run++) {
+      if (args.runs > 1) log(`run ${run} of ${args.runs}`);
+      const once = await measureOnce();
+      report = once.report;
+      tunnelMeasured &&= once.input.tunnel !== undefined;
+      const figures = runFigures(once.input);
+      if (figures) runs.push(figures);
     }
-
-    const after = await directPhase('direct (after)');
-    const idleAfter = await backgroundCores();
-
-    const busy = Math.max(idleBefore, idleAfter);
-    const header = [
-      ...describeEnvironment(root),
-      `background load (machine busy while the benchmark idles, 1 s): ${idleBefore.toFixed(2)} cores before, ${idleAfter.toFixed(2)} after`,
-      `${args.durationSec} s per wrk figure; download = median of repeated 100 MiB transfers with ${downloaderName()}; whole run ${Math.round((Date.now() - started) / 1000)} s`,
-    ];
-    const warnings = busy > BACKGROUND_WARN_CORES ? [`other work kept ${busy.toFixed(2)} cores busy while the benchmark idled: the machine was shared, so every figure is noisier than usual`] : [];
-    const report = buildReport({ before, after, tunnel: tunnelResult, pipes, behindNginx, behindNginxNote, tunnelNote: tunnelNote?.split('\n')[0], header, warnings });
-    const directSmall = { 1: (before.levels[1].wrk.reqPerSec + after.levels[1].wrk.reqPerSec) / 2, 50: (before.levels[50].wrk.reqPerSec + after.levels[50].wrk.reqPerSec) / 2 };
-    report.markdown += clusterHopMarkdown(clusterHop, clusterNote, directSmall);
+    if (args.runs > 1) report!.markdown += runsSummaryMarkdown(runs);
     const resultsDir = path.join(root, 'bench', 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
-    fs.writeFileSync(path.join(resultsDir, 'latest.md'), report.markdown);
-    process.stdout.write(report.markdown);
+    fs.writeFileSync(path.join(resultsDir, 'latest.md'), report!.markdown);
+    process.stdout.write(report!.markdown);
     log('report written to bench/results/latest.md');
 
-    if (!args.directOnly && !tunnelResult) return 1; // the tunnel was meant to be measured and was not
-    if (args.strict && report.met < report.total) return 1;
+    if (!args.directOnly && !tunnelMeasured) return 1; // the tunnel was meant to be measured and was not
+    if (args.strict && report!.met < report!.total) return 1;
     return 0;
   } finally {
     await cleanup();

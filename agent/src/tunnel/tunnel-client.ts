@@ -4,6 +4,7 @@ import { Backoff, type FailureKind } from './backoff';
 import type { RefusalCode } from '../../../protocol/control';
 import { GoAwayCode } from '../../../protocol/frame';
 import { connectToRelay, RelayHttpError, RelayRefusedError, type ConnectOptions, type RelayConnection } from './relay-connection';
+import { useTunnelBufferPool } from './buffer-pool';
 
 /** A relay refusal, or 'replaced': another live agent of this identity took the tunnel over. */
 export type StopCause = RefusalCode | 'replaced';
@@ -73,6 +74,7 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    useTunnelBufferPool();
     void this.connect();
   }
 
