@@ -295,7 +295,9 @@ async function inspectRequests(t: { diagnostic(message: string): void }, hostnam
 
   // Filter by status: only the 4xx row stays.
   await view.locator('#status').selectOption('4');
-  await until('the 4xx filter', async () => ((await view.locator('#rows tr').count()) === 1 ? true : undefined));
+  // The filter leaves one row: wait for the second to go (playwright watches the DOM), then count.
+  await view.locator('#rows tr').nth(1).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  assert.equal(await view.locator('#rows tr').count(), 1);
   await view.locator('#status').selectOption('');
 
   // The JSON body pretty-printed; the image shown.

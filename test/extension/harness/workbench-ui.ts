@@ -78,7 +78,12 @@ export async function pickMenuItem(page: Page, label: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Polls `probe` (every 100 ms, bounded) until it returns something other than undefined/false. */
+/**
+ * Polls `probe` (every 100 ms, bounded) until it returns something other than undefined/false.
+ * Only for conditions outside the page that send no event the test can wait on: a process showing
+ * up in the process table, a relay's answer changing once the agent has pushed new rules. Anything
+ * in the workbench's DOM is waited on with a locator instead.
+ */
 export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = UI_TIMEOUT): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
