@@ -113,9 +113,11 @@ describe(`fast path: the request byte scan and the string parser agree (seed ${s
       });
     }
     if (process.env.PORTWAY_DIFF_STATS) console.log(seen, [...reasons]);
-    // The generator must keep reaching every kind of answer, or agreement proves little.
+    // The generator must keep reaching every kind of answer, or agreement proves little. Not
+    // stringOnly: since only SP and HTAB are trimmed from values (no more no-break spaces for the
+    // string parser alone), the scan takes every head the string parser accepts.
     const floor = Math.floor(CASES / 100);
-    for (const [kind, count] of Object.entries(seen)) assert.ok(count >= floor, `only ${count} of ${CASES} cases were ${kind}: ${JSON.stringify(seen)}`);
+    for (const [kind, count] of Object.entries(seen)) if (kind !== 'stringOnly') assert.ok(count >= floor, `only ${count} of ${CASES} cases were ${kind}: ${JSON.stringify(seen)}`);
     assert.ok(reasons.size >= 15, `only ${reasons.size} refusal reasons seen: ${[...reasons].join('; ')}`);
   });
 });
