@@ -29,6 +29,8 @@ export interface FastConnectionHooks {
   maxHeadSize?: number;
   /** A connection closed after its last answer (the visitor closed, or the linger ran out). */
   released?(how: LingerEnd): void;
+  /** An origin's response head was refused (the visitor got a 502): logged, naming why. */
+  badResponse?(host: string, reason: string): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -306,7 +308,7 @@ export class FastConnection {
       if (method === undefined) return this.destroy(); // a response nobody asked for
       const result = parseResponseHead(this.responseUnread, method);
       if (result.status === 'need-more') return;
-      if (result.status === 'error') return this.destroy();
+      if (result.status === 'error') return this.refuseBadResponse(method, result.reason);
       const head = result.head;
       // A 101 nobody asked for would turn the connection raw, and later requests (maybe for
       // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
@@ -487,6 +489,15 @@ export class FastConnection {
     this.stopTimer();
     counters.response(502);
     this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
+  }
+
+  /** The origin's response head is malformed (response-head.ts): 502, and both connections close. */
+  private refuseBadResponse(method: string, reason: string): void {
+    this.hooks.badResponse?.(this.routeHost, reason);
+    this.phase = FINISHED;
+    this.stopTimer();
+    counters.response(502);
+    this.answerAndClose(RawPages.badResponse(this.routeHost, method, reason));
   }
 
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */
