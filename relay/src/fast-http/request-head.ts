@@ -3,8 +3,9 @@
  * head; bodies are forwarded as raw bytes (with their framing checked by body-framing.ts).
  * A clean head is read by one byte scan (request-head-scan.ts); any other by the string parser
  * below, which gives each refusal its reason.
- * Its own syntax checks are what Node's parser enforces on the full path (bare LF, obs-fold,
- * whitespace before a colon, control characters); the smuggling rules both paths share
+ * Its own syntax checks are what Node's parser enforces on the full path (a method it knows,
+ * a visible-ASCII target, bare LF, obs-fold, whitespace before a colon, control characters, only
+ * SP and HTAB trimmed from values); the smuggling rules both paths share
  * (framing, Host, request target) are judgeRequest's, in ../request-rules.ts.
  */
 import { ACCEPTED_METHODS, judgeRequest, type BodyFraming } from '../request-rules';
