@@ -20,6 +20,8 @@ const BAD_HEADS: Record<string, { bytes: string; reason: string }> = {
   'obs-fold': { bytes: 'HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 4\r\n\r\nbody', reason: 'obsolete line folding in the response head' },
   'space-before-colon': { bytes: 'HTTP/1.1 200 OK\r\nContent-Length : 4\r\n\r\nbody', reason: 'whitespace before the colon of a response header' },
   'cl-and-te': { bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n', reason: 'both Content-Length and Transfer-Encoding' },
+  // Only bare LFs, the connection left open: refused at once, not after waiting for a CRLFCRLF.
+  'lf-only': { bytes: 'HTTP/1.1 200 OK\nContent-Length: 4\n\nbody', reason: 'malformed status line' },
   'status-line': { bytes: 'HTTP/1.1 20 OK\r\nContent-Length: 4\r\n\r\nbody', reason: 'malformed status line' },
 };
 const GOOD = 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsound ok';

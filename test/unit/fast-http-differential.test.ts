@@ -161,7 +161,10 @@ describe(`fast path: the response byte reader and the earlier string reader agre
         else seen.incomplete++;
         for (const cut of cutsOf(rng, bytes.length, bytes.indexOf('\r\n\r\n'))) {
           const part = bytes.subarray(0, cut);
-          assert.deepEqual(parseResponseHead(part, method), referenceParseResponseHead(part, method), `cut at ${cut}, answering ${method}`);
+          const partly = parseResponseHead(part, method);
+          assert.deepEqual(partly, referenceParseResponseHead(part, method), `cut at ${cut}, answering ${method}`);
+          // Whole heads are rarely incomplete now (a fault is told before the head ends): cuts count too.
+          if (partly.status === 'need-more') seen.incomplete++;
         }
       });
     }

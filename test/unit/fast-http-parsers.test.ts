@@ -194,10 +194,18 @@ describe('fast path: response head parser', () => {
     assert.equal(closing?.close, true);
   });
 
-  it('waits for the whole head before refusing it, and knows its size', () => {
+  it('refuses as soon as a line shows its fault, waits while none does, and knows its size', () => {
     const text = 'HTTP/1.1 200 OK\r\nbroken line\r\n\r\n';
-    for (let cut = 0; cut < text.length; cut++) assert.equal(parseResponseHead(Buffer.from(text.slice(0, cut)), 'GET').status, 'need-more', `cut ${cut}`);
-    assert.equal(parseResponseHead(Buffer.from(text), 'GET').status, 'error');
+    const faultAt = text.indexOf(' line'); // the space after a name: no colon can mend it
+    for (let cut = 0; cut < text.length; cut++) {
+      const r = parseResponseHead(Buffer.from(text.slice(0, cut)), 'GET');
+      assert.deepEqual(r, cut <= faultAt ? { status: 'need-more' } : { status: 'error', reason: 'whitespace before the colon of a response header' }, `cut ${cut}`);
+    }
+    // An origin that ends lines with a bare LF gets its 502 at once, not after waiting for a CRLFCRLF.
+    assert.deepEqual(parseResponseHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\n\n'), 'GET'), { status: 'error', reason: 'bare CR or LF in the response head' });
+    assert.deepEqual(parseResponseHead(Buffer.from('HTTP/1.1 200 OK\nContent-Length: 2\n'), 'GET'), { status: 'error', reason: 'malformed status line' });
+    // A final CR may still begin a CRLF.
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r'), 'GET').status, 'need-more');
     const ok = parseResponseHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi'), 'GET');
     assert.ok(ok.status === 'done' && ok.head.size === 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n'.length);
   });

@@ -97,28 +97,24 @@ function lineFault(buf: Buffer, line: number, at: number, inValue: boolean): str
 }
 
 export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseHeadResult {
-  // One pass finds where the head ends (its first empty line) and reads it; a fault is kept and
-  // told only once the head is complete, as it would be after searching for CRLFCRLF first.
+  // One pass finds where the head ends (its first empty line) and reads it. A fault is told as
+  // soon as a line shows it (nothing after can mend it): an origin that breaks lines with a bare
+  // LF gets its 502 at once, not after waiting for a CRLFCRLF that may never come.
   const limit = buf.length;
   const statusEnd = lineEnd(buf, 0, limit);
-  if (statusEnd === limit) return incomplete(buf);
+  if (statusEnd === limit) {
+    // No CRLF yet: a bare LF (or a CR that is not the last byte) already spoils the status line.
+    const cr = buf.indexOf(CR);
+    return buf.indexOf(LF) >= 0 || (cr >= 0 && cr < limit - 1) ? error('malformed status line') : incomplete(buf);
+  }
   const status = statusOf(buf, statusEnd);
-  let fault: string | undefined = status < 0 ? 'malformed status line' : undefined;
+  if (status < 0) return error('malformed status line');
   let contentLength: number | undefined;
   let transferEncoding = false;
   let chunked = false;
   let close = false;
   let line = statusEnd + 2;
-  for (;;) {
-    if (buf[line] === CR && buf[line + 1] === LF) break; // the empty line: the head ends here
-    let next: number;
-    if (fault !== undefined) {
-      next = lineEnd(buf, line, limit);
-      if (next === limit) return incomplete(buf);
-      if (next === line) break;
-      line = next + 2;
-      continue;
-    }
+  while (buf[line] !== CR || buf[line + 1] !== LF) {
     // The line's shape is checked as it is walked: a name of tchars, a colon, field bytes, CRLF.
     let j = line;
     while (TCHAR[buf[j]] === 1) j++; // past the buffer's end buf[j] is undefined: the run stops
@@ -130,30 +126,23 @@ export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseH
       while (FIELD_BYTE[buf[j]] === 1) j++;
     }
     if (j >= limit || (buf[j] === CR && j + 1 >= limit)) return incomplete(buf);
-    if (inValue && buf[j] === CR && buf[j + 1] === LF) {
-      next = j;
-      // Only three headers matter; their names are told apart by length before anything else.
-      const length = colon - line;
-      if (length === 14 && equalsIgnoringCase(buf, line, colon, 'content-length')) {
-        const value = lengthValue(buf, colon + 1, next);
-        if (contentLength !== undefined) fault = 'more than one Content-Length';
-        else if (value < 0) fault = 'malformed Content-Length';
-        else contentLength = value;
-      } else if (length === 17 && equalsIgnoringCase(buf, line, colon, 'transfer-encoding')) {
-        transferEncoding = true;
-        chunked = lastCodingIsChunked(valueOf(buf, colon, next));
-      } else if (length === 10 && equalsIgnoringCase(buf, line, colon, 'connection')) {
-        if (listsClose(buf, colon + 1, next)) close = true;
-      }
-    } else {
-      fault = lineFault(buf, line, j, inValue);
-      next = lineEnd(buf, j, limit);
-      if (next === limit) return incomplete(buf);
+    if (!inValue || buf[j] !== CR || buf[j + 1] !== LF) return error(lineFault(buf, line, j, inValue));
+    // Only three headers matter; their names are told apart by length before anything else.
+    const length = colon - line;
+    if (length === 14 && equalsIgnoringCase(buf, line, colon, 'content-length')) {
+      if (contentLength !== undefined) return error('more than one Content-Length');
+      const value = lengthValue(buf, colon + 1, j);
+      if (value < 0) return error('malformed Content-Length');
+      contentLength = value;
+    } else if (length === 17 && equalsIgnoringCase(buf, line, colon, 'transfer-encoding')) {
+      transferEncoding = true;
+      chunked = lastCodingIsChunked(valueOf(buf, colon, j));
+    } else if (length === 10 && equalsIgnoringCase(buf, line, colon, 'connection')) {
+      if (listsClose(buf, colon + 1, j)) close = true;
     }
-    line = next + 2;
+    line = j + 2;
   }
-  if (fault === undefined && transferEncoding && contentLength !== undefined) fault = 'both Content-Length and Transfer-Encoding';
-  if (fault !== undefined) return error(fault);
+  if (transferEncoding && contentLength !== undefined) return error('both Content-Length and Transfer-Encoding');
   const noBody = requestMethod === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304;
   let framing: Framing;
   if (noBody) framing = NO_BODY;
