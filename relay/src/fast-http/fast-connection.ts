@@ -491,8 +491,8 @@ export class FastConnection {
     this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
   }
 
-  /** The origin's response head is malformed (response-head.ts): 502, and both connections close. */
-  private refuseBadResponse(method: string, reason: string): void {
+  /** The origin's response head is malformed (response-head.ts): 502, and both connections close. Not private: main's response-relay.ts calls it as it calls refuseUnsolicitedSwitch. */
+  refuseBadResponse(method: string, reason: string): void {
     this.hooks.badResponse?.(this.routeHost, reason);
     this.phase = FINISHED;
     this.stopTimer();
