@@ -51,7 +51,10 @@ export function serializeResponseHead(status: number, statusMessage: string, raw
 /** Host header value → its name's lookup key (common/domain-name.ts) without the port; '' when unusable. */
 export function normalizeHost(value: string | undefined): string {
   if (!value) return '';
-  const host = value.trim().toLowerCase();
+  // Only OWS (SP, HTAB) is trimmed, as HTTP parsers trim it: with a no-break space (or other
+  // byte trim() takes) left at an edge, the name is unusable, not routed as if it were absent.
+  const host = value.replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
+  if (host !== host.trim()) return '';
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     return end > 0 ? host.slice(0, end + 1) : '';

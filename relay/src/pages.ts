@@ -40,6 +40,8 @@ export const RawPages = {
     rawHtmlResponse(408, 'Request Timeout', BODY_TIMEOUT_TITLE, bodyTimeoutMessage(host, timeoutMs)),
   unsolicitedSwitch: (host: string, method: string): string =>
     rawHtmlResponse(502, 'Bad Gateway', 'Bad answer from the origin', `The service behind ${host} switched protocols (101) for a request that asked for no upgrade.`, method),
+  badResponse: (host: string, method: string, reason: string): string =>
+    rawHtmlResponse(502, 'Bad Gateway', 'Bad answer from the origin', `The service behind ${host} sent a response the relay does not pass on (${reason}).`, method),
 };
 
 export const Pages = {

@@ -129,6 +129,7 @@ export class RelayServer implements FrontedRelay {
       bodyTimeoutMs: limits.bodyTimeoutMs,
       maxHeadSize: limits.maxHeaderSize,
       released: this.released,
+      badResponse: (host, reason) => log(`refused a response from the origin behind ${host}: ${reason}`, { host, reason }),
     };
     if (!options.security.proxyProtocol) {
       this.front = net.createServer({ noDelay: true }, (socket) => this.serveFast(socket, this.fastHooks));

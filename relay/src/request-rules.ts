@@ -7,6 +7,15 @@
  * Transfer-Encoding is a 400 too, not a 501: Node's parser refuses most of them itself, with 400.
  */
 
+import { METHODS } from 'node:http';
+
+/**
+ * The methods a request may have: those Node's parser takes on the full path (case matters: `get`
+ * is refused). Both of the fast path's readers check it too, so an unknown method (or `PRI`, the
+ * HTTP/2 preface) is a 400 on both paths.
+ */
+export const ACCEPTED_METHODS: ReadonlySet<string> = new Set(METHODS);
+
 /** How a request's body is delimited. */
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
 
@@ -59,11 +68,13 @@ export function judgeRequest(request: RequestFacts): RequestVerdict {
   if (request.target === '*') return refuse('a request for "*" is not supported', 501);
   if (transferEncoding !== undefined) {
     if (contentLength !== undefined) return refuse('both Content-Length and Transfer-Encoding');
-    if (transferEncoding.trim().toLowerCase() !== 'chunked') return refuse('unsupported Transfer-Encoding');
+    // Values come with their OWS (SP, HTAB) trimmed by either parser, and nothing else: a no-break
+    // space or other byte trim() would also take makes the value something other than "chunked".
+    if (transferEncoding.toLowerCase() !== 'chunked') return refuse('unsupported Transfer-Encoding');
     return { ok: true, host, body: CHUNKED };
   }
   if (contentLength === undefined) return { ok: true, host, body: NO_BODY };
-  if (!/^\d{1,15}$/.test(contentLength.trim())) return refuse('malformed Content-Length');
+  if (!/^\d{1,15}$/.test(contentLength)) return refuse('malformed Content-Length');
   const length = Number(contentLength);
   return { ok: true, host, body: length > 0 ? { kind: 'length', length } : NO_BODY };
 }

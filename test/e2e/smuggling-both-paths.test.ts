@@ -12,7 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import { startHostileFixture, type HostileFixture } from '../helpers/hostile-fixture';
 import { rawExchange } from '../helpers/raw-http';
 
-/** Each request names the canary tunnel, so anything that slipped through would reach its origin. */
+/**
+ * Each request names the canary tunnel, so anything that slipped through would reach its origin.
+ * One difference is kept on purpose: `Content-Length: 5<HTAB>` is served by the fast path (RFC 9112
+ * allows OWS around a value, and both of its readers frame it as 5 bytes) though Node's parser
+ * refuses it on the full path; a refusal on one path is safe, a different framing would not be.
+ */
 const REFUSED: Record<string, string> = {
   'CL and TE': 'POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
   'TE and CL': 'POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n',
@@ -37,6 +42,24 @@ const REFUSED: Record<string, string> = {
   'relative target': 'GET foo HTTP/1.1\r\nHost: {host}\r\n\r\n',
   'space in target': 'GET /a b HTTP/1.1\r\nHost: {host}\r\n\r\n',
   'control char in target': 'GET /\x01 HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  // Found by comparing the fast path's readers with Node's parser (llhttp), which the full path uses.
+  'lower-case method': 'get / HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  'unknown method': 'FOO / HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  'PRI in an HTTP/1.1 request line': 'PRI / HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  'HTTP/2 preface': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+  'non-ASCII byte in target': 'GET /caf\xe9 HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  'DEL in target': 'GET /a\x7f HTTP/1.1\r\nHost: {host}\r\n\r\n',
+  'no-break space after TE chunked': 'POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\xa0\r\n\r\n0\r\n\r\n',
+  'no-break space before CL': 'POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: \xa05\r\n\r\nhello',
+};
+
+/**
+ * Only SP and HTAB are trimmed from a Host: with a no-break space at an edge it names no tunnel,
+ * on either path (the relay answers it as a request without a usable Host, the same way on both).
+ */
+const NOT_ROUTED: Record<string, string> = {
+  'no-break space after Host': 'GET / HTTP/1.1\r\nHost: {host}\xa0\r\nConnection: close\r\n\r\n',
+  'no-break space before Host': 'GET / HTTP/1.1\r\nHost: \xa0{host}\r\nConnection: close\r\n\r\n',
 };
 
 /** Not requests for a resource: the relay answers them itself, 501, and never forwards them. */
@@ -53,7 +76,7 @@ const HAND_OFF = 'GET /_portway/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
  * answers a parse error with a status instead of just closing), then sends `request`; resolves with
  * everything received once the relay closes (it does after a refusal, or a request with Connection: close).
  */
-function exchangeAfterHandOff(port: number, request: string): Promise<string> {
+function exchangeAfterHandOff(port: number, request: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(HAND_OFF));
     let text = '';
@@ -85,7 +108,8 @@ describe('smuggling: the fast path and the full path refuse the same requests (r
 
   for (const [name, template] of Object.entries(REFUSED)) {
     it(`refuses on both paths: ${name}`, async () => {
-      const request = template.replaceAll('{host}', fx.canary.hostname);
+      // One byte a character (a string would go out as UTF-8).
+      const request = Buffer.from(template.replaceAll('{host}', fx.canary.hostname), 'latin1');
       const before = originRequests;
       const fast = await rawExchange(fx.relay.port, request, { endAfterWrite: true });
       const full = await exchangeAfterHandOff(fx.relay.port, request);
@@ -95,6 +119,19 @@ describe('smuggling: the fast path and the full path refuse the same requests (r
       assert.equal(handOffStatus, 200);
       assert.ok(fastStatus >= 400, `fast path: ${fast.text.slice(0, 120)}`);
       assert.equal(fullStatus, fastStatus, `full path: ${full.slice(full.indexOf('}') + 1, 400)}`);
+      assert.equal(originRequests, before, 'the origin must not be reached');
+    });
+  }
+
+  for (const [name, template] of Object.entries(NOT_ROUTED)) {
+    it(`routes to no tunnel, the same on both paths: ${name}`, async () => {
+      const request = Buffer.from(template.replaceAll('{host}', fx.canary.hostname), 'latin1');
+      const before = originRequests;
+      const fast = await rawExchange(fx.relay.port, request);
+      const full = await exchangeAfterHandOff(fx.relay.port, request);
+      const [fastStatus] = statusLines(fast.text);
+      assert.deepEqual(statusLines(full), [200, fastStatus], `full path: ${full.slice(full.indexOf('}') + 1, 400)}`);
+      assert.ok(!fast.text.includes(fx.canary.marker) && !full.includes(fx.canary.marker), 'the canary must not answer');
       assert.equal(originRequests, before, 'the origin must not be reached');
     });
   }

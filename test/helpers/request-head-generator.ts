@@ -6,17 +6,19 @@ import type { SeededRandom } from './seeded-random';
  * valid ones, and the changes that matter for smuggling and routing (Content-Length and
  * Transfer-Encoding variants and repeats, Host missing, repeated or odd, obs-fold, bare CR/LF,
  * controls, whitespace before a colon, absolute-form targets, HTTP/1.0, Upgrade/Connection lists,
- * non-ASCII bytes, the header-count and size limits).
+ * non-ASCII bytes, unknown and lower-case methods, the header-count and size limits).
  */
 
-const METHODS = ['GET', 'GET', 'GET', 'POST', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'M-SEARCH', 'get'];
-const ODD_METHODS = ['CONNECT', 'PRI', 'G(T', 'G\xc9T', 'GET\t', '', 'G\x00T'];
-const TARGETS = ['/', '/', '/a?b=1', '/path/to/x.html?q=%20&r', 'http://a.localhost/x', 'HTTPS://A.LOCALHOST:443/', '/caf\xe9', '*'];
-const ODD_TARGETS = ['a.localhost:443', '//double', 'ftp://a/', '/a\x7fb', '/a\x00b', '/a b', '/a\tb', '', `/${'p'.repeat(3000)}`, 'http:/x', '/\x85'];
+const METHODS = ['GET', 'GET', 'GET', 'POST', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'M-SEARCH', 'PROPFIND'];
+// Unknown or lower-case methods and PRI (the HTTP/2 preface) are refused, as by Node's parser.
+const ODD_METHODS = ['CONNECT', 'PRI', 'G(T', 'G\xc9T', 'GET\t', '', 'G\x00T', 'get', 'Get', 'FOO', 'GETS'];
+const TARGETS = ['/', '/', '/a?b=1', '/path/to/x.html?q=%20&r', 'http://a.localhost/x', 'HTTPS://A.LOCALHOST:443/', '/caf%C3%A9', '*'];
+const ODD_TARGETS = ['a.localhost:443', '//double', 'ftp://a/', '/a\x7fb', '/a\x00b', '/a b', '/a\tb', '', `/${'p'.repeat(3000)}`, 'http:/x', '/\x85', '/caf\xe9', '/\xff'];
 const VERSIONS = ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0'];
 const ODD_VERSIONS = ['HTTP/2.0', 'HTTP/1.2', 'http/1.1', 'HTTP/1.10', 'HTTP/1', 'HTTP/1.1 ', ' HTTP/1.1', '', 'HTTP/0.9'];
 const HOSTS = ['a.localhost', 'a.localhost', 'A.LOCALHOST', 'a.localhost:8080', '[::1]', '[::1]:8080', '127.0.0.1', 'xn--caf-dma.localhost'];
-const ODD_HOSTS = ['', 'a b', 'a.localhost, b.localhost', 'caf\xe9.localhost', '@evil', 'a.localhost\x00'];
+// A no-break space is kept in a value (only SP and HTAB are trimmed): it must not route as a.localhost.
+const ODD_HOSTS = ['', 'a b', 'a.localhost, b.localhost', 'caf\xe9.localhost', '@evil', 'a.localhost\x00', '\xa0a.localhost', 'a.localhost\xa0'];
 const CONTENT_LENGTHS = ['0', '5', '12', '999999999999999'];
 const ODD_CONTENT_LENGTHS = [' 5', '5 ', '+5', '-1', '05', '5, 5', '1e3', '0x5', '', '1000000000000000', '5\t', '\xa05', '5\x0b', '\x855'];
 const TRANSFER_ENCODINGS = ['chunked', 'Chunked', 'CHUNKED', 'chunked '];

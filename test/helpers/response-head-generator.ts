@@ -5,7 +5,7 @@ import type { SeededRandom } from './seeded-random';
  * Generated HTTP response heads (latin1 text, final CRLFCRLF and sometimes bytes after it) with
  * the request method they answer: status lines good and bad, 1xx, 204, 304, HEAD answers,
  * Content-Length and Transfer-Encoding variants, repeats and conflicts, Connection lists,
- * names with whitespace around them, lines without a colon, bare CR/LF, controls, obs-text.
+ * names with whitespace around them, obs-fold, lines without a colon, bare CR/LF, controls, obs-text.
  */
 
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'HEAD', 'head', 'PUT', 'OPTIONS'];
@@ -25,7 +25,7 @@ const STATUS_LINES = [
   'HTTP/1.1 200 ',
   'HTTP/1.1 099 Low',
   'HTTP/1.1 999 High',
-  'HTTP/1.1 200 caf\xe9 \x7f\x00\t',
+  'HTTP/1.1 200 caf\xe9\tOK',
 ];
 const ODD_STATUS_LINES = [
   'HTTP/1.1 2000 OK',
@@ -38,6 +38,10 @@ const ODD_STATUS_LINES = [
   'HTTP/1.2 200 OK',
   'http/1.1 200 OK',
   'HTTP/1.1 200 OK\r',
+  'HTTP/1.1 200 O\x00K',
+  'HTTP/1.1 200 O\x7fK',
+  'HTTP/1.1 200 caf\xe9 \x7f\x00\t',
+  'HTTP/2.0 200 OK',
   'HTTP/1.1 200 O\rK',
   'HTTP/1.1 200 O\nK',
   ' HTTP/1.1 200 OK',

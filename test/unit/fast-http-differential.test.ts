@@ -113,9 +113,11 @@ describe(`fast path: the request byte scan and the string parser agree (seed ${s
       });
     }
     if (process.env.PORTWAY_DIFF_STATS) console.log(seen, [...reasons]);
-    // The generator must keep reaching every kind of answer, or agreement proves little.
+    // The generator must keep reaching every kind of answer, or agreement proves little. Not
+    // stringOnly: since only SP and HTAB are trimmed from values (no more no-break spaces for the
+    // string parser alone), the scan takes every head the string parser accepts.
     const floor = Math.floor(CASES / 100);
-    for (const [kind, count] of Object.entries(seen)) assert.ok(count >= floor, `only ${count} of ${CASES} cases were ${kind}: ${JSON.stringify(seen)}`);
+    for (const [kind, count] of Object.entries(seen)) if (kind !== 'stringOnly') assert.ok(count >= floor, `only ${count} of ${CASES} cases were ${kind}: ${JSON.stringify(seen)}`);
     assert.ok(reasons.size >= 15, `only ${reasons.size} refusal reasons seen: ${[...reasons].join('; ')}`);
   });
 });
@@ -159,7 +161,10 @@ describe(`fast path: the response byte reader and the earlier string reader agre
         else seen.incomplete++;
         for (const cut of cutsOf(rng, bytes.length, bytes.indexOf('\r\n\r\n'))) {
           const part = bytes.subarray(0, cut);
-          assert.deepEqual(parseResponseHead(part, method), referenceParseResponseHead(part, method), `cut at ${cut}, answering ${method}`);
+          const partly = parseResponseHead(part, method);
+          assert.deepEqual(partly, referenceParseResponseHead(part, method), `cut at ${cut}, answering ${method}`);
+          // Whole heads are rarely incomplete now (a fault is told before the head ends): cuts count too.
+          if (partly.status === 'need-more') seen.incomplete++;
         }
       });
     }

@@ -60,6 +60,7 @@ function owner(methods: string[]): ResponseRelayOwner & { finishedResponses: num
       methods.shift();
     },
     refuseUnsolicitedSwitch: () => assert.fail('unexpected refusal'),
+    refuseBadResponse: (_method: string, reason: string) => assert.fail(`unexpected bad response: ${reason}`),
     reset: () => assert.fail('unexpected reset'),
     destroy: () => {
       state.destroyed = true;

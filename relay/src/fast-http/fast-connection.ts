@@ -29,6 +29,8 @@ export interface FastConnectionHooks {
   maxHeadSize?: number;
   /** A connection closed after its last answer (the visitor closed, or the linger ran out). */
   released?(how: LingerEnd): void;
+  /** An origin's response head was refused (the visitor got a 502): logged, naming why. */
+  badResponse?(host: string, reason: string): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -413,6 +415,15 @@ export class FastConnection implements ResponseRelayOwner {
     this.stopTimer();
     counters.response(502);
     this.answerAndClose(RawPages.unsolicitedSwitch(this.routeHost, method));
+  }
+
+  /** The origin's response head is malformed (response-head.ts): 502 naming why, and both connections close. */
+  refuseBadResponse(method: string, reason: string): void {
+    this.hooks.badResponse?.(this.routeHost, reason);
+    this.phase = FINISHED;
+    this.stopTimer();
+    counters.response(502);
+    this.answerAndClose(RawPages.badResponse(this.routeHost, method, reason));
   }
 
   /** Ends the visitor's connection with a TCP reset: what it received was cut. */

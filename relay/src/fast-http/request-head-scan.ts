@@ -1,11 +1,13 @@
 /**
  * The fast path's first look at a request head: one pass over its bytes that takes only a clean
- * head (token method, plain target, HTTP/1.x, `Name: value` lines of allowed bytes joined by CRLF)
+ * head (a method Node's parser knows, a visible-ASCII target, HTTP/1.x, `Name: value` lines of
+ * allowed bytes joined by CRLF)
  * and makes strings of nothing but the method, target and each header's name and value. Anything
  * else, an error or merely an unusual byte, returns undefined and is decided by the string parser
  * in request-head.ts, so both accept exactly the same heads and refuse with the same answers.
  */
 import { REPLACED_FORWARDING_HEADERS } from '../forwarded-headers';
+import { ACCEPTED_METHODS } from '../request-rules';
 import type { ForwardingClaims } from '../security/client-address-resolver';
 
 /** Lengths of the names that may be replaced (Host, and the forwarding headers): no other name is lower-cased for them. */
@@ -31,7 +33,6 @@ const LF = 10;
 const SP = 32;
 const HT = 9;
 const COLON = 58;
-const NBSP = 0xa0; // String.prototype.trim removes it: a value starting or ending with it takes the string parser
 
 function byteTable(allowed: (byte: number) => boolean): Uint8Array {
   const table = new Uint8Array(256);
@@ -40,17 +41,21 @@ function byteTable(allowed: (byte: number) => boolean): Uint8Array {
 }
 
 const TCHAR = byteTable((b) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/.test(String.fromCharCode(b)));
-// Visible ASCII and obs-text: the request target has no spaces or controls.
-const TARGET_BYTE = byteTable((b) => (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+// Visible ASCII only: no spaces, controls or bytes above 0x7e (Node's parser refuses them in a target).
+const TARGET_BYTE = byteTable((b) => b >= 0x21 && b <= 0x7e);
 // Field values: visible characters, spaces and tabs (no CR, LF, NUL or other controls).
 const VALUE_BYTE = byteTable((b) => b === HT || (b >= 0x20 && b <= 0x7e) || b >= 0x80);
 
-/** The methods nearly every request uses, as constants: no string is made for them. */
-function knownMethod(buf: Buffer, end: number): string {
+/**
+ * The method, if one Node's parser accepts (else undefined). The ones nearly every request uses are
+ * constants: no string is made for them.
+ */
+function knownMethod(buf: Buffer, end: number): string | undefined {
   if (end === 3 && buf[0] === 0x47 && buf[1] === 0x45 && buf[2] === 0x54) return 'GET';
   if (end === 4 && buf[0] === 0x50 && buf[1] === 0x4f && buf[2] === 0x53 && buf[3] === 0x54) return 'POST';
   if (end === 4 && buf[0] === 0x48 && buf[1] === 0x45 && buf[2] === 0x41 && buf[3] === 0x44) return 'HEAD';
-  return buf.toString('latin1', 0, end);
+  const method = buf.toString('latin1', 0, end);
+  return ACCEPTED_METHODS.has(method) ? method : undefined;
 }
 
 /** "HTTP/1.1" or "HTTP/1.0" at buf[at…at+8), else undefined. */
@@ -66,7 +71,8 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
   let i = 0;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i === 0 || buf[i] !== SP) return undefined;
-  const methodEnd = i++;
+  const method = knownMethod(buf, i++);
+  if (method === undefined) return undefined;
   const targetStart = i;
   while (i < end && TARGET_BYTE[buf[i]] === 1) i++;
   if (i === targetStart || buf[i] !== SP) return undefined;
@@ -79,7 +85,7 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
 
   const replaceable: number[] = [];
   const fields: HeadFields = {
-    method: knownMethod(buf, methodEnd),
+    method,
     target: buf.toString('latin1', targetStart, targetEnd),
     version,
     rawHeaders: [],
@@ -105,7 +111,6 @@ export function scanCleanHead(buf: Buffer, end: number, maxHeaders: number): Hea
       if (byte !== SP && byte !== HT) valueEnd = j + 1;
     }
     if (j < end && (buf[j] !== CR || buf[j + 1] !== LF)) return undefined;
-    if (valueEnd > valueStart && (buf[valueStart] === NBSP || buf[valueEnd - 1] === NBSP)) return undefined;
     const name = buf.toString('latin1', line, nameEnd);
     const value = buf.toString('latin1', valueStart, valueEnd);
     fields.rawHeaders.push(name, value);

@@ -3,11 +3,12 @@
  * head; bodies are forwarded as raw bytes (with their framing checked by body-framing.ts).
  * A clean head is read by one byte scan (request-head-scan.ts); any other by the string parser
  * below, which gives each refusal its reason.
- * Its own syntax checks are what Node's parser enforces on the full path (bare LF, obs-fold,
- * whitespace before a colon, control characters); the smuggling rules both paths share
+ * Its own syntax checks are what Node's parser enforces on the full path (a method it knows,
+ * a visible-ASCII target, bare LF, obs-fold, whitespace before a colon, control characters, only
+ * SP and HTAB trimmed from values); the smuggling rules both paths share
  * (framing, Host, request target) are judgeRequest's, in ../request-rules.ts.
  */
-import { judgeRequest, type BodyFraming } from '../request-rules';
+import { ACCEPTED_METHODS, judgeRequest, type BodyFraming } from '../request-rules';
 import type { ForwardingClaims } from '../security/client-address-resolver';
 import { noteHeader, scanCleanHead, type HeadFields } from './request-head-scan';
 
@@ -42,10 +43,12 @@ export interface RequestHead {
 export type HeadResult = { status: 'need-more' } | { status: 'done'; head: RequestHead } | { status: 'error'; code: 400 | 431 | 501 | 505; reason: string };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII and obs-text; the request target must not contain spaces or controls.
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+// Visible ASCII only: no spaces, controls or bytes above 0x7e (as Node's parser on the full path).
+const TARGET = /^[\x21-\x7e]+$/;
 // Field values: visible characters, spaces and tabs (no CR, LF, NUL or other controls).
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 const NEED_MORE: HeadResult = { status: 'need-more' };
 const fail = (code: 400 | 431 | 501 | 505, reason: string): HeadResult => ({ status: 'error', code, reason });
@@ -96,6 +99,7 @@ export function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult
   const target = requestLine.slice(firstSpace + 1, lastSpace);
   const versionText = requestLine.slice(lastSpace + 1);
   if (!TOKEN.test(method)) return fail(400, 'malformed method');
+  if (!ACCEPTED_METHODS.has(method)) return fail(400, 'unknown method');
   if (!TARGET.test(target)) return fail(400, 'malformed request target');
   if (versionText !== 'HTTP/1.1' && versionText !== 'HTTP/1.0') return fail(505, 'only HTTP/1.0 and HTTP/1.1 are served');
   if (lines.length - 1 > MAX_HEADERS) return fail(431, 'too many headers');
@@ -110,11 +114,11 @@ export function parseHeadText(buf: Buffer, end: number): HeadFields | HeadResult
     if (colon <= 0) return fail(400, 'header without a colon');
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return fail(400, 'malformed header name (whitespace before the colon?)');
-    // Checked before trimming: trim() would also take a vertical tab or form feed off a value's
-    // edges, controls RFC 9112 does not allow there (and Node's parser refuses on the full path).
     const rawValue = line.slice(colon + 1);
     if (!VALUE.test(rawValue)) return fail(400, 'control character in a header value');
-    const value = rawValue.trim();
+    // Only OWS (SP, HTAB) is trimmed, as Node's parser does: trim() would also take a no-break
+    // space off a Host value's edges, and route it where the full path would not.
+    const value = rawValue.replace(OWS_EDGES, '');
     fields.rawHeaders.push(name, value);
     noteHeader(fields, name, value);
   }

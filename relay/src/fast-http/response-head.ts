@@ -5,6 +5,13 @@ import type { Framing } from './body-framing';
  * only to learn how its body is framed (the bytes themselves are forwarded untouched).
  * It runs for every response on the fast path, so it reads bytes in place: a string is
  * made only of the values of the three headers that matter.
+ *
+ * The bytes go to the visitor unchanged, maybe through a proxy in front of the relay that reads
+ * them again: a head two readers could frame differently is refused (the visitor gets a 502), as
+ * Node's parser refuses it. So the head is strict: CRLF line ends only, `HTTP/1.x NNN reason`,
+ * `token:value` lines (no whitespace before the colon, no obs-fold), no controls but HTAB in
+ * values and the reason, at most one Content-Length and never both Content-Length and
+ * Transfer-Encoding (RFC 9112 §6.3). Only SP and HTAB (OWS) are trimmed from values.
  */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
 
@@ -20,6 +27,8 @@ export type ResponseHeadResult = { status: 'need-more' } | { status: 'done'; hea
 
 const CR = 13;
 const LF = 10;
+const SP = 32;
+const HT = 9;
 const COLON = 58;
 const HTTP_1 = 'HTTP/1.';
 const NEED_MORE: ResponseHeadResult = { status: 'need-more' };
@@ -28,9 +37,16 @@ const CHUNKED: Framing = { kind: 'chunked' };
 const UNTIL_CLOSE: Framing = { kind: 'until-close' };
 const error = (reason: string): ResponseHeadResult => ({ status: 'error', reason });
 
-/** Bytes String.prototype.trim removes (among latin1's): names and values are trimmed as it would. */
-const TRIMMED = new Uint8Array(256);
-for (const byte of [9, 10, 11, 12, 13, 32, 0xa0]) TRIMMED[byte] = 1;
+function byteTable(allowed: (byte: number) => boolean): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) table[b] = allowed(b) ? 1 : 0;
+  return table;
+}
+
+/** Header-name bytes (RFC 9110 tchar). */
+const TCHAR = byteTable((b) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/.test(String.fromCharCode(b)));
+/** Bytes of a field value or a reason phrase: HTAB, SP, visible ASCII, obs-text (no DEL, no other controls). */
+const FIELD_BYTE = byteTable((b) => b === HT || (b >= 0x20 && b <= 0x7e) || b >= 0x80);
 
 /** Where the line starting at `from` ends: its CRLF, or `end`. Bare CRs and LFs belong to the line. */
 function lineEnd(buf: Buffer, from: number, end: number): number {
@@ -50,12 +66,12 @@ function equalsIgnoringCase(buf: Buffer, from: number, to: number, lower: string
 
 /**
  * `HTTP/1.0 ` or `HTTP/1.1 `, three digits, then the end of the line or a space and a reason
- * without CR or LF: the status, or -1.
+ * of field bytes: the status, or -1.
  */
 function statusOf(buf: Buffer, end: number): number {
   if (end < 12) return -1;
   for (let i = 0; i < HTTP_1.length; i++) if (buf[i] !== HTTP_1.charCodeAt(i)) return -1;
-  if ((buf[7] !== 0x30 && buf[7] !== 0x31) || buf[8] !== 0x20) return -1;
+  if ((buf[7] !== 0x30 && buf[7] !== 0x31) || buf[8] !== SP) return -1;
   let status = 0;
   for (let i = 9; i < 12; i++) {
     const digit = buf[i] - 48;
@@ -63,52 +79,70 @@ function statusOf(buf: Buffer, end: number): number {
     status = status * 10 + digit;
   }
   if (end === 12) return status;
-  if (buf[12] !== 0x20) return -1;
-  for (let i = 13; i < end; i++) if (buf[i] === CR || buf[i] === LF) return -1;
+  if (buf[12] !== SP) return -1;
+  for (let i = 13; i < end; i++) if (FIELD_BYTE[buf[i]] !== 1) return -1;
   return status;
 }
 
+/** Why a header line is refused, told by the first byte (at `at`) that broke its shape. */
+function lineFault(buf: Buffer, line: number, at: number, inValue: boolean): string {
+  const byte = buf[at];
+  if (byte === CR || byte === LF) {
+    if (!inValue && byte === CR && buf[at + 1] === LF) return 'response header without a colon';
+    return 'bare CR or LF in the response head';
+  }
+  if (inValue) return 'control character in a response header value';
+  if (byte === SP || byte === HT) return at === line ? 'obsolete line folding in the response head' : 'whitespace before the colon of a response header';
+  return at === line && byte === COLON ? 'response header without a name' : 'malformed response header name';
+}
+
 export function parseResponseHead(buf: Buffer, requestMethod: string): ResponseHeadResult {
-  // One pass finds where the head ends (its first empty line) and reads it; a fault is kept and
-  // told only once the head is complete, as it would be after searching for CRLFCRLF first.
+  // One pass finds where the head ends (its first empty line) and reads it. A fault is told as
+  // soon as a line shows it (nothing after can mend it): an origin that breaks lines with a bare
+  // LF gets its 502 at once, not after waiting for a CRLFCRLF that may never come.
   const limit = buf.length;
   const statusEnd = lineEnd(buf, 0, limit);
-  if (statusEnd === limit) return incomplete(buf);
+  if (statusEnd === limit) {
+    // No CRLF yet: a bare LF (or a CR that is not the last byte) already spoils the status line.
+    const cr = buf.indexOf(CR);
+    return buf.indexOf(LF) >= 0 || (cr >= 0 && cr < limit - 1) ? error('malformed status line') : incomplete(buf);
+  }
   const status = statusOf(buf, statusEnd);
-  let fault: string | undefined = status < 0 ? 'malformed status line' : undefined;
+  if (status < 0) return error('malformed status line');
   let contentLength: number | undefined;
+  let transferEncoding = false;
   let chunked = false;
   let close = false;
   let line = statusEnd + 2;
-  for (;;) {
-    const next = lineEnd(buf, line, limit);
-    if (next === limit) return incomplete(buf);
-    if (next === line) break; // the empty line: the head ends here
-    if (fault === undefined) {
-      let colon = line;
-      while (colon < next && buf[colon] !== COLON) colon++;
-      if (colon === line || colon === next) fault = 'malformed response header';
-      else {
-        // Only three headers matter; their names are told apart by length before anything else.
-        let nameStart = line;
-        let nameEnd = colon;
-        while (nameStart < nameEnd && TRIMMED[buf[nameStart]] === 1) nameStart++;
-        while (nameEnd > nameStart && TRIMMED[buf[nameEnd - 1]] === 1) nameEnd--;
-        const length = nameEnd - nameStart;
-        if (length === 14 && equalsIgnoringCase(buf, nameStart, nameEnd, 'content-length')) {
-          const value = lengthValue(buf, colon + 1, next);
-          if (value < 0 || (contentLength !== undefined && contentLength !== value)) fault = 'malformed Content-Length';
-          else contentLength = value;
-        } else if (length === 17 && equalsIgnoringCase(buf, nameStart, nameEnd, 'transfer-encoding')) {
-          chunked = valueOf(buf, colon, next).split(',').map((t) => t.trim()).pop() === 'chunked';
-        } else if (length === 10 && equalsIgnoringCase(buf, nameStart, nameEnd, 'connection')) {
-          if (listsClose(buf, colon + 1, next)) close = true;
-        }
-      }
+  while (buf[line] !== CR || buf[line + 1] !== LF) {
+    // The line's shape is checked as it is walked: a name of tchars, a colon, field bytes, CRLF.
+    let j = line;
+    while (TCHAR[buf[j]] === 1) j++; // past the buffer's end buf[j] is undefined: the run stops
+    const colon = j;
+    let inValue = false;
+    if (j > line && buf[j] === COLON) {
+      inValue = true;
+      j++;
+      while (FIELD_BYTE[buf[j]] === 1) j++;
     }
-    line = next + 2;
+    if (j >= limit || (buf[j] === CR && j + 1 >= limit)) return incomplete(buf);
+    if (!inValue || buf[j] !== CR || buf[j + 1] !== LF) return error(lineFault(buf, line, j, inValue));
+    // Only three headers matter; their names are told apart by length before anything else.
+    const length = colon - line;
+    if (length === 14 && equalsIgnoringCase(buf, line, colon, 'content-length')) {
+      if (contentLength !== undefined) return error('more than one Content-Length');
+      const value = lengthValue(buf, colon + 1, j);
+      if (value < 0) return error('malformed Content-Length');
+      contentLength = value;
+    } else if (length === 17 && equalsIgnoringCase(buf, line, colon, 'transfer-encoding')) {
+      transferEncoding = true;
+      chunked = lastCodingIsChunked(valueOf(buf, colon, j));
+    } else if (length === 10 && equalsIgnoringCase(buf, line, colon, 'connection')) {
+      if (listsClose(buf, colon + 1, j)) close = true;
+    }
+    line = j + 2;
   }
-  if (fault !== undefined) return error(fault);
+  if (transferEncoding && contentLength !== undefined) return error('both Content-Length and Transfer-Encoding');
   const noBody = requestMethod === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304;
   let framing: Framing;
   if (noBody) framing = NO_BODY;
@@ -122,10 +156,10 @@ function incomplete(buf: Buffer): ResponseHeadResult {
   return buf.length > MAX_RESPONSE_HEAD ? error('response head too large') : NEED_MORE;
 }
 
-/** A Content-Length value: 1 to 15 digits, with whitespace around them (as trim() removes it); -1 otherwise. */
+/** A Content-Length value: 1 to 15 digits, with OWS (SP, HTAB) around them; -1 otherwise. */
 function lengthValue(buf: Buffer, from: number, to: number): number {
-  while (from < to && TRIMMED[buf[from]] === 1) from++;
-  while (to > from && TRIMMED[buf[to - 1]] === 1) to--;
+  while (from < to && (buf[from] === SP || buf[from] === HT)) from++;
+  while (to > from && (buf[to - 1] === SP || buf[to - 1] === HT)) to--;
   if (to === from || to - from > 15) return -1;
   let value = 0;
   for (let i = from; i < to; i++) {
@@ -136,22 +170,30 @@ function lengthValue(buf: Buffer, from: number, to: number): number {
   return value;
 }
 
-/** Whether a Connection value's comma-separated tokens (trimmed, any case) include "close". */
+/** Whether a Connection value's comma-separated tokens (OWS trimmed, any case) include "close". */
 function listsClose(buf: Buffer, from: number, to: number): boolean {
   for (let start = from; start <= to; ) {
     let end = start;
     while (end < to && buf[end] !== 0x2c) end++;
     let tokenStart = start;
     let tokenEnd = end;
-    while (tokenStart < tokenEnd && TRIMMED[buf[tokenStart]] === 1) tokenStart++;
-    while (tokenEnd > tokenStart && TRIMMED[buf[tokenEnd - 1]] === 1) tokenEnd--;
+    while (tokenStart < tokenEnd && (buf[tokenStart] === SP || buf[tokenStart] === HT)) tokenStart++;
+    while (tokenEnd > tokenStart && (buf[tokenEnd - 1] === SP || buf[tokenEnd - 1] === HT)) tokenEnd--;
     if (equalsIgnoringCase(buf, tokenStart, tokenEnd, 'close')) return true;
     start = end + 1;
   }
   return false;
 }
 
-/** A header's value after its colon, trimmed and lower-cased. */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
+
+/** Whether the last of a Transfer-Encoding value's codings is chunked (RFC 9112 §6.3: else the body runs until close). */
+function lastCodingIsChunked(value: string): boolean {
+  const codings = value.split(',');
+  return codings[codings.length - 1].replace(OWS_EDGES, '') === 'chunked';
+}
+
+/** A header's value after its colon, lower-cased (its bytes are field bytes: latin1 keeps one char each). */
 function valueOf(buf: Buffer, colon: number, lineEnd: number): string {
-  return buf.toString('latin1', colon + 1, lineEnd).trim().toLowerCase();
+  return buf.toString('latin1', colon + 1, lineEnd).toLowerCase();
 }

@@ -22,6 +22,8 @@ export interface ResponseRelayOwner {
   responseFinished(): void;
   /** The origin switched protocols unasked. */
   refuseUnsolicitedSwitch(method: string): void;
+  /** The origin's response head is malformed: the visitor gets a 502 saying why. */
+  refuseBadResponse(method: string, reason: string): void;
   /** Part of an answer is out and the rest cannot be trusted: the visitor must see it cut. */
   reset(): void;
   destroy(): void;
@@ -111,7 +113,7 @@ export class ResponseRelay {
       if (method === undefined) return owner.destroy(); // a response nobody asked for
       const result = parseResponseHead(this.unread, method);
       if (result.status === 'need-more') return;
-      if (result.status === 'error') return owner.destroy();
+      if (result.status === 'error') return owner.refuseBadResponse(method, result.reason);
       const head = result.head;
       // A 101 nobody asked for would turn the connection raw, and later requests (maybe for
       // another tunnel, behind a pooling proxy) would reach this origin: refuse it. An upgrade
