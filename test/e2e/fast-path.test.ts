@@ -69,6 +69,20 @@ describe('relay fast path: raw HTTP over one stream per connection', () => {
     assert.match(continued, /"size":3/);
   });
 
+  it('answers a visitor that half-closes right after its request (printf … | nc -N), then closes', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+        socket.end(`GET /half-closed HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (c) => (text += c.toString('latin1')));
+      socket.on('end', () => resolve(text)); // the relay ends its side once the answer is out
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /hello from origin \/half-closed/);
+  });
+
   it('hands a connection to the full server when a later request needs it, keeping order', async () => {
     const text =
       `GET /first HTTP/1.1\r\nHost: ${hostname}\r\n\r\n` + // fast path

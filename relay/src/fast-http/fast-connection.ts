@@ -92,6 +92,10 @@ export class FastConnection implements ResponseRelayOwner {
     private readonly hooks: FastConnectionHooks,
   ) {
     socket.setNoDelay(true);
+    // A visitor may half-close right after its request (`printf … | nc -N`): its answer still has
+    // to go out, so the relay's side stays open until then (Node would end it at once). The full
+    // server's sockets are half-open too, so a hand-off changes nothing.
+    socket.allowHalfOpen = true;
     this.peer = hooks.peerOf(socket);
     this.responses = new ResponseRelay(socket, this);
     socket.on('data', this.onClientData);
@@ -151,8 +155,11 @@ export class FastConnection implements ResponseRelayOwner {
   };
 
   private onClientEnd(): void {
-    if (this.raw || this.awaiting.length > 0) this.stream?.end();
-    else this.destroy();
+    if (this.raw) return void this.stream?.end(); // the visitor's half-close goes on to the origin
+    if (this.awaiting.length === 0) return this.destroy();
+    // Nothing more comes: the connection closes once the requests on it are answered. The origin
+    // gets no FIN meanwhile: Node's own servers drop a request whose client half-closed.
+    if (this.phase.kind === 'requests') this.phase = CLOSING;
   }
 
   private writeToStream(bytes: Buffer): void {
