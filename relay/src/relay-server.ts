@@ -105,6 +105,10 @@ export class RelayServer implements FrontedRelay {
       this.security.admission,
     );
     this.server = http.createServer({ ...publicServerOptions(limits), noDelay: true });
+    // A visitor that half-closes right after its request (`printf … | nc -N`) is answered, then
+    // the connection closes, as on the fast path. Node's default drops its request; this property
+    // (set by Node's own constructor, not in @types/node) keeps it until the answer is out.
+    (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // Counted when the answer is complete (the fast path counts its own in fast-http/).
     this.server.on('request', (_req, res) => res.once('finish', () => counters.response(res.statusCode)));
     this.server.on('request', (req, res) => this.onRequest(req, res));

@@ -24,6 +24,17 @@ function exchange(port: number, text: string, until: (answer: string) => boolean
   });
 }
 
+/** Sends `text` and half-closes at once (`printf … | nc -N`); resolves with all that comes back once the relay ends its side. */
+function halfClosedExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.end(text));
+    let answer = '';
+    socket.on('data', (c) => (answer += c.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 
 describe('relay fast path: raw HTTP over one stream per connection', () => {
@@ -70,17 +81,16 @@ describe('relay fast path: raw HTTP over one stream per connection', () => {
   });
 
   it('answers a visitor that half-closes right after its request (printf … | nc -N), then closes', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true }, () => {
-        socket.end(`GET /half-closed HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-      });
-      let text = '';
-      socket.on('data', (c) => (text += c.toString('latin1')));
-      socket.on('end', () => resolve(text)); // the relay ends its side once the answer is out
-      socket.on('error', reject);
-    });
+    const answer = await halfClosedExchange(relay.port, `GET /half-closed HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
     assert.match(answer, /^HTTP\/1\.1 200 /);
     assert.match(answer, /hello from origin \/half-closed/);
+    // The same on the full server (the relay's own endpoint is served there, after a hand-off).
+    const health = await halfClosedExchange(relay.port, 'GET /_portway/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.match(health, /^HTTP\/1\.1 200 /);
+    assert.match(health, /"status":"ok"/);
+    const proxied = await halfClosedExchange(relay.port, `GET http://${hostname}/absolute HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    assert.match(proxied, /^HTTP\/1\.1 200 /);
+    assert.match(proxied, /hello from origin \S*\/absolute/);
   });
 
   it('hands a connection to the full server when a later request needs it, keeping order', async () => {
