@@ -22,6 +22,13 @@ const SINGLE_FRAME_FLUSHES_TO_GO_SPARSE = 4;
 const nodeTiming = performance.nodeTiming;
 const loopIdleTime = (): number => nodeTiming.idleTime;
 
+/**
+ * Sparse flushes are promise reactions: the same microtask queue as queueMicrotask, without the
+ * AsyncResource, bound function and async-context switch Node wraps each queueMicrotask callback
+ * in. A throw in the flush still ends the process (an unhandled rejection).
+ */
+const SETTLED = Promise.resolve();
+
 export class FlushTiming {
   private sparse = true;
   /** The loop's idle time at the last flush in sparse mode (-1: none yet). */
@@ -36,7 +43,7 @@ export class FlushTiming {
 
   /** A batch became non-empty: arrange its flush. */
   schedule(): void {
-    if (this.sparse) queueMicrotask(this.flush);
+    if (this.sparse) void SETTLED.then(this.flush);
     else setImmediate(this.flush);
   }
 
