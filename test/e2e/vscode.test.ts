@@ -128,7 +128,6 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
 
   // The extension activates on start-up: its status-bar item appears and its agent runs.
   await statusItem(page, 'Portway').waitFor({ timeout: 90_000 });
-  const firstAgent = await until('the agent process', () => agentPids()[0]);
   await workbench.screenshot('workbench');
 
   // Share Port from the Command Palette: no relay yet, so it walks through URL and token; the
@@ -235,9 +234,15 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   await inspectRequests(t, hostname);
 
   // Kill the agent: the extension restarts it and the tunnel comes back with the same hostname.
+  // The tunnel served traffic, so its agent runs: the one process of the extension's agent.
+  const [firstAgent] = agentPids();
+  assert.ok(firstAgent, 'the agent process runs');
+  const onlineBeforeKill = relay.lines.length;
   process.kill(firstAgent, 'SIGKILL');
-  const secondAgent = await until('a restarted agent', () => agentPids().find((p) => p !== firstAgent));
-  assert.notEqual(secondAgent, firstAgent);
+  // The relay says when the restarted agent's session is up (its process exists by then).
+  await relay.waitFor(new RegExp(`agent online: ${literally(hostname)} `), UI_TIMEOUT, onlineBeforeKill);
+  const secondAgent = agentPids().find((p) => p !== firstAgent);
+  assert.ok(secondAgent, 'a restarted agent process');
   await statusItem(page, hostname).waitFor({ timeout: UI_TIMEOUT });
   await until('traffic after the restart', async () => ((await probe(t, hostname))?.status === 200 ? true : undefined));
   await workbench.screenshot('after-agent-restart');
@@ -256,6 +261,7 @@ test('Share Port in a real VS Code: relay set-up, status bar URL, views, firewal
   // Routes view shows the route as stopped, and the relay still answers 502.
   const beforeReload = agentPids();
   await page.reload();
+  // With its route stopped this agent opens no session, so nothing announces it: the process table is read.
   await until('the agent of the reloaded window', () => agentPids().find((p) => !beforeReload.includes(p)));
   await showRoutesView(page);
   await treeRow(page, 'Routes', routeRow(hostname, 'stopped')).waitFor({ timeout: 90_000 });
