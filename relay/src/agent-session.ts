@@ -6,7 +6,7 @@ import { CloseCode, parseAgentMessage, type AgentToRelay } from '../../protocol/
 import { GoAwayCode, INITIAL_WINDOW } from '../../protocol/frame';
 import { counters } from './admin/counters';
 import type { AgentSocket } from './agent-link/agent-socket';
-import { frameHeaderSize } from './agent-link/frame-writer';
+import { serverFrameHeaderSize } from '../../protocol/websocket-frame-header';
 import { rateLimitKey } from './security/rate-limiter';
 import { SendQueueWatch } from './send-queue-watch';
 import { SessionRoutes } from './session-routes';
@@ -105,7 +105,7 @@ export class AgentSession {
           sendQueue?.check();
         },
         // Batches leave room for the WebSocket header: header and frames go in one write.
-        headerSize: frameHeaderSize,
+        headerSize: serverFrameHeaderSize,
         sendWithHeader: (message, headerSize) => {
           ws.sendWithHeader(message, headerSize);
           sendQueue?.check();

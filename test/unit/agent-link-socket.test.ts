@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, type ClientOptions } from 'ws';
 import { acceptAgentSocket, type AgentSocket } from '../../relay/src/agent-link/agent-socket';
-import { frameHeaderSize } from '../../relay/src/agent-link/frame-writer';
+import { serverFrameHeaderSize } from '../../protocol/websocket-frame-header';
 import { ReceivePool } from '../../relay/src/agent-link/receive-pool';
 
 const MAX_PAYLOAD = 1024 * 1024;
@@ -124,7 +124,7 @@ describe('agent WebSocket endpoint', () => {
     );
     const bodies = sizes.map((size) => randomBytes(size));
     for (const body of bodies) {
-      const room = frameHeaderSize(body.length);
+      const room = serverFrameHeaderSize(body.length);
       const message = Buffer.concat([Buffer.alloc(room, 0xee), body]);
       end.sendWithHeader(message, room);
     }

@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { clientFrameHeaderSize, sendBatch } from '../../agent/src/tunnel/websocket-batch-writer';
+import { clientFrameHeaderSize } from '../../protocol/websocket-frame-header';
+import { sendBatch } from '../../agent/src/tunnel/websocket-batch-writer';
 
 const zeroMask = (mask: Buffer) => void mask.fill(0);
 

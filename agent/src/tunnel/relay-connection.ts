@@ -5,7 +5,8 @@ import type { MuxStream } from '../../../mux/stream';
 import { AgentFeature, HANDSHAKE_TIMEOUT_MS, HANDSHAKE_VERSION, parseRelayMessage, type RefusalCode, type RelayToAgent, type Welcome } from '../../../protocol/control';
 import { MAX_MESSAGE_SIZE } from '../../../protocol/frame';
 import { connectUrl } from './relay-url';
-import { clientFrameHeaderSize, sendBatch } from './websocket-batch-writer';
+import { clientFrameHeaderSize } from '../../../protocol/websocket-frame-header';
+import { sendBatch } from './websocket-batch-writer';
 
 export interface ConnectOptions {
   relayUrl: string;

@@ -1,14 +1,6 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-
-/**
- * Size of the header of a binary WebSocket frame the agent (a client, so masked) sends with
- * `payloadBytes` of payload: 2 bytes, the extended length (2 or 8) when it does not fit in 7 bits,
- * and the 4-byte mask (RFC 6455 §5.2).
- */
-export function clientFrameHeaderSize(payloadBytes: number): number {
-  return 2 + (payloadBytes < 126 ? 0 : payloadBytes < 0x10000 ? 2 : 8) + 4;
-}
+import { clientFrameHeaderSize, writeFrameHeader } from '../../../protocol/websocket-frame-header';
 
 /** What of ws's WebSocket this writer touches (not in ws's typings). */
 interface WebSocketInternals {
@@ -34,22 +26,8 @@ export function sendBatch(ws: WebSocket, message: Buffer, headerSize: number): v
     return void ws.send(message.subarray(headerSize), { binary: true });
   }
   const payloadBytes = message.length - headerSize;
-  message[0] = 0x82; // FIN, opcode 2 (binary)
-  let at = 2;
-  if (payloadBytes < 126) {
-    message[1] = 0x80 | payloadBytes;
-  } else if (payloadBytes < 0x10000) {
-    message[1] = 0x80 | 126;
-    message[2] = payloadBytes >>> 8;
-    message[3] = payloadBytes;
-    at = 4;
-  } else {
-    message[1] = 0x80 | 127;
-    message.writeUInt32BE(Math.floor(payloadBytes / 0x1_0000_0000), 2);
-    message.writeUInt32BE(payloadBytes >>> 0, 6);
-    at = 10;
-  }
-  message.fill(0, at, at + 4); // the zero mask
-  if (at + 4 !== headerSize) throw new RangeError(`sendBatch: a ${payloadBytes}-byte message needs a ${at + 4}-byte header, not ${headerSize}`);
+  const needed = clientFrameHeaderSize(payloadBytes);
+  if (needed !== headerSize) throw new RangeError(`sendBatch: a ${payloadBytes}-byte message needs a ${needed}-byte header, not ${headerSize}`);
+  writeFrameHeader(message, 0x2 /* binary */, payloadBytes, true);
   socket.write(message);
 }

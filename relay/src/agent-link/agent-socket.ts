@@ -5,7 +5,8 @@ import type { Duplex } from 'node:stream';
 import type { PayloadLease } from '../../../mux/payload-lease';
 import { acceptHandshake, refusalResponse } from './handshake';
 import { FrameReceiver, WsClose, WsOpcode, type ReceiverSink } from './frame-receiver';
-import { closePayload, frameHeaderSize, writeFrame, writeFrameHeader } from './frame-writer';
+import { serverFrameHeaderSize, writeFrameHeader } from '../../../protocol/websocket-frame-header';
+import { closePayload, writeFrame } from './frame-writer';
 import type { ReceivePool } from './receive-pool';
 
 /** What an AgentSocket emits: the part of `ws`'s WebSocket events the relay uses. */
@@ -95,14 +96,14 @@ export class AgentSocket extends EventEmitter<AgentSocketEvents> {
 
   /**
    * Sends message[headerSize…] as one binary message whose header is written into
-   * message[0…headerSize) (frameHeaderSize of the payload): header and payload leave in one
+   * message[0…headerSize) (serverFrameHeaderSize of the payload): header and payload leave in one
    * write, without a header allocation or a cork. The mux session leaves that room in its batches.
    */
   sendWithHeader(message: Buffer, headerSize: number): void {
     if (this.state !== this.OPEN) return;
     const payloadBytes = message.length - headerSize;
-    if (frameHeaderSize(payloadBytes) !== headerSize) throw new RangeError(`a ${payloadBytes}-byte message needs a ${frameHeaderSize(payloadBytes)}-byte header, not ${headerSize}`);
-    writeFrameHeader(message, WsOpcode.Binary, payloadBytes);
+    if (serverFrameHeaderSize(payloadBytes) !== headerSize) throw new RangeError(`a ${payloadBytes}-byte message needs a ${serverFrameHeaderSize(payloadBytes)}-byte header, not ${headerSize}`);
+    writeFrameHeader(message, WsOpcode.Binary, payloadBytes, false);
     this.socket.write(message);
   }
 

@@ -1,29 +1,10 @@
 import type { Duplex } from 'node:stream';
-
-/** Size of the header of an unmasked server frame (RFC 6455 5.2) carrying `length` bytes. */
-export function frameHeaderSize(length: number): number {
-  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
-}
-
-/** Writes the header of a final, unmasked frame carrying `length` bytes into target[0…frameHeaderSize(length)). */
-export function writeFrameHeader(target: Buffer, opcode: number, length: number): void {
-  const size = frameHeaderSize(length);
-  target[0] = 0x80 | opcode;
-  if (size === 2) target[1] = length;
-  else if (size === 4) {
-    target[1] = 126;
-    target.writeUInt16BE(length, 2);
-  } else {
-    target[1] = 127;
-    target.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    target.writeUInt32BE(length >>> 0, 6);
-  }
-}
+import { serverFrameHeaderSize, writeFrameHeader } from '../../../protocol/websocket-frame-header';
 
 /** The header of an unmasked server frame carrying `length` bytes, final. */
 export function frameHeader(opcode: number, length: number): Buffer {
-  const header = Buffer.allocUnsafe(frameHeaderSize(length));
-  writeFrameHeader(header, opcode, length);
+  const header = Buffer.allocUnsafe(serverFrameHeaderSize(length));
+  writeFrameHeader(header, opcode, length, false);
   return header;
 }
 
